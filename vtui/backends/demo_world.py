@@ -1,0 +1,215 @@
+"""One simulated GPU box for `--demo` and the tests: two H100s, a vLLM container, its clients.
+
+Every simulated backend reads this shared world, so what they show agrees: the
+GPU memory follows the container's state, the endpoint answers only while the
+container runs. Same seed and same clock readings, same figures.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vtui.core import labels
+from vtui.core.records import ContainerState, Deployment, RunRequest
+from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
+from vtui.sim import catalogue
+from vtui.sim.vllm_script import SimServerConfig, plan_memory, render, startup_steps
+
+GPU_NAME = "NVIDIA H100 80GB HBM3"
+GPU_TOTAL_MIB = 81559
+GPU_COUNT = 2
+IDLE_MIB = 4
+# Log timestamps start here whatever the wall clock says, so screenshots never change.
+LOG_EPOCH = datetime(2026, 11, 24, 9, 0, 0)
+STARTUP_SECONDS = 12.0
+DEMO_MODEL = "Qwen/Qwen2.5-7B-Instruct"
+DEMO_PORT = 8000
+
+
+@dataclass
+class SimContainer:
+    deployment: Deployment
+    config: SimServerConfig
+    gpu_indices: tuple[int, ...]
+    started_at: float
+    log: list[tuple[float, str]]
+    api_key: str
+    stopped_at: float | None = None
+    extra_log: list[str] = field(default_factory=list)
+
+
+def _model_from_command(command: tuple[str, ...], fallback: str) -> str:
+    for flag in ("--served-model-name", "--model"):
+        if flag in command:
+            i = command.index(flag)
+            if i + 1 < len(command):
+                return command[i + 1]
+    return fallback
+
+
+class DemoWorld:
+    def __init__(self, seed: int = 7, clock: Callable[[], float] | None = None) -> None:
+        import time
+
+        self.seed = seed
+        self.clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._containers: dict[str, SimContainer] = {}
+        self._samples = 0
+        self._ids = random.Random(seed)
+        self._add(
+            RunRequest(
+                image=DEFAULT_IMAGE,
+                name="vtui-qwen2.5-7b-instruct",
+                command=(
+                    "--model",
+                    "/app/model",
+                    "--served-model-name",
+                    DEMO_MODEL,
+                    "--gpu-memory-utilization",
+                    "0.9",
+                ),
+                host="127.0.0.1",
+                host_port=DEMO_PORT,
+                container_port=CONTAINER_PORT,
+                labels=labels.vtui_labels(DEMO_MODEL, "qwen2.5-7b"),
+                gpus=(0,),
+            ),
+            started_at=self.clock() - 3600,
+            api_key=f"demo-key-{self._ids.getrandbits(32):08x}",
+        )
+
+    # -- containers ---------------------------------------------------------------------------
+
+    def _add(self, request: RunRequest, started_at: float, api_key: str) -> SimContainer:
+        container_id = f"{self._ids.getrandbits(256):064x}"
+        model = _model_from_command(request.command, request.labels.get(labels.MODEL, "model"))
+        profile = catalogue.find(model)
+        gpus = request.gpus if isinstance(request.gpus, tuple) else tuple(range(GPU_COUNT))
+        config = SimServerConfig(
+            model="/app/model",
+            served_model_name=model,
+            profile=profile,
+            port=request.container_port,
+            gpu_memory_utilization=_flag_float(request.command, "--gpu-memory-utilization", 0.9),
+            tensor_parallel_size=int(_flag_float(request.command, "--tensor-parallel-size", 1)),
+            gpu_memory_gib=GPU_TOTAL_MIB / 1024 - 0.46,
+            api_key_set=True,
+        )
+        log = render(startup_steps(config), LOG_EPOCH, STARTUP_SECONDS)
+        deployment = Deployment(
+            container_id=container_id,
+            name=request.name,
+            image=request.image,
+            model=model,
+            state=ContainerState.STARTING,
+            host=request.host,
+            port=request.host_port,
+            labels=dict(request.labels),
+        )
+        container = SimContainer(deployment, config, gpus, started_at, log, api_key)
+        self._containers[container_id] = container
+        return container
+
+    def run(self, request: RunRequest) -> Deployment:
+        with self._lock:
+            if any(c.deployment.name == request.name for c in self._containers.values()):
+                raise ValueError(f'a container named "{request.name}" already exists')
+            key = request.environment.get("VLLM_API_KEY", "demo")
+            container = self._add(request, self.clock(), key)
+            return self._current(container)
+
+    def stop(self, container_id: str) -> None:
+        with self._lock:
+            container = self._get(container_id)
+            if container.stopped_at is None:
+                container.stopped_at = self.clock()
+                container.extra_log.append("(APIServer pid=1) INFO:     Shutting down")
+
+    def remove(self, container_id: str) -> None:
+        with self._lock:
+            container = self._get(container_id)
+            if container.stopped_at is None:
+                raise ValueError("stop the container before removing it")
+            del self._containers[container_id]
+
+    def _get(self, container_id: str) -> SimContainer:
+        try:
+            return self._containers[container_id]
+        except KeyError:
+            raise KeyError(f"no such container: {container_id[:12]}") from None
+
+    def _elapsed(self, container: SimContainer) -> float:
+        end = container.stopped_at if container.stopped_at is not None else self.clock()
+        return end - container.started_at
+
+    def _current(self, container: SimContainer) -> Deployment:
+        d = container.deployment
+        ok = plan_memory(container.config).outcome == "ok"
+        finished = self._elapsed(container) >= container.log[-1][0]
+        if container.stopped_at is not None:
+            state, code = ContainerState.EXITED, 0
+        elif finished and not ok:
+            state, code = ContainerState.EXITED, 1
+        elif finished:
+            state, code = ContainerState.RUNNING, None
+        else:
+            state, code = ContainerState.STARTING, None
+        return Deployment(
+            d.container_id, d.name, d.image, d.model, state, d.host, d.port, code, d.labels
+        )
+
+    def deployments(self) -> list[Deployment]:
+        with self._lock:
+            return [self._current(c) for c in self._containers.values()]
+
+    def logs(self, container_id: str, tail: int) -> list[str]:
+        with self._lock:
+            container = self._get(container_id)
+            elapsed = self._elapsed(container)
+            lines = [text for at, text in container.log if at <= elapsed] + container.extra_log
+            return lines[-tail:] if tail else lines
+
+    def api_key(self, container_id: str) -> str:
+        with self._lock:
+            return self._get(container_id).api_key
+
+    def serving(self, model: str) -> bool:
+        return any(
+            d.state == ContainerState.RUNNING and d.model == model for d in self.deployments()
+        )
+
+    # -- GPUs -----------------------------------------------------------------------------------
+
+    def gpu_memory_used_mib(self) -> list[int]:
+        used = [IDLE_MIB] * GPU_COUNT
+        with self._lock:
+            for container in self._containers.values():
+                state = self._current(container).state
+                if state not in (ContainerState.RUNNING, ContainerState.STARTING):
+                    continue
+                share = min(1.0, self._elapsed(container) / STARTUP_SECONDS)
+                target = GPU_TOTAL_MIB * container.config.gpu_memory_utilization
+                for i in container.gpu_indices:
+                    used[i] += int(target * share)
+        return used
+
+    def next_sample_rng(self) -> random.Random:
+        """A generator for the next GPU reading: the n-th reading is the same on every run."""
+        with self._lock:
+            self._samples += 1
+            return random.Random(self.seed * 1_000_003 + self._samples)
+
+
+def _flag_float(command: tuple[str, ...], flag: str, default: float) -> float:
+    if flag in command:
+        i = command.index(flag)
+        try:
+            return float(command[i + 1])
+        except (IndexError, ValueError):
+            return default
+    return default

@@ -1,0 +1,80 @@
+"""The real hub: the Hugging Face Hub (or the mirror HF_ENDPOINT names) through huggingface_hub."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from vtui.core.records import BackendUnavailable, ModelSummary
+
+# Bytes per parameter for the dtypes the Hub reports in a model's safetensors metadata.
+_DTYPE_BYTES = {
+    "F64": 8,
+    "F32": 4,
+    "BF16": 2,
+    "F16": 2,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+    "I64": 8,
+    "I32": 4,
+    "I16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+}
+DEFAULT_ENDPOINT = "https://huggingface.co"
+
+
+def _weights(info: Any) -> tuple[float | None, int | None]:
+    st = getattr(info, "safetensors", None)
+    if st is None:
+        return None, None
+    params = getattr(st, "parameters", None) or {}
+    total = getattr(st, "total", None) or sum(params.values()) or None
+    size = sum(n * _DTYPE_BYTES.get(dtype, 2) for dtype, n in params.items()) or None
+    return (total / 1e9 if total else None), size
+
+
+class HfHub:
+    def __init__(self, endpoint: str | None = None) -> None:
+        self.endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+        self.label = f"Hugging Face Hub ({self.endpoint})"
+        self._api: Any = None
+
+    def _client(self) -> Any:
+        if self._api is None:
+            from huggingface_hub import HfApi  # imported here: it costs start-up time
+
+            # The token comes from HF_TOKEN or `hf auth login`, read by huggingface_hub itself,
+            # so vtui never holds it.
+            self._api = HfApi(endpoint=self.endpoint)
+        return self._api
+
+    def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
+        api = self._client()
+        try:
+            found = api.list_models(
+                search=query.strip() or None,
+                sort="downloads",
+                limit=limit,
+                expand=["downloads", "likes", "pipeline_tag", "safetensors"],
+            )
+            results = []
+            for info in found:
+                params, size = _weights(info)
+                results.append(
+                    ModelSummary(
+                        repo_id=info.id,
+                        pipeline_tag=getattr(info, "pipeline_tag", None),
+                        downloads=getattr(info, "downloads", None),
+                        likes=getattr(info, "likes", None),
+                        params_billions=params,
+                        size_bytes=size,
+                    )
+                )
+            return results
+        except Exception as exc:
+            raise BackendUnavailable(
+                f"the Hub at {self.endpoint} did not answer ({type(exc).__name__}: "
+                f"{str(exc)[:160]})"
+            ) from exc

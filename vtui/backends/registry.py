@@ -1,0 +1,61 @@
+"""Which implementation stands behind each interface: the real systems, or the demo world."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vtui.backends.endpoint import ChatEndpoint
+from vtui.backends.engine import ContainerEngine
+from vtui.backends.gpu import GpuMonitor
+from vtui.backends.hub import ModelHub
+from vtui.core.records import Deployment
+
+
+@dataclass
+class Backends:
+    engine: ContainerEngine
+    hub: ModelHub
+    gpu: GpuMonitor
+    endpoint_for: Callable[[Deployment], ChatEndpoint]
+    demo: bool
+
+
+def real_backends() -> Backends:
+    from vtui.backends.endpoint.http import HttpEndpoint
+    from vtui.backends.engine.docker_engine import DockerEngine
+    from vtui.backends.gpu.nvml import NvmlGpus
+    from vtui.backends.hub.hf import HfHub
+
+    engine = DockerEngine()
+
+    def endpoint_for(deployment: Deployment) -> ChatEndpoint:
+        url = deployment.base_url or "http://127.0.0.1:8000"
+        return HttpEndpoint(url, engine.api_key(deployment.container_id))
+
+    return Backends(
+        engine=engine, hub=HfHub(), gpu=NvmlGpus(), endpoint_for=endpoint_for, demo=False
+    )
+
+
+def demo_backends(
+    seed: int = 7, clock: Callable[[], float] | None = None, token_delay: float = 0.03
+) -> Backends:
+    from vtui.backends.demo_world import DemoWorld
+    from vtui.backends.endpoint.simulated import SimulatedEndpoint
+    from vtui.backends.engine.simulated import SimulatedEngine
+    from vtui.backends.gpu.simulated import SimulatedGpus
+    from vtui.backends.hub.simulated import SimulatedHub
+
+    world = DemoWorld(seed, clock)
+
+    def endpoint_for(deployment: Deployment) -> ChatEndpoint:
+        return SimulatedEndpoint(world, deployment, token_delay)
+
+    return Backends(
+        engine=SimulatedEngine(world),
+        hub=SimulatedHub(),
+        gpu=SimulatedGpus(world),
+        endpoint_for=endpoint_for,
+        demo=True,
+    )

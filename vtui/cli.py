@@ -1,0 +1,146 @@
+"""`vtui`: the command line. Imports stay light here; the UI and backends load after parsing."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vtui import __version__
+from vtui.core.terminal_size import parse_size
+
+if TYPE_CHECKING:
+    from vtui.backends.registry import Backends
+    from vtui.ui.app import VtuiApp
+
+EPILOG = """\
+screens (one key each, also in the command palette, ctrl+p):
+  1 Models   search the Hub and pick a model
+  2 Launch   how the model will be served
+  3 Server   vLLM containers and their logs
+  4 GPU      memory, load and processes of every GPU
+  5 Chat     talk to the running model
+
+examples:
+  vtui --demo                       try it with no GPU, Docker or network
+  vtui                              manage vLLM on this machine (Docker + NVIDIA driver)
+  vtui --headless --demo --screenshots shots --size 120x40
+                                    write every screen as shots/<screen>.svg
+
+a real GPU box needs Docker Engine and the NVIDIA Container Toolkit; HF_ENDPOINT
+points vtui at a Hub mirror, and HF_TOKEN (never shown or stored) at gated models.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vtui",
+        description="Serve a model with vLLM from one terminal screen: pick it, launch it, "
+        "watch the GPU and the logs, chat with it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="simulate everything: two H100s, a vLLM container, the Hub, the "
+        "endpoint (no GPU, Docker or network needed)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        metavar="N",
+        help="the demo's random seed: same seed, same figures (default: 7)",
+    )
+    parser.add_argument(
+        "--headless", action="store_true", help="render without a terminal (use with --screenshots)"
+    )
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        metavar="DIR",
+        help="with --headless: write every screen to DIR/<screen>.svg",
+    )
+    parser.add_argument(
+        "--size",
+        default="120x40",
+        metavar="WxH",
+        help="terminal size for --headless, in cells (default: 120x40)",
+    )
+    parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    return parser
+
+
+def make_backends(demo: bool, seed: int) -> Backends:
+    from vtui.backends.registry import demo_backends, real_backends
+
+    return demo_backends(seed) if demo else real_backends()
+
+
+def build_app(args: argparse.Namespace) -> VtuiApp:
+    from vtui.ui.app import VtuiApp
+
+    return VtuiApp(make_backends(args.demo, args.seed))
+
+
+def _prepare_dir(directory: Path) -> str | None:
+    """None when DIR can take the screenshots, else why not."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".vtui-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write screenshots to {directory}: {exc.strerror or exc}"
+    return None
+
+
+def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
+    from vtui.ui.headless import write_screenshots
+
+    problem = _prepare_dir(args.screenshots)
+    if problem:
+        print(f"vtui: error: {problem}", file=sys.stderr)
+        return 1
+    run = write_screenshots(make_backends(args.demo, args.seed), args.screenshots, size)
+    for path in run.written:
+        print(path)
+    for mode, why in run.failed:
+        print(f"vtui: error: the {mode} screen failed to render: {why}", file=sys.stderr)
+    return 1 if run.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        size = parse_size(args.size)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.screenshots is not None and not args.headless:
+        parser.error("--screenshots needs --headless")
+    if args.headless:
+        if args.screenshots is None:
+            parser.error(
+                "--headless needs --screenshots DIR (there is nothing else to do "
+                "without a terminal)"
+            )
+        return run_headless(args, size)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print(
+            "vtui: needs an interactive terminal (stdin and stdout must be a TTY); over SSH "
+            "use `ssh -t`, or render screens with `vtui --headless --screenshots DIR`.",
+            file=sys.stderr,
+        )
+        return 1
+    if os.environ.get("TERM") == "dumb":
+        print(
+            "vtui: TERM=dumb cannot draw a full-screen UI; set TERM (e.g. xterm-256color).",
+            file=sys.stderr,
+        )
+        return 1
+    build_app(args).run()
+    return 0

@@ -1,0 +1,9 @@
+"""The container labels that mark a deployment as vtui's, and how to read them back."""
+
+MANAGED = "io.vtui.managed"
+MODEL = "io.vtui.model"
+PROFILE = "io.vtui.profile"
+
+
+def vtui_labels(model: str, profile: str) -> dict[str, str]:
+    return {MANAGED: "true", MODEL: model, PROFILE: profile}

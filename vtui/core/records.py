@@ -1,0 +1,123 @@
+"""Plain records that cross the line between backends and UI.
+
+Every figure a backend may be unable to read is Optional: None means
+"not available" and is shown as N/A, never as 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class BackendUnavailable(Exception):
+    """A backend cannot answer at all; `reason` says why in words a user can act on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class GpuProcess:
+    pid: int
+    name: str
+    memory_used_mib: int | None
+
+
+@dataclass(frozen=True)
+class GpuReading:
+    index: int
+    name: str
+    memory_used_mib: int | None
+    memory_total_mib: int | None
+    utilization_pct: int | None
+    temperature_c: int | None
+    power_w: float | None
+    power_limit_w: float | None
+    processes: tuple[GpuProcess, ...] = ()
+
+
+@dataclass(frozen=True)
+class GpuSnapshot:
+    driver_version: str | None
+    cuda_version: str | None
+    gpus: tuple[GpuReading, ...]
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    repo_id: str
+    pipeline_tag: str | None
+    downloads: int | None
+    likes: int | None
+    params_billions: float | None
+    size_bytes: int | None
+    max_context: int | None = None
+
+
+class ContainerState(StrEnum):
+    CREATED = "created"
+    STARTING = "starting"
+    RUNNING = "running"
+    UNHEALTHY = "unhealthy"
+    STOPPING = "stopping"
+    EXITED = "exited"
+    DEAD = "dead"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A vLLM container that vtui manages (it carries vtui's labels)."""
+
+    container_id: str
+    name: str
+    image: str
+    model: str
+    state: ContainerState
+    host: str
+    port: int | None
+    exit_code: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}" if self.port is not None else "not published"
+
+    @property
+    def base_url(self) -> str | None:
+        if self.port is None:
+            return None
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the engine needs to start one vLLM container; rendered from a launch spec."""
+
+    image: str
+    name: str
+    command: tuple[str, ...]
+    host: str
+    host_port: int
+    container_port: int
+    environment: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    # None: no GPU; "all": every GPU; a tuple: those indices.
+    gpus: str | tuple[int, ...] | None = None
+    volumes: dict[str, str] = field(default_factory=dict)
+    ipc_host: bool = True
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatUsage:
+    prompt_tokens: int
+    completion_tokens: int

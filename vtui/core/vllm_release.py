@@ -1,0 +1,7 @@
+"""The one vLLM release vtui targets: the image tag and the simulator's version follow it."""
+
+VLLM_VERSION = "0.33.0"
+VLLM_IMAGE = "vllm/vllm-openai"
+DEFAULT_IMAGE = f"{VLLM_IMAGE}:v{VLLM_VERSION}"
+# vLLM's OpenAI-compatible server listens here inside the container.
+CONTAINER_PORT = 8000

@@ -1,0 +1,47 @@
+"""Render every screen without a terminal and write each as an SVG."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vtui.backends.registry import Backends
+from vtui.ui.app import SCREENS, VtuiApp
+
+
+@dataclass
+class ScreenshotRun:
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def settle(app: VtuiApp) -> None:
+    """Wait until the workers a screen started have finished and their results are drawn."""
+    for _ in range(3):
+        await asyncio.sleep(0.05)
+        await app.workers.wait_for_complete()
+        await app.animator.wait_until_complete()
+    await asyncio.sleep(0.05)
+
+
+async def render_screens(backends: Backends, out_dir: Path, size: tuple[int, int]) -> ScreenshotRun:
+    run = ScreenshotRun()
+    app = VtuiApp(backends, live=False)
+    async with app.run_test(size=size, notifications=False):
+        await settle(app)
+        for mode, _key, title, _help in SCREENS:
+            try:
+                await app.switch_mode(mode)
+                await settle(app)
+                svg = app.export_screenshot(title=f"vtui \u203a {title}")
+                path = out_dir / f"{mode}.svg"
+                path.write_text(svg, encoding="utf-8")
+                run.written.append(path)
+            except Exception as exc:  # one broken screen must not hide the others
+                run.failed.append((mode, f"{type(exc).__name__}: {exc}"))
+    return run
+
+
+def write_screenshots(backends: Backends, out_dir: Path, size: tuple[int, int]) -> ScreenshotRun:
+    return asyncio.run(render_screens(backends, out_dir, size))

@@ -1,0 +1,87 @@
+"""Models: search the hub and pick what to serve."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from vtui.core import units
+from vtui.core.records import BackendUnavailable, ModelSummary
+from vtui.ui.screens.base import VtuiScreen
+from vtui.ui.widgets.notice import Notice
+
+
+class ModelsScreen(VtuiScreen):
+    SCREEN_TITLE = "Models"
+    BINDINGS = [Binding("slash", "focus_search", "Search")]
+
+    class Found(Message):
+        def __init__(self, query: str, models: list[ModelSummary], error: str | None) -> None:
+            super().__init__()
+            self.query, self.models, self.error = query, models, error
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="Search models (Enter). Empty: most downloaded", id="model-search")
+        yield Static(id="models-status", classes="status")
+        yield Notice(id="models-notice")
+        table: DataTable[str] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Model", "Task", "Params", "Weights", "Context", "Downloads", "Likes")
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one(Notice).hide()
+        self.search("")
+        self.query_one(DataTable).focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted, "#model-search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+        self.query_one(DataTable).focus()
+
+    @work(thread=True, exclusive=True, group="hub-search")
+    def search(self, query: str) -> None:
+        hub = self.vtui.backends.hub
+        try:
+            self.post_message(self.Found(query, hub.search(query), None))
+        except BackendUnavailable as exc:
+            self.post_message(self.Found(query, [], exc.reason))
+
+    def on_models_screen_found(self, message: Found) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        notice = self.query_one(Notice)
+        status = self.query_one("#models-status", Static)
+        if message.error:
+            notice.show(f"Model search is unavailable: {message.error}", error=True)
+            status.update("")
+            return
+        notice.hide()
+        for m in message.models:
+            table.add_row(
+                m.repo_id,
+                m.pipeline_tag or units.NOT_AVAILABLE,
+                units.or_na(m.params_billions, "{:.1f}B"),
+                units.human_bytes(m.size_bytes),
+                units.or_na(m.max_context, "{:,}"),
+                units.count(m.downloads),
+                units.count(m.likes),
+                key=m.repo_id,
+            )
+        where = self.vtui.backends.hub.label
+        what = f"matching \u201c{message.query}\u201d" if message.query else "most downloaded"
+        status.update(
+            f"{len(message.models)} models {what} \u00b7 {where} \u00b7 "
+            "Enter picks the model for Launch"
+        )
+
+    @on(DataTable.RowSelected, "#models-table")
+    def _picked(self, event: DataTable.RowSelected) -> None:
+        repo_id = str(event.row_key.value)
+        self.vtui.selected_model = repo_id
+        self.notify(f"{repo_id} picked. Press 2 for Launch.", title="Model")
