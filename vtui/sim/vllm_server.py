@@ -44,8 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python3 -m vtui.sim.vllm_server",
         description="Serve vLLM's OpenAI-compatible API from a simulator (no GPU needed).",
     )
-    p.add_argument("model_tag", nargs="?", help="model, as in `vllm serve MODEL`")
-    p.add_argument("--model", help="model id or path (default: model_tag)")
+    p.add_argument("--model", help="model id or path; or give it first, as `vllm serve MODEL`")
     p.add_argument("--served-model-name", nargs="+", help="name(s) the API answers to")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=8000)
@@ -314,7 +313,7 @@ def _error(message: str, kind: str, code: int) -> dict[str, Any]:
 
 
 def config_from_args(args: argparse.Namespace, extras: list[str]) -> SimServerConfig:
-    model = args.model or args.model_tag
+    model = args.model
     if not model:
         raise SystemExit("error: give the model, as `vllm serve MODEL` or --model MODEL")
     served = (args.served_model_name or [model])[0]
@@ -354,7 +353,12 @@ def _unknown_flags(extras: list[str]) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `vllm serve MODEL --flag value`: the model comes first. Taken off here, because argparse
+    # would otherwise take the value of an unknown flag for the positional.
+    model_tag = argv.pop(0) if argv and not argv[0].startswith("-") else None
     args, extras = build_parser().parse_known_args(argv)
+    args.model = args.model or model_tag
     args.api_key = args.api_key or os.environ.get("VLLM_API_KEY") or None
     config = config_from_args(args, extras)
     plan = plan_memory(config)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 from vtui.core.records import BackendUnavailable, ModelSummary
 
@@ -23,6 +25,22 @@ _DTYPE_BYTES = {
     "BOOL": 1,
 }
 DEFAULT_ENDPOINT = "https://huggingface.co"
+CONNECT_TIMEOUT = 4.0
+
+
+def _unreachable(endpoint: str) -> str | None:
+    """Why the endpoint's host cannot be reached, or None when a TCP connection opens.
+
+    huggingface_hub retries a refused connection five times with back-off (about 23 s);
+    a quick connect first lets an offline box say so at once.
+    """
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=CONNECT_TIMEOUT):
+            return None
+    except OSError as exc:
+        return f"cannot connect to {parts.hostname}:{port} ({exc.strerror or exc})"
 
 
 def _weights(info: Any) -> tuple[float | None, int | None]:
@@ -44,6 +62,10 @@ class HfHub:
     def _client(self) -> Any:
         if self._api is None:
             from huggingface_hub import HfApi  # imported here: it costs start-up time
+            from huggingface_hub.utils import logging as hf_logging
+
+            # Its warnings go to stderr, which would scribble over the full-screen UI.
+            hf_logging.set_verbosity_error()
 
             # The token comes from HF_TOKEN or `hf auth login`, read by huggingface_hub itself,
             # so vtui never holds it.
@@ -51,6 +73,9 @@ class HfHub:
         return self._api
 
     def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
+        problem = _unreachable(self.endpoint)
+        if problem:
+            raise BackendUnavailable(f"the Hub at {self.endpoint} is out of reach: {problem}")
         api = self._client()
         try:
             found = api.list_models(

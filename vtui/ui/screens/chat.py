@@ -16,7 +16,11 @@ from vtui.ui.screens.base import VtuiScreen
 
 class ChatScreen(VtuiScreen):
     SCREEN_TITLE = "Chat"
-    BINDINGS = [Binding("ctrl+l", "clear", "Clear chat")]
+    BINDINGS = [
+        Binding("escape", "leave_input", "Leave input"),
+        Binding("i", "type", "Type"),
+        Binding("ctrl+l", "clear", "Clear chat"),
+    ]
 
     class Piece(Message):
         def __init__(self, text: str) -> None:
@@ -109,6 +113,13 @@ class ChatScreen(VtuiScreen):
                     )
                 )
         self._reply = None
+
+    def action_leave_input(self) -> None:
+        # Digits type into the input; leaving it gives them back to the screen keys 1-5.
+        self.query_one("#chat-log", VerticalScroll).focus()
+
+    def action_type(self) -> None:
+        self.query_one(Input).focus()
 
     def action_clear(self) -> None:
         self.history.clear()

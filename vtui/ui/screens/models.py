@@ -16,7 +16,10 @@ from vtui.ui.widgets.notice import Notice
 
 class ModelsScreen(VtuiScreen):
     SCREEN_TITLE = "Models"
-    BINDINGS = [Binding("slash", "focus_search", "Search")]
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("escape", "leave_search", "Leave search", show=False),
+    ]
 
     class Found(Message):
         def __init__(self, query: str, models: list[ModelSummary], error: str | None) -> None:
@@ -38,6 +41,9 @@ class ModelsScreen(VtuiScreen):
 
     def action_focus_search(self) -> None:
         self.query_one(Input).focus()
+
+    def action_leave_search(self) -> None:
+        self.query_one(DataTable).focus()
 
     @on(Input.Submitted, "#model-search")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from vtui.backends.engine.docker_engine import DockerEngine
+
+SIM_IMAGE = "vtui-test/vllm-sim"
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> DockerEngine:
+    """vtui's real engine backend on this machine's dockerd, with the simulator image built.
+
+    Without them the engine tests skip with the reason, except under CI=true, where a missing
+    engine is a failure: CI must exercise the real engine, never quietly skip it.
+    """
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+        client.images.get(SIM_IMAGE)
+    except Exception as exc:
+        reason = (
+            f"no Docker engine with the {SIM_IMAGE} image ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); run scripts/test-engine.sh as root"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return DockerEngine()

@@ -1,0 +1,131 @@
+"""Shared test helpers: free loopback ports, the simulator as a process, the demo app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from vtui.backends.registry import Backends, demo_backends
+from vtui.ui.app import VtuiApp
+
+REPO = Path(__file__).resolve().parent.parent
+FIXED_CLOCK = 10_000.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_health(
+    url: str, proc: subprocess.Popen[str] | None = None, limit: float = 15.0
+) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{url}/health never answered")
+
+
+@dataclass
+class RunningSim:
+    url: str
+    proc: subprocess.Popen[str]
+
+
+@contextmanager
+def simulator(*args: str, api_key: str | None = None) -> Iterator[RunningSim]:
+    port = free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("VLLM_API_KEY", None)
+    if api_key:
+        env["VLLM_API_KEY"] = api_key
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vtui.sim.vllm_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--sim-startup-seconds",
+            "0",
+            "--sim-token-delay",
+            "0",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, proc)
+        yield RunningSim(url, proc)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def run_simulator_to_exit(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vtui.sim.vllm_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+            "--sim-startup-seconds",
+            "0",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+
+
+class ManualClock:
+    """A clock the test moves by hand, so the demo world changes only when told."""
+
+    def __init__(self, now: float = FIXED_CLOCK) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def demo(seed: int = 7, clock: ManualClock | None = None) -> Backends:
+    return demo_backends(seed, clock or ManualClock(), token_delay=0)
+
+
+def demo_app(seed: int = 7, clock: ManualClock | None = None) -> VtuiApp:
+    return VtuiApp(demo(seed, clock), live=False)

@@ -1,0 +1,138 @@
+"""Driving the app as a person would: keys, the palette, search, chat, unavailable backends."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from tests.helpers import demo_app
+from vtui.backends.endpoint.http import HttpEndpoint
+from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.backends.gpu.nvml import NvmlGpus
+from vtui.backends.hub.hf import HfHub
+from vtui.backends.registry import Backends
+from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
+from vtui.ui.screens.chat import ChatScreen
+from vtui.ui.screens.gpu import GpuScreen
+from vtui.ui.screens.models import ModelsScreen
+from vtui.ui.screens.server import ServerScreen
+from vtui.ui.widgets.notice import Notice
+
+
+def text_of(widget: Widget) -> str:
+    """What the widget shows on screen, as plain text."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+async def test_number_keys_reach_every_screen() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        assert isinstance(app.screen, ModelsScreen)
+        expected = {"2": "LaunchScreen", "3": "ServerScreen", "4": "GpuScreen", "5": "ChatScreen"}
+        for key, screen in expected.items():
+            await pilot.press(key)
+            await settle(app)
+            assert type(app.screen).__name__ == screen
+        # Chat starts in its input, where a digit is text; Escape leaves the input.
+        await pilot.press("1")
+        assert isinstance(app.screen, ChatScreen)
+        await pilot.press("escape", "1")
+        await settle(app)
+        assert isinstance(app.screen, ModelsScreen)
+
+
+async def test_palette_opens_a_screen_by_name() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"GPU screen")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app)
+        assert isinstance(app.screen, GpuScreen)
+
+
+async def test_top_bar_shows_the_deployment_and_the_demo_badge() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)):
+        await settle(app)
+        bar = text_of(app.screen.query_one("#top-deployment", Static))
+        assert "vtui-qwen2.5-7b-instruct" in bar and "running" in bar and "127.0.0.1:8000" in bar
+        assert "DEMO" in text_of(app.screen.query_one("#demo-badge", Static))
+
+
+async def test_search_filters_and_enter_picks_the_model_for_launch() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 12
+        await pilot.press("slash", *"gemma", "enter")
+        await settle(app)
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await settle(app)
+        assert app.selected_model == "google/gemma-3-27b-it"
+        await pilot.press("2")
+        await settle(app)
+        assert "google/gemma-3-27b-it" in text_of(app.screen.query_one("#launch-plan", Static))
+
+
+async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("5")
+        await settle(app)
+        assert isinstance(app.screen, ChatScreen)
+        await pilot.press(*"what is 2+2", "enter")
+        await settle(app)
+        assert isinstance(app.screen, ChatScreen)  # "2" was typed, not a screen switch
+        assistant = app.screen.query(".chat-assistant").last(Static)
+        assert "You asked: \u201cwhat is 2+2\u201d" in text_of(assistant)
+        usage = text_of(app.screen.query(".chat-usage").last(Static))
+        assert "prompt" in usage and "completion tokens" in usage
+        assert cast(Input, app.screen.query_one(Input)).value == ""
+
+
+def unavailable_backends() -> Backends:
+    """Real backends pointed at things that are not there: no engine, no Hub, no driver."""
+    engine = DockerEngine(base_url="unix:///nonexistent/docker.sock")
+    return Backends(
+        engine=engine,
+        hub=HfHub("http://127.0.0.1:9"),
+        gpu=NvmlGpus(),
+        endpoint_for=lambda d: HttpEndpoint("http://127.0.0.1:9"),
+        demo=False,
+    )
+
+
+async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
+    app = VtuiApp(unavailable_backends(), live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        assert not app.screen.query("#demo-badge")
+        assert "engine unavailable" in text_of(app.screen.query_one("#top-deployment", Static))
+        notice = app.screen.query_one(Notice)
+        assert "Model search is unavailable" in text_of(notice)
+        assert "127.0.0.1:9" in text_of(notice)
+        assert app.screen.query_one(DataTable).row_count == 0
+        await pilot.press("3")
+        await settle(app)
+        assert isinstance(app.screen, ServerScreen)
+        assert "cannot reach the Docker engine" in text_of(app.screen.query_one(Notice))
+        await pilot.press("4")
+        await settle(app)
+        assert "GPU figures are unavailable" in text_of(app.screen.query_one(Notice))
+        assert app.screen.query_one("#gpus", DataTable).row_count == 0
+        await pilot.press("5")
+        await settle(app)
+        assert "No running server" in text_of(app.screen.query_one("#chat-status", Static))

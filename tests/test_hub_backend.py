@@ -1,0 +1,35 @@
+"""The real Hub backend, against a loopback server that answers as the Hub does."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import free_port
+from tests.hub_server import hub_server
+from vtui.backends.hub.hf import HfHub
+from vtui.core.records import BackendUnavailable
+
+
+def test_search_asks_the_hub_for_the_most_downloaded_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with hub_server() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        found = HfHub().search("qwen", limit=3)
+    assert [m.repo_id for m in found] == [
+        "Qwen/Qwen2.5-7B-Instruct",
+        "Qwen/Qwen3-8B",
+        "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",
+    ]
+    assert found[0].params_billions == pytest.approx(7.62)
+    assert found[0].size_bytes == int(7.62e9) * 2  # BF16: two bytes a parameter
+    path, query = hub.requests[-1]
+    assert path == "/api/models"
+    assert query["search"] == ["qwen"] and query["sort"] == ["downloads"]
+    assert query["limit"] == ["3"]
+
+
+def test_an_unreachable_hub_is_reported_at_once() -> None:
+    hub = HfHub(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(BackendUnavailable, match="out of reach"):
+        hub.search("llama")
