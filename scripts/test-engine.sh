@@ -67,6 +67,6 @@ else
 fi
 
 # Always rebuilt (seconds, layers cached) so the image runs the simulator as checked out.
-docker build -t "$SIM_IMAGE" -f docker/vllm-sim.Dockerfile . >/tmp/vtui-build.log 2>&1 \
+docker build -t "$SIM_IMAGE" -f images/vllm-sim.Dockerfile . >/tmp/vtui-build.log 2>&1 \
     || { tail -n 30 /tmp/vtui-build.log >&2; exit 1; }
 say "built $SIM_IMAGE"

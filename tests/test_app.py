@@ -21,6 +21,7 @@ from vtui.ui.screens.gpu import GpuScreen
 from vtui.ui.screens.models import ModelsScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.top_bar import TopBar
 
 
 def text_of(widget: Widget) -> str:
@@ -64,9 +65,9 @@ async def test_top_bar_shows_the_deployment_and_the_demo_badge() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)):
         await settle(app)
-        bar = text_of(app.screen.query_one("#top-deployment", Static))
+        bar = text_of(app.screen.query_one(TopBar))
         assert "vtui-qwen2.5-7b-instruct" in bar and "running" in bar and "127.0.0.1:8000" in bar
-        assert "DEMO" in text_of(app.screen.query_one("#demo-badge", Static))
+        assert bar.rstrip().endswith("DEMO")
 
 
 async def test_search_filters_and_enter_picks_the_model_for_launch() -> None:
@@ -119,8 +120,9 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
     app = VtuiApp(unavailable_backends(), live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        assert not app.screen.query("#demo-badge")
-        assert "engine unavailable" in text_of(app.screen.query_one("#top-deployment", Static))
+        bar = text_of(app.screen.query_one(TopBar))
+        assert "DEMO" not in bar
+        assert "engine unavailable" in bar
         notice = app.screen.query_one(Notice)
         assert "Model search is unavailable" in text_of(notice)
         assert "127.0.0.1:9" in text_of(notice)

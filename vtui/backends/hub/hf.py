@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from typing import Any
@@ -62,10 +63,9 @@ class HfHub:
     def _client(self) -> Any:
         if self._api is None:
             from huggingface_hub import HfApi  # imported here: it costs start-up time
-            from huggingface_hub.utils import logging as hf_logging
 
             # Its warnings go to stderr, which would scribble over the full-screen UI.
-            hf_logging.set_verbosity_error()
+            logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
 
             # The token comes from HF_TOKEN or `hf auth login`, read by huggingface_hub itself,
             # so vtui never holds it.

@@ -36,7 +36,7 @@ class ModelsScreen(VtuiScreen):
 
     def on_mount(self) -> None:
         self.query_one(Notice).hide()
-        self.search("")
+        self.call_after_refresh(self.search, "")
         self.query_one(DataTable).focus()
 
     def action_focus_search(self) -> None:

@@ -1,11 +1,15 @@
-"""The line at the top of every screen: where you are, what is deployed, and the DEMO badge."""
+"""The line at the top of every screen: where you are, what is deployed, and the DEMO badge.
+
+One widget drawing a grid, not a row of widgets: it sits on every screen, and each widget
+in the first frame costs start-up time.
+"""
 
 from __future__ import annotations
 
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.widget import Widget
 
 from vtui.core.records import ContainerState, Deployment
 
@@ -16,6 +20,7 @@ STATE_STYLE = {
     ContainerState.EXITED: "red",
     ContainerState.DEAD: "bold red",
 }
+DEMO_BADGE = Text(" DEMO ", style="bold black on dark_orange")
 
 
 def deployment_text(deployment: Deployment | None, error: str | None) -> Text:
@@ -38,24 +43,33 @@ def deployment_text(deployment: Deployment | None, error: str | None) -> Text:
     )
 
 
-class TopBar(Horizontal):
+class TopBar(Widget):
     def __init__(self, screen_title: str) -> None:
         super().__init__(id="top-bar")
         self.screen_title = screen_title
 
-    def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("vtui", "bold"), " \u203a ", self.screen_title), id="top-title")
-        yield Static(id="top-deployment")
-        if getattr(self.app, "demo", False):
-            yield Static(" DEMO ", id="demo-badge")
-
     def on_mount(self) -> None:
-        self.watch(self.app, "deployments_seen", self._refresh, init=True)
+        self.watch(self.app, "deployments_seen", self._deployments_changed, init=False)
 
-    def _refresh(self, _seen: int) -> None:
+    def _deployments_changed(self, _seen: int) -> None:
+        self.refresh()
+
+    @property
+    def deployment_line(self) -> Text:
         app = self.app
-        self.query_one("#top-deployment", Static).update(
-            deployment_text(
-                getattr(app, "active_deployment", None), getattr(app, "deployments_error", None)
-            )
+        return deployment_text(
+            getattr(app, "active_deployment", None), getattr(app, "deployments_error", None)
         )
+
+    def render(self) -> RenderableType:
+        grid = Table.grid(expand=True, padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        title = Text.assemble(" ", ("vtui", "bold"), " \u203a ", self.screen_title, " ")
+        title.stylize(f"on {self.app.current_theme.primary}")
+        cells: list[RenderableType] = [title, self.deployment_line]
+        if getattr(self.app, "demo", False):
+            grid.add_column(no_wrap=True)
+            cells.append(DEMO_BADGE)
+        grid.add_row(*cells)
+        return grid

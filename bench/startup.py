@@ -1,0 +1,94 @@
+"""Time to first frame of `vtui --demo` against a bare Textual app (Header, Static, Footer).
+
+Each app starts in a fresh interpreter on a real pseudo-terminal (120x40); one sample is the
+time from launching the interpreter to the app's first completed refresh (reported by the
+child through a pipe, so the app's teardown is not counted). The two apps
+alternate so that machine noise falls on both alike. Prints medians and the ratio.
+
+    python bench/startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.3
+
+
+def drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass  # EIO: the child closed the terminal
+
+
+def one_run(which: str) -> float:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    reader = threading.Thread(target=drain, args=(master,), daemon=True)
+    reader.start()
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    report_r, report_w = os.pipe()
+    started = time.time()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.first_frame", which, str(report_w)],
+        cwd=REPO,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        start_new_session=True,
+        pass_fds=(report_w,),
+    )
+    os.close(slave)
+    os.close(report_w)
+    with os.fdopen(report_r) as report:
+        first_frame = report.read()
+    code = proc.wait(timeout=60)
+    os.close(master)
+    reader.join(timeout=1)
+    if code != 0 or not first_frame:
+        raise SystemExit(f"{which} exited with {code} before its first frame")
+    return float(first_frame) - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    one_run("bare")  # warm the file cache for both before measuring
+    one_run("vtui")
+    samples: dict[str, list[float]] = {"bare": [], "vtui": []}
+    for _ in range(args.runs):
+        for which in samples:
+            samples[which].append(one_run(which))
+    bare = statistics.median(samples["bare"])
+    vtui = statistics.median(samples["vtui"])
+    ratio = vtui / bare
+    print(f"runs each:            {args.runs}")
+    print(
+        f"bare Textual app:     median {bare * 1000:.0f} ms "
+        f"(min {min(samples['bare']) * 1000:.0f}, max {max(samples['bare']) * 1000:.0f})"
+    )
+    print(
+        f"vtui --demo:          median {vtui * 1000:.0f} ms "
+        f"(min {min(samples['vtui']) * 1000:.0f}, max {max(samples['vtui']) * 1000:.0f})"
+    )
+    print(f"ratio vtui / bare:    {ratio:.2f}  (target <= {TARGET_RATIO})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""What each screen looks like in the demo, pinned at 120x40 and 80x24.
+
+The demo world runs on a hand-moved clock and a fixed seed, and the app reads each backend
+once (live=False), so every run draws the same picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.helpers import demo_app
+from vtui.ui.app import SCREENS
+from vtui.ui.headless import settle
+
+SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
+Snap = Callable[..., bool]
+
+
+def open_screen(mode: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await pilot.app.switch_mode(mode)
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("mode", [s[0] for s in SCREENS])
+def test_screen(snap_compare: Snap, mode: str, size: str) -> None:
+    assert snap_compare(demo_app(), terminal_size=SIZES[size], run_before=open_screen(mode))
+
+
+def test_chat_after_one_exchange(snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("chat")(pilot)
+        await pilot.press(*"How much GPU memory does this model use?", "enter")
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_models_search_narrowed(snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await pilot.press("slash", *"qwen", "enter")
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
