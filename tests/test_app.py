@@ -6,7 +6,7 @@ from typing import cast
 
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Log, Static
 
 from tests.helpers import demo_app
 from vtui.backends.endpoint.http import HttpEndpoint
@@ -130,7 +130,10 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         await pilot.press("3")
         await settle(app)
         assert isinstance(app.screen, ServerScreen)
-        assert "cannot reach the Docker engine" in text_of(app.screen.query_one(Notice))
+        notice = text_of(app.screen.query_one(Notice))
+        assert "cannot reach the Docker engine at unix:///nonexistent/docker.sock" in notice
+        assert "no socket there" in notice
+        assert not app.screen.query_one(Log).display
         await pilot.press("4")
         await settle(app)
         assert "GPU figures are unavailable" in text_of(app.screen.query_one(Notice))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from vtui.core import labels
 from vtui.core.records import BackendUnavailable, ContainerState, Deployment, RunRequest
 
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _STATES = {
     "created": ContainerState.CREATED,
     "restarting": ContainerState.STARTING,
@@ -57,9 +59,9 @@ class DockerEngine:
                 )
                 version = client.version().get("Version", "?")
             except docker.errors.DockerException as exc:
+                where = self._base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
                 raise BackendUnavailable(
-                    f"cannot reach the Docker engine ({_short(exc)}). Is dockerd running, and "
-                    "may this user use it (root, or the docker group)?"
+                    f"cannot reach the Docker engine at {where}: {_why(exc)}"
                 ) from exc
             self._client = client
             self.label = f"Docker Engine {version}"
@@ -157,6 +159,18 @@ class DockerEngine:
     def remove(self, container_id: str) -> None:
         container = self._call("remove", self._docker().containers.get, container_id)
         self._call("remove", container.remove)
+
+
+def _why(exc: Exception) -> str:
+    """docker-py wraps the socket error in layers of text; say what it means instead."""
+    text = str(exc)
+    if "FileNotFoundError" in text or "No such file" in text:
+        return "no socket there. Is Docker Engine installed and dockerd running?"
+    if "PermissionError" in text or "Permission denied" in text:
+        return "permission denied. Run as root or join the docker group."
+    if "Connection refused" in text:
+        return "connection refused. Is dockerd running?"
+    return _short(exc)
 
 
 def _short(exc: Exception) -> str:

@@ -59,6 +59,9 @@ class ServerScreen(VtuiScreen):
         else:
             notice.hide()
         self._deployments = list(app.deployments)
+        # No container, no log: an empty log frame would only look like a broken one.
+        for widget in (self.query_one("#log-title"), self.query_one(Log)):
+            widget.display = bool(self._deployments)
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
