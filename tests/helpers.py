@@ -43,6 +43,22 @@ def wait_for_health(
     raise AssertionError(f"{url}/health never answered")
 
 
+def simulator_argv(port: int, *args: str) -> list[str]:
+    """The simulator on loopback, its start-up log printed at once."""
+    return [
+        sys.executable,
+        "-m",
+        "vtui.sim.vllm_server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--sim-startup-seconds",
+        "0",
+        *args,
+    ]
+
+
 @dataclass
 class RunningSim:
     url: str
@@ -57,20 +73,7 @@ def simulator(*args: str, api_key: str | None = None) -> Iterator[RunningSim]:
     if api_key:
         env["VLLM_API_KEY"] = api_key
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vtui.sim.vllm_server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--sim-startup-seconds",
-            "0",
-            "--sim-token-delay",
-            "0",
-            *args,
-        ],
+        simulator_argv(port, "--sim-token-delay", "0", *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -91,18 +94,7 @@ def simulator(*args: str, api_key: str | None = None) -> Iterator[RunningSim]:
 
 def run_simulator_to_exit(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vtui.sim.vllm_server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(free_port()),
-            "--sim-startup-seconds",
-            "0",
-            *args,
-        ],
+        simulator_argv(free_port(), *args),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -19,6 +19,22 @@ from vtui.core.records import ContainerState, RunRequest
 
 pytestmark = pytest.mark.engine
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
+
+
+def sim_container(name: str, port: int, model: str, *args: str, **env: str) -> RunRequest:
+    """The simulator image run as vtui runs vLLM: model at /app/model, port on loopback."""
+    return RunRequest(
+        image=SIM_IMAGE,
+        name=name,
+        host="127.0.0.1",
+        host_port=port,
+        container_port=8000,
+        command=("--model", "/app/model", "--served-model-name", model, *args),
+        environment=dict(env),
+        labels=labels.vtui_labels(model, "engine-test"),
+    )
+
+
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
 
 
@@ -29,25 +45,16 @@ def test_simulator_container_serves_on_loopback_only(docker_engine: DockerEngine
     port = free_port()
     name = f"vtui-test-{secrets.token_hex(4)}"
     deployment = docker_engine.run(
-        RunRequest(
-            image=SIM_IMAGE,
-            name=name,
-            host="127.0.0.1",
-            host_port=port,
-            container_port=8000,
-            command=(
-                "--model",
-                "/app/model",
-                "--served-model-name",
-                MODEL,
-                "--sim-startup-seconds",
-                "0.5",
-                "--trust-remote-code",
-                "--dtype",
-                "auto",
-            ),
-            environment={"VLLM_API_KEY": api_key},
-            labels=labels.vtui_labels(MODEL, "engine-test"),
+        sim_container(
+            name,
+            port,
+            MODEL,
+            "--sim-startup-seconds",
+            "0.5",
+            "--trust-remote-code",
+            "--dtype",
+            "auto",
+            VLLM_API_KEY=api_key,
         )
     )
     try:
@@ -96,25 +103,10 @@ def test_simulator_container_serves_on_loopback_only(docker_engine: DockerEngine
 
 def test_a_failing_server_exits_with_vllms_error_in_the_log(docker_engine: DockerEngine) -> None:
     name = f"vtui-test-{secrets.token_hex(4)}"
+    # 1M tokens x 128 KiB a token (Llama 3.1 8B): more KV cache than an 80 GB card has.
     deployment = docker_engine.run(
-        RunRequest(
-            image=SIM_IMAGE,
-            name=name,
-            host="127.0.0.1",
-            host_port=free_port(),
-            container_port=8000,
-            # 1M tokens x 128 KiB a token (Llama 3.1 8B): more KV cache than an 80 GB card has.
-            command=(
-                "--model",
-                "/app/model",
-                "--served-model-name",
-                LLAMA,
-                "--max-model-len",
-                "1000000",
-                "--sim-startup-seconds",
-                "0",
-            ),
-            labels=labels.vtui_labels(LLAMA, "engine-test"),
+        sim_container(
+            name, free_port(), LLAMA, "--max-model-len", "1000000", "--sim-startup-seconds", "0"
         )
     )
     try:
