@@ -22,8 +22,8 @@ else
 fi
 
 echo "test: ruff"
-"$VENV/bin/ruff" check vtui tests bench
-"$VENV/bin/ruff" format --check vtui tests bench
+"$VENV/bin/ruff" check vtui tests bench scripts
+"$VENV/bin/ruff" format --check vtui tests bench scripts
 echo "test: mypy"
 "$VENV/bin/mypy"
 echo "test: pytest"

@@ -1,6 +1,6 @@
 """The one vLLM release vtui targets: the image tag and the simulator's version follow it."""
 
-VLLM_VERSION = "0.33.0"
+VLLM_VERSION = "0.33.0"  # tests/test_vllm_args.py checks the catalogue is from this release
 VLLM_IMAGE = "vllm/vllm-openai"
 DEFAULT_IMAGE = f"{VLLM_IMAGE}:v{VLLM_VERSION}"
 # vLLM's OpenAI-compatible server listens here inside the container.
