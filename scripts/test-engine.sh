@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes this machine ready for vtui's engine tests, as root: Debian's docker.io installed,
-# dockerd running, and the local image vtui-test/vllm-sim built. Safe to run again: it
+# Makes this machine ready for vtui's engine tests, as root: Debian's docker.io and
+# docker-compose installed, dockerd running, and the local image vtui-test/vllm-sim built. Safe to run again: it
 # reuses what is there. No registry is reachable, so the base image comes from debootstrap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,8 @@ mirror() {
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+# Compose v1 from Debian: its `config` validates vtui's compose files against the schema.
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]}"
     apt-get update -q

@@ -3,6 +3,7 @@
 MANAGED = "io.vtui.managed"
 MODEL = "io.vtui.model"
 PROFILE = "io.vtui.profile"
+SPEC_HASH = "io.vtui.spec-hash"
 
 
 def vtui_labels(model: str, profile: str) -> dict[str, str]:

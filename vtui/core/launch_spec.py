@@ -1,0 +1,163 @@
+"""One launch, described once: what to serve, with which vLLM arguments, where, on which GPUs.
+
+Everything that starts or describes a vLLM server is derived from a LaunchSpec: the
+compose file, the `docker run` and `vllm serve` lines, and the engine's RunRequest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from vtui.core import labels
+from vtui.core.records import RunRequest
+from vtui.core.vllm_args import CATALOGUE, FLAG, FORM_FLAGS, JSON, ArgSpec
+from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
+
+CONTAINER_MODEL_DIR = "/app/model"
+CONTAINER_HF_CACHE = "/root/.cache/huggingface"
+API_KEY_VAR = "VLLM_API_KEY"  # vLLM reads its key from here when --api-key is not given
+HF_TOKEN_VAR = "HF_TOKEN"
+# Set by the spec itself, never through `args`: each has its own field.
+OWN_FIELDS = frozenset({"--model", "--served-model-name", "--host", "--port", "--api-key"})
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_local_model(model: str) -> bool:
+    return model.startswith(("/", "./", "../", "~"))
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    name: str
+    model: str  # a Hub repo id, or a directory on the host (mounted at /app/model)
+    image: str = DEFAULT_IMAGE
+    gpus: str | tuple[int, ...] = "all"  # "all" or GPU indices
+    container_name: str = ""  # empty: vtui-<name>
+    host: str = "127.0.0.1"  # where the port is published; 0.0.0.0 opens it to the network
+    port: int = 8000
+    served_model_name: str = ""  # empty: the repo id, or the local directory's name
+    # The host's HF_HOME, mounted so the container and `hf download` share one cache and
+    # nothing downloads twice; an absolute path (profiles fill it in), or "" for none.
+    hf_cache: str = ""
+    offline: bool | None = None  # None: offline exactly when the model is a local directory
+    env: Mapping[str, str] = field(default_factory=dict)
+    args: Mapping[str, object] = field(default_factory=dict)  # vLLM flag -> value
+    extra_args: tuple[str, ...] = ()  # further vLLM arguments, as typed
+
+    @property
+    def local(self) -> bool:
+        return is_local_model(self.model)
+
+    @property
+    def container(self) -> str:
+        return self.container_name or f"vtui-{self.name}"
+
+    @property
+    def served_name(self) -> str:
+        if self.served_model_name:
+            return self.served_model_name
+        if self.local:
+            return posixpath.basename(self.model.rstrip("/")) or "model"
+        return self.model
+
+    @property
+    def is_offline(self) -> bool:
+        return self.local if self.offline is None else self.offline
+
+    @property
+    def published_port(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}:{CONTAINER_PORT}"
+
+    def spec_hash(self) -> str:
+        """Names this exact configuration, for the container label that tells them apart."""
+        data = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def arg_tokens(spec: ArgSpec, value: object) -> list[str]:
+    """One vLLM argument as command-line tokens (nothing when it says "leave it to vLLM")."""
+    if value is None:
+        return []
+    if spec.kind == FLAG:
+        if value is True:
+            return [spec.flag]
+        return [spec.negative_flag] if spec.negative_flag else []
+    if spec.many and isinstance(value, (list, tuple)):
+        return [spec.flag, *(str(v) for v in value)]
+    if spec.kind == JSON and not isinstance(value, str):
+        return [spec.flag, json.dumps(value, separators=(",", ":"), ensure_ascii=False)]
+    return [spec.flag, repr(value) if isinstance(value, float) else str(value)]
+
+
+def _ordered_args(spec: LaunchSpec) -> list[tuple[ArgSpec, object]]:
+    # The form's order first, so the same settings always give the same command line.
+    rank = {flag: i for i, flag in enumerate(FORM_FLAGS)}
+    chosen = [(CATALOGUE[f], v) for f, v in spec.args.items() if f not in OWN_FIELDS]
+    return sorted(chosen, key=lambda item: rank.get(item[0].flag, len(rank)))
+
+
+def vllm_arguments(spec: LaunchSpec, *, in_container: bool) -> list[str]:
+    """The arguments after `vllm serve` (or the image's entrypoint)."""
+    if in_container:
+        model = CONTAINER_MODEL_DIR if spec.local else spec.model
+        # Inside the container vLLM must listen on all interfaces; what the host exposes
+        # is decided by the published port.
+        host, port = "0.0.0.0", CONTAINER_PORT
+    else:
+        model, host, port = spec.model, spec.host, spec.port
+    argv = ["--model", model]
+    if spec.served_name != model:
+        argv += ["--served-model-name", spec.served_name]
+    argv += ["--host", host, "--port", str(port)]
+    for arg, value in _ordered_args(spec):
+        argv += arg_tokens(arg, value)
+    return argv + list(spec.extra_args)
+
+
+def literal_environment(spec: LaunchSpec) -> dict[str, str]:
+    """Environment values the spec sets outright (no secrets among them)."""
+    env = {"LC_ALL": "C.UTF-8"}
+    if spec.is_offline:
+        env |= {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env |= dict(spec.env)
+    return env
+
+
+def volumes(spec: LaunchSpec) -> list[tuple[str, str, str]]:
+    """(host path, container path, mode) for each mount."""
+    mounts = []
+    if spec.local:
+        mounts.append((spec.model, CONTAINER_MODEL_DIR, "ro"))
+    if spec.hf_cache:
+        mounts.append((spec.hf_cache, CONTAINER_HF_CACHE, "rw"))
+    return mounts
+
+
+def container_labels(spec: LaunchSpec) -> dict[str, str]:
+    return labels.vtui_labels(spec.served_name, spec.name) | {labels.SPEC_HASH: spec.spec_hash()}
+
+
+def run_request(spec: LaunchSpec, api_key: str, host_env: Mapping[str, str]) -> RunRequest:
+    """What the engine needs to start this spec; the key and HF_TOKEN go in by environment."""
+    environment = literal_environment(spec) | {API_KEY_VAR: api_key}
+    if host_env.get(HF_TOKEN_VAR):
+        environment[HF_TOKEN_VAR] = host_env[HF_TOKEN_VAR]
+    return RunRequest(
+        image=spec.image,
+        name=spec.container,
+        command=tuple(vllm_arguments(spec, in_container=True)),
+        host=spec.host,
+        host_port=spec.port,
+        container_port=CONTAINER_PORT,
+        environment=environment,
+        labels=container_labels(spec),
+        gpus=spec.gpus,
+        volumes={src: dst for src, dst, _mode in volumes(spec)},
+        ipc_host=True,
+    )
