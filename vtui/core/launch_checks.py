@@ -1,0 +1,221 @@
+"""Checking a LaunchSpec before launch; each problem names the field it belongs to."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from vtui.core.arg_values import parse_value
+from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
+from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, lookup, nearest
+
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# vLLM runs these quantizations in float16 only (their kernels' supported activation dtypes).
+HALF_ONLY_QUANTIZATION = {"awq", "gptq"}
+FP8_KV_MIN_CAPABILITY = (8, 9)  # Ada (8.9) and Hopper (9.0) have FP8 tensor cores
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # a vLLM flag ("--port") or a spec field ("model", "gpus", "extra")
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the model's config.json says, where vtui has it."""
+
+    num_attention_heads: int | None = None
+    max_position_embeddings: int | None = None
+    rope_scaling: bool = False
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What this machine says: GPUs, their lowest compute capability, ports taken."""
+
+    gpu_count: int | None = None
+    compute_capability: tuple[int, int] | None = None
+    ports_in_use: frozenset[int] = field(default_factory=frozenset)
+
+
+def check(
+    spec: LaunchSpec, host: HostFacts | None = None, model: ModelFacts | None = None
+) -> list[Problem]:
+    host = host or HostFacts()
+    model = model or ModelFacts()
+    problems = _spec_fields(spec, host)
+    problems += _arg_values(spec)
+    problems += _extra_args(spec)
+    if not problems:  # the combinations only make sense once each value does
+        problems += _combinations(spec, host, model)
+    return problems
+
+
+def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
+    out = []
+    if not PROFILE_NAME.match(spec.name):
+        out.append(Problem("name", "use letters, digits, '.', '_' or '-' (at most 63)"))
+    if not spec.model.strip():
+        out.append(Problem("model", "give a Hub repo id (Qwen/Qwen3-8B) or a model directory"))
+    elif spec.local and ":" in spec.model:
+        out.append(Problem("model", "a directory with ':' in its name cannot be mounted"))
+    if spec.hf_cache and (":" in spec.hf_cache or not spec.hf_cache.startswith("/")):
+        out.append(Problem("hf_cache", "must be an absolute directory without ':'"))
+    if not 1 <= spec.port <= 65535:
+        out.append(Problem("--port", f"must be 1-65535, not {spec.port}"))
+    elif spec.port in host.ports_in_use:
+        out.append(Problem("--port", f"{spec.port} is already in use on this machine"))
+    try:
+        ipaddress.ip_address(spec.host)
+    except ValueError:
+        out.append(
+            Problem(
+                "--host",
+                f"{spec.host!r} is not an IP address (127.0.0.1 keeps it "
+                "on this machine, 0.0.0.0 opens it to the network)",
+            )
+        )
+    if isinstance(spec.gpus, tuple):
+        if not spec.gpus:
+            out.append(Problem("gpus", "choose at least one GPU, or all"))
+        elif len(set(spec.gpus)) != len(spec.gpus):
+            out.append(Problem("gpus", "a GPU is listed twice"))
+        elif host.gpu_count is not None and max(spec.gpus) >= host.gpu_count:
+            out.append(
+                Problem(
+                    "gpus",
+                    f"GPU {max(spec.gpus)} does not exist: this machine "
+                    f"has {host.gpu_count} (0-{host.gpu_count - 1})",
+                )
+            )
+    out += [
+        Problem("env", f"{name!r} is not a valid variable name")
+        for name in spec.env
+        if not ENV_NAME.match(name)
+    ]
+    return out
+
+
+def _arg_values(spec: LaunchSpec) -> list[Problem]:
+    out = []
+    for flag, value in spec.args.items():
+        arg = CATALOGUE.get(flag)
+        if arg is None:
+            hint = nearest(flag)
+            out.append(
+                Problem(flag, "not a vLLM argument" + (f"; did you mean {hint}?" if hint else ""))
+            )
+            continue
+        if flag in OWN_FIELDS:
+            out.append(Problem(flag, "set by its own field, not as an argument"))
+        elif value is None:
+            continue
+        elif arg.kind == FLAG and not isinstance(value, bool):
+            out.append(Problem(flag, "expected on or off"))
+        elif arg.kind == INT and (isinstance(value, bool) or not isinstance(value, int)):
+            out.append(Problem(flag, f"expected a whole number, not {value!r}"))
+        elif arg.kind == FLOAT and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            out.append(Problem(flag, f"expected a number, not {value!r}"))
+        elif arg.choices and isinstance(value, str) and value not in arg.choices:
+            out.append(Problem(flag, f"expected one of {', '.join(arg.choices)}"))
+    return out
+
+
+def _extra_args(spec: LaunchSpec) -> list[Problem]:
+    out = []
+    for token in spec.extra_args:
+        if not token.startswith("-") or token == "-":
+            continue
+        arg = lookup(token)
+        if arg is None:
+            hint = nearest(token)
+            out.append(
+                Problem(
+                    "extra",
+                    f"unknown vLLM argument {token.split('=')[0]}"
+                    + (f"; did you mean {hint}?" if hint else ""),
+                )
+            )
+        elif arg.flag in OWN_FIELDS:
+            out.append(Problem("extra", f"{arg.flag} has its own field; set it there"))
+        elif arg.flag in spec.args:
+            out.append(Problem("extra", f"{arg.flag} is already set in the form"))
+    return out
+
+
+def _combinations(spec: LaunchSpec, host: HostFacts, model: ModelFacts) -> list[Problem]:
+    out = []
+    args = spec.args
+    util = args.get("--gpu-memory-utilization")
+    if isinstance(util, (int, float)) and not 0 < util <= 1:
+        out.append(
+            Problem(
+                "--gpu-memory-utilization",
+                f"must be more than 0 and at most 1 (a fraction), not {util}",
+            )
+        )
+    tp = _int(args.get("--tensor-parallel-size"), 1)
+    pp = _int(args.get("--pipeline-parallel-size"), 1)
+    for flag, size in (("--tensor-parallel-size", tp), ("--pipeline-parallel-size", pp)):
+        if size < 1:
+            out.append(Problem(flag, "must be at least 1"))
+    gpus = len(spec.gpus) if isinstance(spec.gpus, tuple) else host.gpu_count
+    if gpus is not None and tp * pp > gpus:
+        out.append(
+            Problem(
+                "--tensor-parallel-size",
+                f"tensor x pipeline parallel = {tp * pp}, but only {gpus} GPU(s) are chosen",
+            )
+        )
+    heads = model.num_attention_heads
+    if heads and tp >= 1 and heads % tp:
+        fits = [n for n in range(1, heads + 1) if heads % n == 0 and n <= (gpus or heads)]
+        out.append(
+            Problem(
+                "--tensor-parallel-size",
+                f"must divide the model's {heads} attention heads; try "
+                + ", ".join(str(n) for n in fits[-3:]),
+            )
+        )
+    max_len = args.get("--max-model-len")
+    limit = model.max_position_embeddings
+    if isinstance(max_len, int) and limit and max_len > limit and not model.rope_scaling:
+        out.append(
+            Problem(
+                "--max-model-len",
+                f"{max_len} is beyond the model's {limit} positions (it has no rope scaling)",
+            )
+        )
+    quant, dtype = args.get("--quantization"), args.get("--dtype")
+    if quant in HALF_ONLY_QUANTIZATION and dtype in ("bfloat16", "float32", "float"):
+        out.append(Problem("--dtype", f"{quant} runs in float16 only; use float16 or auto"))
+    kv = args.get("--kv-cache-dtype")
+    cc = host.compute_capability
+    if isinstance(kv, str) and kv.startswith("fp8") and cc and cc < FP8_KV_MIN_CAPABILITY:
+        out.append(
+            Problem(
+                "--kv-cache-dtype",
+                f"FP8 KV cache needs an Ada or Hopper GPU "
+                f"(compute capability 8.9+); this one is "
+                f"{cc[0]}.{cc[1]}",
+            )
+        )
+    return out
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def split_extra(text: str) -> tuple[str, ...]:
+    """The extra-arguments field, split as a shell would (ValueError on unbalanced quotes)."""
+    return tuple(shlex.split(text))
+
+
+__all__ = ["HostFacts", "ModelFacts", "Problem", "check", "parse_value", "split_extra"]
