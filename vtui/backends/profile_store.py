@@ -1,0 +1,248 @@
+"""Launch profiles on disk: one TOML file each, edited by hand or by vtui, comments kept.
+
+    $XDG_CONFIG_HOME/vtui/profiles/NAME.toml   (default ~/.config/vtui/...)
+    $XDG_CONFIG_HOME/vtui/keys/NAME.key        the profile's API key, referenced by the profile
+
+Writes are atomic (a temporary file renamed over the old one) and private (0600): a
+profile names its key file, and a key file holds a secret. A file that does not parse
+is reported with its line and column and is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import ParseError
+from tomlkit.items import Table
+
+from vtui.core.launch_checks import PROFILE_NAME
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.vllm_release import DEFAULT_IMAGE
+
+TOP_KEYS = (
+    "model",
+    "image",
+    "gpus",
+    "container_name",
+    "host",
+    "port",
+    "served_model_name",
+    "hf_cache",
+    "offline",
+    "api_key_file",
+    "extra_args",
+)
+NEW_PROFILE_HEADER = (
+    "vtui launch profile. Edit freely: vtui keeps your comments and your layout.",
+    "[vllm] holds vLLM's own arguments, named as on the command line without the dashes.",
+)
+
+
+class ProfileError(Exception):
+    """A profile cannot be read or written; the message names the file and, if known, the line."""
+
+
+def default_root(env: Mapping[str, str] = os.environ) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "vtui"
+
+
+def default_hf_cache(env: Mapping[str, str] = os.environ) -> str:
+    """The host's Hugging Face home, the one `hf download` fills."""
+    home = env.get("HF_HOME") or str(
+        Path(env.get("HOME", "~")).expanduser() / ".cache" / "huggingface"
+    )
+    return str(Path(home).expanduser().resolve())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class ProfileStore:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_root()
+        self.profiles_dir = self.root / "profiles"
+        self.keys_dir = self.root / "keys"
+
+    def path(self, name: str) -> Path:
+        if not PROFILE_NAME.match(name):
+            raise ProfileError(
+                f"{name!r} is not a profile name: use letters, digits, '.', '_' or '-'"
+            )
+        return self.profiles_dir / f"{name}.toml"
+
+    def names(self) -> list[str]:
+        if not self.profiles_dir.is_dir():
+            return []
+        return sorted(
+            p.stem for p in self.profiles_dir.glob("*.toml") if PROFILE_NAME.match(p.stem)
+        )
+
+    def _document(self, path: Path) -> tomlkit.TOMLDocument:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProfileError(f"{path}: no such profile") from None
+        except OSError as exc:
+            raise ProfileError(f"{path}: cannot read it ({exc.strerror})") from None
+        try:
+            return tomlkit.parse(text)
+        except ParseError as exc:
+            raise ProfileError(f"{path}:{exc.line}:{exc.col}: {exc}") from None
+
+    def load(self, name: str) -> LaunchSpec:
+        path = self.path(name)
+        data = self._document(path).unwrap()
+        return _spec_from(name, data, path)
+
+    def save(self, spec: LaunchSpec) -> Path:
+        """Write the spec, keeping whatever comments and layout the file already has."""
+        path = self.path(spec.name)
+        doc = self._document(path) if path.exists() else _new_document()
+        _fill(doc, spec, self._key_reference(spec.name, doc))
+        _atomic_write(path, tomlkit.dumps(doc))
+        return path
+
+    def create(self, spec: LaunchSpec) -> Path:
+        if self.path(spec.name).exists():
+            raise ProfileError(f"{self.path(spec.name)}: a profile of that name exists")
+        self.api_key(spec.name)
+        return self.save(spec)
+
+    def duplicate(self, name: str, new_name: str) -> Path:
+        spec = self.load(name)
+        fields = {k: getattr(spec, k) for k in spec.__dataclass_fields__}
+        return self.create(LaunchSpec(**(fields | {"name": new_name, "container_name": ""})))
+
+    def delete(self, name: str) -> None:
+        path = self.path(name)
+        if not path.exists():
+            raise ProfileError(f"{path}: no such profile")
+        path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            (self.keys_dir / f"{name}.key").unlink()
+
+    def api_key(self, name: str) -> str:
+        """The profile's API key, made on first use: 32 random bytes, URL-safe."""
+        key_path = self.keys_dir / f"{name}.key"
+        try:
+            key = key_path.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+        except FileNotFoundError:
+            pass
+        key = secrets.token_urlsafe(32)
+        _atomic_write(key_path, key + "\n")
+        return key
+
+    def _key_reference(self, name: str, doc: tomlkit.TOMLDocument) -> str:
+        existing = doc.get("api_key_file")
+        return str(existing) if existing else f"keys/{name}.key"
+
+
+def _new_document() -> tomlkit.TOMLDocument:
+    doc = tomlkit.document()
+    for line in NEW_PROFILE_HEADER:
+        doc.add(tomlkit.comment(line))
+    return doc
+
+
+def _fill(doc: tomlkit.TOMLDocument, spec: LaunchSpec, key_file: str) -> None:
+    values: dict[str, Any] = {
+        "model": spec.model,
+        "image": spec.image,
+        "gpus": spec.gpus if spec.gpus == "all" else list(spec.gpus),
+        "container_name": spec.container_name or None,
+        "host": spec.host,
+        "port": spec.port,
+        "served_model_name": spec.served_model_name or None,
+        "hf_cache": spec.hf_cache or None,
+        "offline": spec.offline,
+        "api_key_file": key_file,
+        "extra_args": list(spec.extra_args) or None,
+    }
+    for key in TOP_KEYS:
+        _set(doc, key, values[key])
+    _set_table(doc, "env", dict(spec.env))
+    _set_table(
+        doc, "vllm", {flag.removeprefix("--"): v for flag, v in spec.args.items() if v is not None}
+    )
+
+
+def _set(container: Any, key: str, value: Any) -> None:
+    if value is None:
+        if key in container:
+            del container[key]
+    elif key not in container or container[key] != value:
+        container[key] = value  # assigning an existing key keeps its comment
+
+
+def _set_table(doc: tomlkit.TOMLDocument, name: str, values: dict[str, Any]) -> None:
+    if not values:
+        if name in doc:
+            del doc[name]
+        return
+    if name not in doc or not isinstance(doc[name], Table):
+        doc[name] = tomlkit.table()
+    table = doc[name]
+    for key in [k for k in table if k not in values]:
+        del table[key]
+    for key, value in values.items():
+        _set(table, key, value)
+
+
+def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
+    def want(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        value = data.get(key, default)
+        if value is not default and not isinstance(value, kind):
+            raise ProfileError(f"{path}: {key} has the wrong type ({type(value).__name__})")
+        return value
+
+    model = want("model", str, None)
+    if model is None:
+        raise ProfileError(f"{path}: model is missing (a Hub repo id or a model directory)")
+    gpus = want("gpus", (str, list), "all")
+    if isinstance(gpus, list):
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in gpus):
+            raise ProfileError(f'{path}: gpus must be "all" or a list of GPU indices')
+        gpus = tuple(gpus)
+    elif gpus != "all":
+        raise ProfileError(f'{path}: gpus must be "all" or a list of GPU indices')
+    vllm = want("vllm", dict, {})
+    env = want("env", dict, {})
+    extra = want("extra_args", list, [])
+    return LaunchSpec(
+        name=name,
+        model=model,
+        image=want("image", str, DEFAULT_IMAGE),
+        gpus=gpus,
+        container_name=want("container_name", str, ""),
+        host=want("host", str, "127.0.0.1"),
+        port=want("port", int, 8000),
+        served_model_name=want("served_model_name", str, ""),
+        hf_cache=want("hf_cache", str, ""),
+        offline=want("offline", bool, None),
+        env={str(k): str(v) for k, v in env.items()},
+        args={f"--{k}": v for k, v in vllm.items()},
+        extra_args=tuple(str(t) for t in extra),
+    )
