@@ -184,9 +184,17 @@ def _fill(doc: tomlkit.TOMLDocument, spec: LaunchSpec, key_file: str) -> None:
     for key in TOP_KEYS:
         _set(doc, key, values[key])
     _set_table(doc, "env", dict(spec.env))
-    _set_table(
-        doc, "vllm", {flag.removeprefix("--"): v for flag, v in spec.args.items() if v is not None}
-    )
+    args = {flag.removeprefix("--"): _inline(v) for flag, v in spec.args.items() if v is not None}
+    _set_table(doc, "vllm", args)
+
+
+def _inline(value: Any) -> Any:
+    """A JSON-valued argument stays on its own line, as `name = { image = 2 }`."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update(value)
+        return table
+    return value
 
 
 def _set(container: Any, key: str, value: Any) -> None:
