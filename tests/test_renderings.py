@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtui.core.launch_spec import API_KEY_VAR, CONTAINER_MODEL_DIR, LaunchSpec, vllm_arguments
+from vtui.core.launch_spec import CONTAINER_MODEL_DIR, LaunchSpec, vllm_arguments
 from vtui.core.renderings import (
     API_KEY_ENTRY,
     container_environment,
@@ -21,7 +21,7 @@ from vtui.core.renderings import (
     vllm_serve_argv,
 )
 from vtui.core.vllm_args import CATALOGUE
-from vtui.core.vllm_release import DEFAULT_IMAGE
+from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 from vtui.core.yaml_text import compose_unescape
 
 SEED = Path(__file__).parent / "data" / "seed-compose.yml"

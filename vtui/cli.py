@@ -23,8 +23,14 @@ screens (one key each, also in the command palette, ctrl+p):
   4 GPU      memory, load and processes of every GPU
   5 Chat     talk to the running model
 
+commands (each has --help):
+  compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
+  profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
+
 examples:
   vtui --demo                       try it with no GPU, Docker or network
+  vtui profile new qwen --model Qwen/Qwen3-8B -- --max-model-len 32k
+  vtui compose qwen -o docker-compose.yml && docker compose up -d
   vtui                              manage vLLM on this machine (Docker + NVIDIA driver)
   vtui --headless --demo --screenshots shots --size 120x40
                                     write every screen as shots/<screen>.svg
@@ -71,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="terminal size for --headless, in cells (default: 120x40)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    from vtui.cli_profiles import add_commands
+
+    add_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
     return parser
 
 
@@ -115,7 +124,18 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "--" is vLLM's own arguments (`vtui profile new ... -- --max-model-len
+    # 32k`), read by vtui's catalogue rather than by argparse.
+    vllm_args = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+    args.vllm_args = vllm_args
+    if vllm_args and (args.command, getattr(args, "profile_command", None)) != ("profile", "new"):
+        parser.error("arguments after -- are vLLM arguments, for `vtui profile new` only")
+    if args.command is not None:
+        from vtui.cli_profiles import main as run_command
+
+        return run_command(args)
     try:
         size = parse_size(args.size)
     except ValueError as exc:

@@ -21,9 +21,11 @@ FP8_KV_MIN_CAPABILITY = (8, 9)  # Ada (8.9) and Hopper (9.0) have FP8 tensor cor
 class Problem:
     field: str  # a vLLM flag ("--port") or a spec field ("model", "gpus", "extra")
     message: str
+    # A warning does not stop a compose file from being written, only a launch from here.
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+        return f"{self.field}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
     if not 1 <= spec.port <= 65535:
         out.append(Problem("--port", f"must be 1-65535, not {spec.port}"))
     elif spec.port in host.ports_in_use:
-        out.append(Problem("--port", f"{spec.port} is already in use on this machine"))
+        out.append(
+            Problem("--port", f"{spec.port} is already in use on this machine", warning=True)
+        )
     try:
         ipaddress.ip_address(spec.host)
     except ValueError:

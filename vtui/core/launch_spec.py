@@ -16,11 +16,10 @@ from dataclasses import asdict, dataclass, field
 from vtui.core import labels
 from vtui.core.records import RunRequest
 from vtui.core.vllm_args import CATALOGUE, FLAG, FORM_FLAGS, JSON, ArgSpec
-from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
+from vtui.core.vllm_release import API_KEY_VAR, CONTAINER_PORT, DEFAULT_IMAGE
 
 CONTAINER_MODEL_DIR = "/app/model"
 CONTAINER_HF_CACHE = "/root/.cache/huggingface"
-API_KEY_VAR = "VLLM_API_KEY"  # vLLM reads its key from here when --api-key is not given
 HF_TOKEN_VAR = "HF_TOKEN"
 # Set by the spec itself, never through `args`: each has its own field.
 OWN_FIELDS = frozenset({"--model", "--served-model-name", "--host", "--port", "--api-key"})

@@ -36,6 +36,7 @@ class GpuReading:
     power_w: float | None
     power_limit_w: float | None
     processes: tuple[GpuProcess, ...] = ()
+    compute_capability: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

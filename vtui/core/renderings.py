@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 
 from vtui.core.launch_spec import (
-    API_KEY_VAR,
     HF_TOKEN_VAR,
     LaunchSpec,
     container_labels,
@@ -13,7 +12,7 @@ from vtui.core.launch_spec import (
     vllm_arguments,
     volumes,
 )
-from vtui.core.vllm_release import CONTAINER_PORT, VLLM_VERSION
+from vtui.core.vllm_release import API_KEY_VAR, CONTAINER_PORT, VLLM_VERSION
 from vtui.core.yaml_text import compose_value, quoted
 
 SERVICE = "vllm"

@@ -5,3 +5,5 @@ VLLM_IMAGE = "vllm/vllm-openai"
 DEFAULT_IMAGE = f"{VLLM_IMAGE}:v{VLLM_VERSION}"
 # vLLM's OpenAI-compatible server listens here inside the container.
 CONTAINER_PORT = 8000
+# vLLM reads the key it demands from this variable when --api-key is not given.
+API_KEY_VAR = "VLLM_API_KEY"

@@ -74,6 +74,7 @@ class NvmlGpus:
             power_w=power / 1000 if power is not None else None,
             power_limit_w=limit / 1000 if limit is not None else None,
             processes=tuple(self._process(nv, p) for p in procs),
+            compute_capability=_maybe(lambda: tuple(nv.nvmlDeviceGetCudaComputeCapability(handle))),
         )
 
     def _process(self, nv: Any, proc: Any) -> GpuProcess:

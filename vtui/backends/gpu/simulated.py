@@ -40,6 +40,7 @@ class SimulatedGpus:
                     power_w=round(118.0 + util * 4.9, 1) if busy else 71.5 + i,
                     power_limit_w=700.0,
                     processes=processes,
+                    compute_capability=(9, 0),
                 )
             )
         return GpuSnapshot(driver_version="580.95.05", cuda_version="13.0", gpus=tuple(gpus))

@@ -1,0 +1,34 @@
+"""Facts about this machine that launch checks need: GPUs and ports already taken."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from vtui.backends.gpu import GpuMonitor
+from vtui.core.launch_checks import HostFacts
+from vtui.core.records import BackendUnavailable
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether binding host:port would fail because something already has it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+def host_facts(gpu: GpuMonitor, host: str, port: int) -> HostFacts:
+    try:
+        gpus = gpu.snapshot().gpus
+    except BackendUnavailable:
+        gpus = ()
+    capabilities = [g.compute_capability for g in gpus if g.compute_capability]
+    return HostFacts(
+        gpu_count=len(gpus) if gpus else None,
+        compute_capability=min(capabilities) if capabilities else None,
+        ports_in_use=frozenset({port}) if port_in_use(host, port) else frozenset(),
+    )

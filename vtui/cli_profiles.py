@@ -1,0 +1,217 @@
+"""`vtui compose` and `vtui profile`: launch profiles from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
+
+# The parser is built on every start, the TUI's included; what the commands need
+# (tomlkit, the argument catalogue) loads only when a command runs.
+if TYPE_CHECKING:
+    from vtui.backends.profile_store import ProfileStore
+    from vtui.core.launch_checks import Problem
+    from vtui.core.launch_spec import LaunchSpec
+
+FORMATS = ("compose", "run", "serve")
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    compose = sub.add_parser(
+        "compose",
+        help="write or print a profile as a compose file, docker run or vllm serve",
+        description="Render a launch profile. With -o, writes the compose file and, beside "
+        "it, a .env (mode 0600) holding the profile's API key for `docker compose up`.",
+    )
+    compose.add_argument("profile", help="profile name (see `vtui profile list`)")
+    compose.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the compose file here instead of printing it",
+    )
+    compose.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="compose",
+        help="compose (default), run (a docker run line) or serve (a vllm serve line)",
+    )
+
+    profile = sub.add_parser(
+        "profile",
+        help="list, show or create launch profiles",
+        description="Launch profiles live in "
+        "$XDG_CONFIG_HOME/vtui/profiles (default ~/.config/vtui).",
+    )
+    actions = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
+    actions.add_parser("list", help="every profile, with its model and address")
+    show = actions.add_parser("show", help="a profile's file and what vtui thinks of it")
+    show.add_argument("name")
+    new = actions.add_parser(
+        "new",
+        help="create a profile (vLLM arguments go after --)",
+        usage="vtui profile new NAME --model MODEL [options] [-- VLLM_ARGUMENTS ...]",
+        description="Create a profile. vLLM's own arguments follow --, written as for "
+        "`vllm serve`: vtui profile new qwen --model Qwen/Qwen3-8B -- --max-model-len 32k",
+    )
+    new.add_argument("name")
+    new.add_argument(
+        "--model",
+        required=True,
+        help="a Hub repo id (Qwen/Qwen3-8B) or a model directory on this machine",
+    )
+    new.add_argument("--gpus", default="all", help='"all" (default) or indices, e.g. 0,1')
+    new.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to publish the port on (default 127.0.0.1: this machine "
+        "only; 0.0.0.0 opens it to the network)",
+    )
+    new.add_argument("--port", type=int, default=8000, help="port on the host (default 8000)")
+    new.add_argument("--image", default=DEFAULT_IMAGE, help=f"default {DEFAULT_IMAGE}")
+
+
+def _report(name: str, problems: list[Problem], out: TextIO) -> bool:
+    """Print one line a problem; True when nothing but warnings."""
+    for problem in problems:
+        print(f"vtui: {name}: {problem}", file=out)
+    return all(p.warning for p in problems)
+
+
+def _checked(spec: LaunchSpec) -> list[Problem]:
+    from vtui.backends.gpu.nvml import NvmlGpus
+    from vtui.backends.host_probe import host_facts
+    from vtui.core.launch_checks import check
+
+    gpus = NvmlGpus()
+    try:
+        return check(spec, host_facts(gpus, spec.host, spec.port))
+    finally:
+        gpus.close()
+
+
+def _write_env_file(directory: Path, key: str) -> Path:
+    """.env beside the compose file: Compose reads VLLM_API_KEY from it. Other lines are kept."""
+    from vtui.backends.profile_store import _atomic_write
+
+    path = directory / ".env"
+    lines = []
+    if path.exists():
+        lines = [
+            line for line in path.read_text().splitlines() if not line.startswith(f"{API_KEY_VAR}=")
+        ]
+    _atomic_write(path, "\n".join([*lines, f"{API_KEY_VAR}={key}"]) + "\n")
+    return path
+
+
+def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
+    from vtui.core.renderings import render_compose, render_docker_run, render_vllm_serve
+
+    spec = store.load(args.profile)
+    if not _report(args.profile, _checked(spec), sys.stderr):
+        return 1
+    if args.format != "compose":
+        line = render_docker_run(spec) if args.format == "run" else render_vllm_serve(spec)
+        key_file = store.keys_dir / f"{spec.name}.key"
+        print(f'# first: export {API_KEY_VAR}="$(cat {key_file})"', file=sys.stderr)
+        print(line)
+        return 0
+    text = render_compose(spec)
+    if args.output is None:
+        print(text, end="")
+        return 0
+    from vtui.backends.profile_store import _atomic_write
+
+    output: Path = args.output
+    try:
+        _atomic_write(output, text)
+        os.chmod(output, 0o644)  # no secret inside; the key is in .env
+        env_file = _write_env_file(output.resolve().parent, store.api_key(spec.name))
+    except OSError as exc:
+        print(f"vtui: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {output} and {env_file} ({API_KEY_VAR}, mode 0600)")
+    print(f"start it: docker compose -f {output} up -d")
+    return 0
+
+
+def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
+    from vtui.backends.profile_store import ProfileError
+
+    if args.profile_command == "list":
+        names = store.names()
+        if not names:
+            print(
+                f"no profiles yet in {store.profiles_dir}; create one with "
+                "`vtui profile new NAME --model REPO`"
+            )
+        for name in names:
+            try:
+                spec = store.load(name)
+                print(f"{name:24} {spec.model:48} {spec.host}:{spec.port}")
+            except ProfileError as exc:
+                print(f"{name:24} cannot be read: {exc}")
+        return 0
+    if args.profile_command == "show":
+        spec = store.load(args.name)
+        path = store.path(args.name)
+        print(f"# {path}")
+        print(path.read_text(encoding="utf-8"), end="")
+        problems = _checked(spec)
+        _report(args.name, problems, sys.stdout)
+        if not problems:
+            print(f"# {args.name}: ready to launch")
+        return 0
+    return _new_profile(args, store)
+
+
+def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
+    from vtui.backends.profile_store import default_hf_cache
+    from vtui.core.arg_tokens import args_from_tokens
+    from vtui.core.launch_checks import Problem
+    from vtui.core.launch_spec import LaunchSpec
+
+    vllm_args, problems = args_from_tokens(list(args.vllm_args))
+    try:
+        gpus: str | tuple[int, ...] = (
+            "all" if args.gpus == "all" else tuple(int(i) for i in args.gpus.split(","))
+        )
+    except ValueError:
+        problems.append(Problem("gpus", f'"all" or indices such as 0,1, not {args.gpus!r}'))
+        gpus = "all"
+    spec = LaunchSpec(
+        name=args.name,
+        model=args.model,
+        image=args.image,
+        gpus=gpus,
+        host=args.host,
+        port=args.port,
+        hf_cache=default_hf_cache(),
+        args=vllm_args,
+    )
+    problems += _checked(spec)
+    if not _report(args.name, problems, sys.stderr):
+        print(f"vtui: {args.name}: not created", file=sys.stderr)
+        return 1
+    path = store.create(spec)
+    print(f"created {path}")
+    print(f"its API key is in {store.keys_dir / (args.name + '.key')} (mode 0600)")
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    from vtui.backends.profile_store import ProfileError, ProfileStore
+
+    store = ProfileStore()
+    try:
+        if args.command == "compose":
+            return run_compose(args, store)
+        return run_profile(args, store)
+    except ProfileError as exc:
+        print(f"vtui: error: {exc}", file=sys.stderr)
+        return 1
