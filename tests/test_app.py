@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import cast
 
 from textual.geometry import Region
@@ -18,6 +20,7 @@ from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
 from vtui.ui.screens.chat import ChatScreen
 from vtui.ui.screens.gpu import GpuScreen
+from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.models import ModelsScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.notice import Notice
@@ -84,7 +87,11 @@ async def test_search_filters_and_enter_picks_the_model_for_launch() -> None:
         assert app.selected_model == "google/gemma-3-27b-it"
         await pilot.press("2")
         await settle(app)
-        assert "google/gemma-3-27b-it" in text_of(app.screen.query_one("#launch-plan", Static))
+        await settle(app)
+        launch = app.screen
+        assert isinstance(launch, LaunchScreen) and launch.spec is not None
+        assert launch.spec.model == "google/gemma-3-27b-it"
+        assert launch.spec.name == "gemma-3-27b-it" and not launch.saved
 
 
 async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
@@ -113,6 +120,8 @@ def unavailable_backends() -> Backends:
         gpu=NvmlGpus(),
         endpoint_for=lambda d: HttpEndpoint("http://127.0.0.1:9"),
         demo=False,
+        profiles_root=Path(tempfile.mkdtemp(prefix="vtui-test-")),
+        port_in_use=lambda host, port: False,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.helpers import demo_app
 from vtui.ui.app import SCREENS
@@ -51,3 +52,15 @@ def test_models_search_narrowed(snap_compare: Snap) -> None:
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_launch_with_an_error_showing(snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("launch")(pilot)
+        await settle(pilot.app)  # type: ignore[arg-type]
+        box = pilot.app.screen.query_one("#field-gpu-memory-utilization Input", Input)
+        box.focus()
+        box.value = "1.5"
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)

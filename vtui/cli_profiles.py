@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -95,20 +94,6 @@ def _checked(spec: LaunchSpec) -> list[Problem]:
         gpus.close()
 
 
-def _write_env_file(directory: Path, key: str) -> Path:
-    """.env beside the compose file: Compose reads VLLM_API_KEY from it. Other lines are kept."""
-    from vtui.backends.profile_store import _atomic_write
-
-    path = directory / ".env"
-    lines = []
-    if path.exists():
-        lines = [
-            line for line in path.read_text().splitlines() if not line.startswith(f"{API_KEY_VAR}=")
-        ]
-    _atomic_write(path, "\n".join([*lines, f"{API_KEY_VAR}={key}"]) + "\n")
-    return path
-
-
 def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
     from vtui.core.renderings import render_compose, render_docker_run, render_vllm_serve
 
@@ -125,13 +110,11 @@ def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    from vtui.backends.profile_store import _atomic_write
+    from vtui.backends.profile_store import write_compose_bundle
 
     output: Path = args.output
     try:
-        _atomic_write(output, text)
-        os.chmod(output, 0o644)  # no secret inside; the key is in .env
-        env_file = _write_env_file(output.resolve().parent, store.api_key(spec.name))
+        env_file = write_compose_bundle(output, text, store.api_key(spec.name))
     except OSError as exc:
         print(f"vtui: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return 1

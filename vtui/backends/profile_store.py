@@ -24,7 +24,7 @@ from tomlkit.items import Table
 
 from vtui.core.launch_checks import PROFILE_NAME
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.vllm_release import DEFAULT_IMAGE
+from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 TOP_KEYS = (
     "model",
@@ -254,3 +254,23 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
         args={f"--{k}": v for k, v in vllm.items()},
         extra_args=tuple(str(t) for t in extra),
     )
+
+
+def write_compose_bundle(output: Path, compose_text: str, api_key: str) -> Path:
+    """The compose file, and beside it a private .env with the key (other .env lines kept).
+
+    Compose reads VLLM_API_KEY from that .env; the compose file itself holds no secret.
+    Returns the .env's path.
+    """
+    _atomic_write(output, compose_text)
+    os.chmod(output, 0o644)
+    env_path = output.resolve().parent / ".env"
+    kept = []
+    if env_path.exists():
+        kept = [
+            line
+            for line in env_path.read_text(encoding="utf-8").splitlines()
+            if not line.startswith(f"{API_KEY_VAR}=")
+        ]
+    _atomic_write(env_path, "\n".join([*kept, f"{API_KEY_VAR}={api_key}"]) + "\n")
+    return env_path

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.backends.engine import ContainerEngine
@@ -19,6 +21,10 @@ class Backends:
     gpu: GpuMonitor
     endpoint_for: Callable[[Deployment], ChatEndpoint]
     demo: bool
+    # Where launch profiles live (ProfileStore is made from it when a screen needs it).
+    profiles_root: Path
+    # Whether something on this machine already listens on host:port.
+    port_in_use: Callable[[str, int], bool]
 
 
 def real_backends() -> Backends:
@@ -33,8 +39,21 @@ def real_backends() -> Backends:
         url = deployment.base_url or "http://127.0.0.1:8000"
         return HttpEndpoint(url, engine.api_key(deployment.container_id))
 
+    def port_in_use(host: str, port: int) -> bool:
+        from vtui.backends.host_probe import port_in_use as probe
+
+        return probe(host, port)
+
+    from vtui.backends.profile_store import default_root
+
     return Backends(
-        engine=engine, hub=HfHub(), gpu=NvmlGpus(), endpoint_for=endpoint_for, demo=False
+        engine=engine,
+        hub=HfHub(),
+        gpu=NvmlGpus(),
+        endpoint_for=endpoint_for,
+        demo=False,
+        profiles_root=default_root(),
+        port_in_use=port_in_use,
     )
 
 
@@ -52,10 +71,17 @@ def demo_backends(
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
         return SimulatedEndpoint(world, deployment, token_delay)
 
+    def port_in_use(host: str, port: int) -> bool:
+        return any(d.port == port and d.state == "running" for d in world.deployments())
+
+    # The demo never reads or writes the user's own profiles.
+    root = Path(os.environ.get("TMPDIR", "/tmp")) / f"vtui-demo-{os.getpid()}-{id(world):x}"
     return Backends(
         engine=SimulatedEngine(world),
         hub=SimulatedHub(),
         gpu=SimulatedGpus(world),
         endpoint_for=endpoint_for,
         demo=True,
+        profiles_root=root,
+        port_in_use=port_in_use,
     )

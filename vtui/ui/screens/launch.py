@@ -1,91 +1,444 @@
-"""Launch: what will be started, on which GPUs, reachable where."""
+"""Launch: the profile's form (vLLM's own arguments), checked as you type, with its compose file."""
 
 from __future__ import annotations
 
-from rich import box
-from rich.table import Table
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import Select, Static
 
-from vtui.core import units
-from vtui.core.records import BackendUnavailable, GpuSnapshot
-from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
+from vtui.core import labels
+from vtui.core.launch_checks import HostFacts, Problem, check
+from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
+from vtui.core.launch_spec import LaunchSpec, run_request
+from vtui.core.records import BackendUnavailable
+from vtui.core.renderings import render_compose
 from vtui.ui.screens.base import VtuiScreen
-from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.arg_field import ArgField
+from vtui.ui.widgets.dialogs import AskText, Confirm
 
-DEFAULT_HOST_PORT = 8000
+if TYPE_CHECKING:
+    from vtui.backends.profile_store import ProfileStore
+
+DEMO_PROFILE = "qwen2.5-7b"
+NARROW = 100  # below this width the compose preview gives its room to the form
+FIELD_HELP_HINT = (
+    "Move through the fields (Tab): vLLM's own help for each shows here. Empty fields "
+    "leave the choice to vLLM.\nCtrl+S save \u00b7 Ctrl+R launch \u00b7 Ctrl+O write compose "
+    "\u00b7 Ctrl+N new \u00b7 Ctrl+D duplicate \u00b7 Ctrl+X delete"
+)
+
+
+def demo_profile() -> LaunchSpec:
+    return LaunchSpec(
+        name=DEMO_PROFILE,
+        model="Qwen/Qwen2.5-7B-Instruct",
+        container_name="vtui-qwen2.5-7b-instruct",
+        gpus=(0,),
+        hf_cache="/srv/hf-cache",
+        args={
+            "--gpu-memory-utilization": 0.9,
+            "--max-model-len": 32768,
+            "--enable-prefix-caching": True,
+        },
+    )
 
 
 class LaunchScreen(VtuiScreen):
     SCREEN_TITLE = "Launch"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+r", "launch", "Launch"),
+        Binding("ctrl+o", "write_compose", "Write compose"),
+        Binding("ctrl+n", "new_profile", "New"),
+        Binding("ctrl+d", "duplicate", "Duplicate", show=False),
+        Binding("ctrl+x", "delete", "Delete", show=False),
+    ]
 
-    class GpusRead(Message):
-        def __init__(self, snapshot: GpuSnapshot | None, error: str | None) -> None:
+    class Loaded(Message):
+        def __init__(
+            self, names: list[str], spec: LaunchSpec | None, saved: bool, error: str | None
+        ) -> None:
             super().__init__()
-            self.snapshot, self.error = snapshot, error
+            self.names, self.spec, self.saved, self.error = names, spec, saved, error
+
+    class FactsRead(Message):
+        def __init__(self, facts: HostFacts) -> None:
+            super().__init__()
+            self.facts = facts
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base: LaunchSpec | None = None
+        self.spec: LaunchSpec | None = None
+        self.texts: dict[str, str] = {}
+        self.problems: list[Problem] = []
+        self.unreadable: list[Problem] = []
+        self.saved = False
+        self.names: list[str] = []
+        self.facts = HostFacts()
+        self._store: ProfileStore | None = None
+
+    # -- layout -------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="launch-body"):
-            yield Static(id="launch-plan", classes="panel")
-            yield Notice(id="launch-notice")
-            yield Static(id="launch-gpus", classes="panel")
-            yield Static(
-                "The launch form (vLLM's own arguments, checked before launch) and the "
-                "compose preview are not built yet; this screen shows what a launch would use.",
-                classes="status",
-            )
+        with Horizontal(id="launch-main"):
+            with Vertical(id="launch-left"):
+                with Horizontal(id="profile-bar"):
+                    yield Static("profile", classes="arg-label")
+                    yield Select[str](
+                        [], id="profile-select", allow_blank=True, compact=True, prompt="(loading)"
+                    )
+                yield Static(id="launch-status", classes="status")
+                yield VerticalScroll(id="launch-form")
+            with Vertical(id="launch-side"):
+                yield Static(FIELD_HELP_HINT, id="field-help")
+                with VerticalScroll(id="compose-scroll"):
+                    yield Static(id="compose-preview")
 
     def on_mount(self) -> None:
-        self.query_one(Notice).hide()
-        self.watch(self.vtui, "selected_model", self._show_plan, init=True)
-        self.read_gpus()
+        self.load_profile(None)
+        self.read_facts()
+        self.watch(self.vtui, "selected_model", self._model_picked, init=False)
 
-    def _show_plan(self, model: str | None) -> None:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_row("Model", model or Text("none picked yet: pick one on Models (1)", "dim"))
-        table.add_row("Image", DEFAULT_IMAGE)
-        table.add_row(
-            "Listens on",
-            f"127.0.0.1:{DEFAULT_HOST_PORT} \u2192 container "
-            f":{CONTAINER_PORT} (this machine only, until you choose otherwise)",
-        )
-        table.add_row("API key", "generated for each launch profile, passed by environment")
-        self.query_one("#launch-plan", Static).update(table)
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
 
-    @work(thread=True, exclusive=True, group="launch-gpus")
-    def read_gpus(self) -> None:
+    # -- loading and facts (workers) ----------------------------------------------------------
+
+    def store(self) -> ProfileStore:
+        if self._store is None:
+            from vtui.backends.profile_store import ProfileStore
+
+            self._store = ProfileStore(self.vtui.backends.profiles_root)
+        return self._store
+
+    @work(thread=True, exclusive=True, group="launch-profiles")
+    def load_profile(self, name: str | None) -> None:
+        from vtui.backends.profile_store import ProfileError
+
+        store = self.store()
         try:
-            self.post_message(self.GpusRead(self.vtui.backends.gpu.snapshot(), None))
-        except BackendUnavailable as exc:
-            self.post_message(self.GpusRead(None, exc.reason))
+            if self.vtui.backends.demo and not store.names():
+                store.create(demo_profile())
+            names = store.names()
+            wanted = name or (names[0] if names else None)
+            spec = store.load(wanted) if wanted else None
+            self.post_message(self.Loaded(names, spec, spec is not None, None))
+        except ProfileError as exc:
+            self.post_message(self.Loaded(store.names(), None, False, str(exc)))
 
-    def on_launch_screen_gpus_read(self, message: GpusRead) -> None:
-        panel = self.query_one("#launch-gpus", Static)
-        if message.error or message.snapshot is None:
-            self.query_one(Notice).show(f"No GPU found: {message.error}", error=True)
-            panel.display = False
-            return
-        table = Table(
-            title="GPUs a launch can use", title_justify="left", expand=True, box=box.SIMPLE_HEAD
+    @work(thread=True, exclusive=True, group="launch-facts")
+    def read_facts(self) -> None:
+        backends = self.vtui.backends
+        try:
+            gpus = backends.gpu.snapshot().gpus
+        except BackendUnavailable:
+            gpus = ()
+        capabilities = [g.compute_capability for g in gpus if g.compute_capability]
+        spec = self.spec
+        taken: frozenset[int] = frozenset()
+        if spec is not None and backends.port_in_use(spec.host, spec.port):
+            own = any(
+                d.port == spec.port and d.labels.get(labels.PROFILE) == spec.name
+                for d in self.vtui.deployments
+            )
+            taken = frozenset() if own else frozenset({spec.port})
+        self.post_message(
+            self.FactsRead(
+                HostFacts(
+                    gpu_count=len(gpus) or None,
+                    compute_capability=min(capabilities) if capabilities else None,
+                    ports_in_use=taken,
+                )
+            )
         )
-        for column in ("GPU", "Name", "Memory free", "Memory total"):
-            table.add_column(column)
-        for gpu in message.snapshot.gpus:
-            free = (
-                gpu.memory_total_mib - gpu.memory_used_mib
-                if gpu.memory_total_mib is not None and gpu.memory_used_mib is not None
-                else None
+
+    def on_launch_screen_facts_read(self, message: FactsRead) -> None:
+        self.facts = message.facts
+        self.recheck()
+
+    async def on_launch_screen_loaded(self, message: Loaded) -> None:
+        self.names = message.names
+        if message.error:
+            self.query_one("#launch-status", Static).update(
+                Text(f"Cannot read the profile: {message.error}", style="bold red")
             )
-            table.add_row(
-                str(gpu.index),
-                gpu.name,
-                units.mib_as_gib(free),
-                units.mib_as_gib(gpu.memory_total_mib),
+        spec = message.spec
+        picked = self.vtui.selected_model
+        if message.error is None and (spec is None or (picked and picked != spec.model)):
+            await self._offer_new(picked)
+        elif spec is not None:
+            await self.show_spec(spec, saved=message.saved)
+
+    async def _offer_new(self, model: str | None) -> None:
+        """A new, unsaved profile for the model picked on the Models screen."""
+        base = profile_name_for(model or "default")
+        name, n = base, 2
+        while name in self.names:
+            name, n = f"{base}-{n}", n + 1
+        await self.show_spec(self._fresh_spec(name), saved=False)
+
+    async def _model_picked(self, model: str | None) -> None:
+        if model and self.base is not None and model != self.base.model:
+            await self._offer_new(model)
+
+    def _fresh_spec(self, name: str) -> LaunchSpec:
+        from vtui.backends.profile_store import default_hf_cache
+
+        model = self.vtui.selected_model or (self.spec.model if self.spec else "")
+        return LaunchSpec(name=name, model=model, hf_cache=default_hf_cache())
+
+    async def show_spec(self, spec: LaunchSpec, *, saved: bool) -> None:
+        self.base, self.saved = spec, saved
+        self.texts = texts_from_spec(spec)
+        select = self.query_one("#profile-select", Select)
+        names = sorted({*self.names, spec.name})
+        with select.prevent(Select.Changed):
+            select.set_options([(n, n) for n in names])
+            select.value = spec.name
+        form = self.query_one("#launch-form", VerticalScroll)
+        await form.remove_children()
+        widgets: list[Static | ArgField] = []
+        for title, fields in form_groups():
+            widgets.append(Static(title, classes="form-group-title"))
+            widgets += [ArgField(f, self.texts.get(f.key, "")) for f in fields]
+        await form.mount_all(widgets)
+        self.recheck()
+
+    # -- editing ------------------------------------------------------------------------------
+
+    def on_arg_field_edited(self, message: ArgField.Edited) -> None:
+        if self.texts.get(message.key) == message.text:
+            return
+        self.texts[message.key] = message.text
+        self.saved = False
+        port_changed = message.key in ("--port", "--host")
+        self.recheck()
+        if port_changed:
+            self.read_facts()
+
+    def on_arg_field_focused(self, message: ArgField.Focused) -> None:
+        self.query_one("#field-help", Static).update(_help_text(message.field))
+
+    @on(Select.Changed, "#profile-select")
+    def _profile_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and self.base and event.value != self.base.name:
+            self.load_profile(event.value)
+
+    def recheck(self) -> None:
+        if self.base is None:
+            return
+        spec, unreadable = spec_from_texts(self.base, self.texts)
+        self.spec, self.unreadable = spec, unreadable
+        named = {p.field for p in unreadable}
+        self.problems = unreadable + [p for p in check(spec, self.facts) if p.field not in named]
+        by_field: dict[str, Problem] = {}
+        for problem in self.problems:
+            by_field.setdefault(problem.field, problem)
+        loose = []
+        for problem in self.problems:
+            if not self.query(f"#field-{problem.field.lstrip('-')}"):
+                loose.append(problem)
+        for field in self.query(ArgField):
+            found = by_field.get(field.field.key)
+            field.show_problem(
+                found.message if found else None, warning=bool(found and found.warning)
             )
-        panel.update(table)
+        self._show_status(loose)
+        if not self.blocking:
+            self.query_one("#compose-preview", Static).update(
+                Syntax(render_compose(spec), "yaml", theme="ansi_dark", word_wrap=True)
+            )
+
+    @property
+    def blocking(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
+
+    def _show_status(self, loose: list[Problem]) -> None:
+        state = "saved" if self.saved else "not saved"
+        name = self.base.name if self.base else ""
+        if self.blocking:
+            line = Text(
+                f"{name} \u00b7 {state} \u00b7 {len(self.blocking)} problem(s) to fix",
+                style="bold red",
+            )
+        else:
+            line = Text(f"{name} \u00b7 {state} \u00b7 ready to launch", style="green")
+        for problem in loose:
+            line.append(f"\n{problem}", style="red")
+        self.query_one("#launch-status", Static).update(line)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _ready(self, what: str) -> LaunchSpec | None:
+        if self.spec is None or self.blocking:
+            self.notify(f"Fix the fields marked in red before you {what}.", severity="error")
+            return None
+        return self.spec
+
+    def action_save(self) -> None:
+        # A draft with problems may be saved; a field whose text cannot be read may not,
+        # since the file would not say what the form shows.
+        if self.unreadable:
+            self.notify(f"{self.unreadable[0]}: fix it before saving.", severity="error")
+        elif self.spec is not None:
+            self.save(self.spec)
+
+    @work(thread=True, exclusive=True, group="launch-save")
+    def save(self, spec: LaunchSpec) -> None:
+        from vtui.backends.profile_store import ProfileError
+
+        store = self.store()
+        try:
+            path = store.save(spec) if store.path(spec.name).exists() else store.create(spec)
+        except (ProfileError, OSError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._saved, spec, path)
+
+    def _saved(self, spec: LaunchSpec, path: Path) -> None:
+        self.base, self.saved = spec, True
+        self.names = sorted({*self.names, spec.name})
+        self.recheck()
+        self.notify(f"Saved {path}", title="Profile")
+
+    def action_new_profile(self) -> None:
+        async def named(name: str | None) -> None:
+            if name:
+                await self.show_spec(self._fresh_spec(name), saved=False)
+
+        self.app.push_screen(AskText("Name of the new profile"), named)
+
+    def action_duplicate(self) -> None:
+        if self.spec is None:
+            return
+        spec = self.spec
+
+        async def named(name: str | None) -> None:
+            if name:
+                await self.show_spec(replace(spec, name=name, container_name=""), saved=False)
+
+        self.app.push_screen(AskText("Name of the copy", f"{spec.name}-copy"), named)
+
+    def action_delete(self) -> None:
+        if self.base is None:
+            return
+        name = self.base.name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete(name)
+
+        self.app.push_screen(Confirm(f"Delete profile {name} and its API key?"), answered)
+
+    @work(thread=True, exclusive=True, group="launch-save")
+    def delete(self, name: str) -> None:
+        from vtui.backends.profile_store import ProfileError
+
+        try:
+            self.store().delete(name)
+        except ProfileError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Deleted {name}", title="Profile")
+        self.names = [n for n in self.names if n != name]
+        self.load_profile(None)
+
+    def action_write_compose(self) -> None:
+        spec = self._ready("write the compose file")
+        if spec is None:
+            return
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.write_compose(spec, Path(path).expanduser())
+
+        self.app.push_screen(AskText("Write the compose file to", "docker-compose.yml"), chosen)
+
+    @work(thread=True, exclusive=True, group="launch-write")
+    def write_compose(self, spec: LaunchSpec, path: Path) -> None:
+        from vtui.backends.profile_store import write_compose_bundle
+
+        try:
+            env_path = write_compose_bundle(
+                path, render_compose(spec), self.store().api_key(spec.name)
+            )
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Cannot write {path}: {exc.strerror}", severity="error"
+            )
+            return
+        self.app.call_from_thread(
+            self.notify,
+            f"Wrote {path} and {env_path} (the key, mode 0600). "
+            f"Start it: docker compose -f {path} up -d",
+            title="Compose",
+        )
+
+    def action_launch(self) -> None:
+        spec = self._ready("launch")
+        if spec is not None:
+            self.launch(spec)
+
+    @work(thread=True, exclusive=True, group="launch-run")
+    def launch(self, spec: LaunchSpec) -> None:
+        from vtui.backends.profile_store import ProfileError
+
+        store = self.store()
+        try:
+            store.save(spec) if store.path(spec.name).exists() else store.create(spec)
+            request = run_request(spec, store.api_key(spec.name), os.environ)
+            deployment = self.vtui.backends.engine.run(request)
+        except (
+            ProfileError,
+            BackendUnavailable,
+            KeyError,
+            RuntimeError,
+            ValueError,
+            OSError,
+        ) as exc:
+            self.app.call_from_thread(
+                self.notify, f"Launch failed: {exc}", severity="error", timeout=10
+            )
+            return
+        self.app.call_from_thread(self._launched, deployment.name)
+
+    def _launched(self, name: str) -> None:
+        self.saved = True
+        self.notify(f"Started {name}. Its log is on the Server screen.", title="Launch")
+        self.vtui.read_deployments()
+        self.app.switch_mode("server")
+
+
+def profile_name_for(model: str) -> str:
+    """A profile name from a model id: Qwen/Qwen3-8B becomes qwen3-8b."""
+    tail = model.rstrip("/").rsplit("/", 1)[-1].lower()
+    name = re.sub(r"[^a-z0-9._-]+", "-", tail).strip("-._")[:63]
+    return name or "model"
+
+
+def _help_text(field: FormField) -> Text:
+    text = Text.assemble((field.key if field.arg else field.label, "bold"), "\n")
+    arg = field.arg
+    if arg is not None:
+        facts = [f"kind {arg.kind}"]
+        if arg.default not in (None, "", [], {}):
+            facts.append(f"vLLM's default {arg.default!r}")
+        values = arg.choices or arg.suggested
+        if values:
+            shown = ", ".join(values[:8]) + (", ..." if len(values) > 8 else "")
+            facts.append(f"values: {shown}")
+        text.append(" \u00b7 ".join(facts) + "\n", style="dim")
+    text.append(field.help)
+    return text

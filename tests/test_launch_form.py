@@ -1,0 +1,55 @@
+"""The Launch form's texts and the LaunchSpec agree both ways."""
+
+from __future__ import annotations
+
+from vtui.core.launch_form import form_groups, spec_from_texts, texts_from_spec
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.vllm_args import FORM_FLAGS
+
+SPEC = LaunchSpec(
+    name="p",
+    model="/data/models/x",
+    gpus=(0, 2),
+    port=8123,
+    host="0.0.0.0",
+    served_model_name="x",
+    extra_args=("--max-logprobs", "5"),
+    args={
+        "--max-model-len": 8192,
+        "--gpu-memory-utilization": 0.8,
+        "--enforce-eager": True,
+        "--enable-prefix-caching": False,
+        "--limit-mm-per-prompt": {"image": 1},
+        "--dtype": "bfloat16",
+    },
+)
+
+
+def test_texts_read_back_to_the_same_spec() -> None:
+    spec, problems = spec_from_texts(SPEC, texts_from_spec(SPEC))
+    assert problems == []
+    assert spec == SPEC
+
+
+def test_clearing_a_field_hands_the_choice_back_to_vllm() -> None:
+    texts = texts_from_spec(SPEC) | {"--max-model-len": "", "gpus": "all"}
+    spec, _ = spec_from_texts(SPEC, texts)
+    assert "--max-model-len" not in spec.args and spec.gpus == "all"
+
+
+def test_unreadable_texts_are_problems_of_their_field() -> None:
+    texts = texts_from_spec(SPEC) | {
+        "--max-model-len": "long",
+        "gpus": "0,x",
+        "--port": "http",
+        "extra": "--a 'open",
+    }
+    _, problems = spec_from_texts(SPEC, texts)
+    assert {p.field for p in problems} == {"--max-model-len", "gpus", "--port", "extra"}
+
+
+def test_the_form_shows_every_catalogue_form_flag_once() -> None:
+    keys = [f.key for _, fields in form_groups() for f in fields]
+    assert len(keys) == len(set(keys))
+    assert set(FORM_FLAGS) <= set(keys)
+    assert {"model", "image", "gpus", "extra"} <= set(keys)

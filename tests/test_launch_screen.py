@@ -1,0 +1,143 @@
+"""The Launch screen: edit a profile, see problems beside their fields, save, write, launch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from tests.helpers import demo_app
+from vtui.backends.profile_store import ProfileStore
+from vtui.core.records import ContainerState
+from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
+from vtui.ui.screens.launch import DEMO_PROFILE, LaunchScreen
+from vtui.ui.screens.server import ServerScreen
+from vtui.ui.widgets.arg_field import ArgField
+
+
+def shown(widget: Widget) -> str:
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+async def open_launch(app: VtuiApp, pilot: Any) -> LaunchScreen:
+    await settle(app)
+    await pilot.press("2")
+    await settle(app)
+    await settle(app)
+    assert isinstance(app.screen, LaunchScreen)
+    return app.screen
+
+
+async def type_into(app: VtuiApp, pilot: Any, field_id: str, text: str) -> None:
+    field = app.screen.query_one(f"#field-{field_id}", ArgField)
+    box = field.query_one(Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*text)
+    await settle(app)
+
+
+def field_problem(app: VtuiApp, field_id: str) -> str:
+    return str(app.screen.query_one(f"#field-{field_id} .arg-problem", Static).render())
+
+
+async def test_the_demo_profile_fills_the_form_and_the_preview() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        assert screen.spec is not None and screen.spec.name == DEMO_PROFILE
+        model = app.screen.query_one("#field-model Input", Input).value
+        assert model == "Qwen/Qwen2.5-7B-Instruct"
+        preview = shown(screen.query_one("#compose-preview", Static))
+        assert 'container_name: "vtui-qwen2.5-7b-instruct"' in preview
+        assert '- "127.0.0.1:8000:8000"' in preview
+        assert "ready to launch" in shown(app.screen.query_one("#launch-status"))
+
+
+async def test_a_bad_value_is_named_beside_its_field_and_clears_when_fixed() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        await type_into(app, pilot, "gpu-memory-utilization", "1.5")
+        assert "at most 1" in field_problem(app, "gpu-memory-utilization")
+        assert "1 problem(s) to fix" in shown(app.screen.query_one("#launch-status"))
+        await pilot.press("ctrl+r")
+        await settle(app)
+        assert len(screen.vtui.deployments) == 1  # nothing launched
+        await type_into(app, pilot, "gpu-memory-utilization", "0.85")
+        assert field_problem(app, "gpu-memory-utilization") == ""
+        assert screen.spec is not None
+        assert screen.spec.args["--gpu-memory-utilization"] == 0.85
+
+
+async def test_unknown_extra_arguments_get_the_nearest_flag() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await type_into(app, pilot, "extra", "--max-num-seq 8")
+        assert "did you mean --max-num-seqs?" in field_problem(app, "extra")
+
+
+async def test_save_writes_the_edit_to_the_profile_file() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await type_into(app, pilot, "max-model-len", "16k")
+        await pilot.press("ctrl+s")
+        await settle(app)
+        store = ProfileStore(app.backends.profiles_root)
+        assert store.load(DEMO_PROFILE).args["--max-model-len"] == 16000
+        assert "saved" in shown(app.screen.query_one("#launch-status"))
+
+
+async def test_launch_starts_a_container_and_opens_the_server_screen() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"phi", "enter")
+        await settle(app)
+        await type_into(app, pilot, "model", "microsoft/Phi-4-mini-instruct")
+        await type_into(app, pilot, "port", "8010")
+        await pilot.press("ctrl+r")
+        await settle(app)
+        await settle(app)
+        assert isinstance(app.screen, ServerScreen)
+        phi = [d for d in app.backends.engine.list_deployments() if d.name == "vtui-phi"]
+        assert phi and phi[0].port == 8010 and phi[0].state == ContainerState.STARTING
+        assert ProfileStore(app.backends.profiles_root).names() == ["phi", DEMO_PROFILE]
+
+
+async def test_launching_over_an_existing_container_says_why_it_failed() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await pilot.press("ctrl+r")
+        await settle(app)
+        assert isinstance(app.screen, LaunchScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("Launch failed" in m and "already exists" in m for m in messages)
+
+
+async def test_write_compose_writes_the_file_and_a_private_env(tmp_path: Path) -> None:
+    app = demo_app()
+    target = tmp_path / "docker-compose.yml"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        dialog_input = app.screen.query_one(Input)
+        dialog_input.value = str(target)
+        await pilot.press("enter")
+        await settle(app)
+    service = yaml.safe_load(target.read_text())["services"]["vllm"]
+    assert service["container_name"] == "vtui-qwen2.5-7b-instruct"
+    assert (tmp_path / ".env").read_text().startswith("VLLM_API_KEY=")
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
