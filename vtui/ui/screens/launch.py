@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Select, Static
 
 from vtui.core import labels
-from vtui.core.launch_checks import HostFacts, Problem, check
+from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec, run_request
 from vtui.core.records import BackendUnavailable
@@ -73,9 +73,9 @@ class LaunchScreen(VtuiScreen):
             self.names, self.spec, self.saved, self.error = names, spec, saved, error
 
     class FactsRead(Message):
-        def __init__(self, facts: HostFacts) -> None:
+        def __init__(self, facts: HostFacts, model: ModelFacts | None) -> None:
             super().__init__()
-            self.facts = facts
+            self.facts, self.model = facts, model
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,6 +87,7 @@ class LaunchScreen(VtuiScreen):
         self.saved = False
         self.names: list[str] = []
         self.facts = HostFacts()
+        self.model_facts: ModelFacts | None = None
         self._store: ProfileStore | None = None
 
     # -- layout -------------------------------------------------------------------------------
@@ -154,18 +155,17 @@ class LaunchScreen(VtuiScreen):
                 for d in self.vtui.deployments
             )
             taken = frozenset() if own else frozenset({spec.port})
-        self.post_message(
-            self.FactsRead(
-                HostFacts(
-                    gpu_count=len(gpus) or None,
-                    compute_capability=min(capabilities) if capabilities else None,
-                    ports_in_use=taken,
-                )
-            )
+        from vtui.backends.model_files import model_facts
+
+        facts = HostFacts(
+            gpu_count=len(gpus) or None,
+            compute_capability=min(capabilities) if capabilities else None,
+            ports_in_use=taken,
         )
+        self.post_message(self.FactsRead(facts, model_facts(spec) if spec else None))
 
     def on_launch_screen_facts_read(self, message: FactsRead) -> None:
-        self.facts = message.facts
+        self.facts, self.model_facts = message.facts, message.model
         self.recheck()
 
     async def on_launch_screen_loaded(self, message: Loaded) -> None:
@@ -223,7 +223,7 @@ class LaunchScreen(VtuiScreen):
             return
         self.texts[message.key] = message.text
         self.saved = False
-        port_changed = message.key in ("--port", "--host")
+        port_changed = message.key in ("--port", "--host", "model")
         self.recheck()
         if port_changed:
             self.read_facts()
@@ -242,7 +242,9 @@ class LaunchScreen(VtuiScreen):
         spec, unreadable = spec_from_texts(self.base, self.texts)
         self.spec, self.unreadable = spec, unreadable
         named = {p.field for p in unreadable}
-        self.problems = unreadable + [p for p in check(spec, self.facts) if p.field not in named]
+        self.problems = unreadable + [
+            p for p in check(spec, self.facts, self.model_facts) if p.field not in named
+        ]
         by_field: dict[str, Problem] = {}
         for problem in self.problems:
             by_field.setdefault(problem.field, problem)

@@ -1,0 +1,42 @@
+"""Finding a model's config.json on this machine: its directory, or the shared HF cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vtui.core.launch_checks import ModelFacts
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.model_config import facts_from_config
+
+
+def config_path(spec: LaunchSpec) -> Path | None:
+    if spec.local:
+        candidate = Path(spec.model).expanduser() / "config.json"
+        return candidate if candidate.is_file() else None
+    if not spec.hf_cache or "/" not in spec.model:
+        return None
+    # The Hub cache layout: hub/models--ORG--NAME/snapshots/<revision>/config.json
+    repo = Path(spec.hf_cache) / "hub" / ("models--" + spec.model.replace("/", "--"))
+    found = (
+        sorted(
+            (repo / "snapshots").glob("*/config.json"),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        if repo.is_dir()
+        else []
+    )
+    return found[0] if found else None
+
+
+def model_facts(spec: LaunchSpec) -> ModelFacts | None:
+    """The model's facts when its config.json is here; None when it is not (yet)."""
+    path = config_path(spec)
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return facts_from_config(data) if isinstance(data, dict) else None
