@@ -141,3 +141,18 @@ async def test_write_compose_writes_the_file_and_a_private_env(tmp_path: Path) -
     assert service["container_name"] == "vtui-qwen2.5-7b-instruct"
     assert (tmp_path / ".env").read_text().startswith("VLLM_API_KEY=")
     assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_port_held_by_another_container_is_a_warning_under_the_port() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        assert field_problem(app, "port") == ""  # the demo profile's own container holds it
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"other", "enter")
+        await settle(app)
+        await settle(app)
+        assert "8000 is already in use" in field_problem(app, "port")
+        assert screen.query_one("#field-port", ArgField).has_class("-warning")
+        assert "ready to launch" in shown(app.screen.query_one("#launch-status"))

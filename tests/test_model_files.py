@@ -54,34 +54,17 @@ def test_the_cli_refuses_a_tensor_parallel_size_that_does_not_divide_the_heads(
     model.mkdir()
     (model / "config.json").write_text(json.dumps(QWEN_CONFIG))
     config = tmp_path / "config"
-    out = vtui(
-        config,
-        "profile",
-        "new",
-        "q",
-        "--model",
-        str(model),
-        "--gpus",
-        "0,1,2",
-        "--port",
-        "18432",
-        "--",
-        "--tensor-parallel-size",
-        "3",
+
+    def new_profile(*options: str) -> str:
+        out = vtui(
+            config, "profile", "new", "q", "--model", str(model), "--port", "18432", *options
+        )
+        assert out.returncode == 1
+        return out.stderr
+
+    assert "--tensor-parallel-size: must divide the model's 28 attention heads" in new_profile(
+        "--gpus", "0,1,2", "--", "--tensor-parallel-size", "3"
     )
-    assert out.returncode == 1
-    assert "--tensor-parallel-size: must divide the model's 28 attention heads" in out.stderr
-    too_long = vtui(
-        config,
-        "profile",
-        "new",
-        "q",
-        "--model",
-        str(model),
-        "--port",
-        "18432",
-        "--",
-        "--max-model-len",
-        "64k",
+    assert "64000 is beyond the model's 32768 positions" in new_profile(
+        "--", "--max-model-len", "64k"
     )
-    assert "64000 is beyond the model's 32768 positions" in too_long.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Callable
 
 from vtui.backends.gpu import GpuMonitor
 from vtui.core.launch_checks import HostFacts
@@ -21,7 +22,12 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def host_facts(gpu: GpuMonitor, host: str, port: int) -> HostFacts:
+def host_facts(
+    gpu: GpuMonitor,
+    host: str,
+    port: int,
+    port_taken: Callable[[str, int], bool] = port_in_use,
+) -> HostFacts:
     try:
         gpus = gpu.snapshot().gpus
     except BackendUnavailable:
@@ -30,5 +36,5 @@ def host_facts(gpu: GpuMonitor, host: str, port: int) -> HostFacts:
     return HostFacts(
         gpu_count=len(gpus) if gpus else None,
         compute_capability=min(capabilities) if capabilities else None,
-        ports_in_use=frozenset({port}) if port_in_use(host, port) else frozenset(),
+        ports_in_use=frozenset({port}) if port_taken(host, port) else frozenset(),
     )

@@ -123,6 +123,10 @@ class ProfileStore:
         _atomic_write(path, tomlkit.dumps(doc))
         return path
 
+    def put(self, spec: LaunchSpec) -> Path:
+        """Save the spec, creating the profile (and its key) if it is new."""
+        return self.save(spec) if self.path(spec.name).exists() else self.create(spec)
+
     def create(self, spec: LaunchSpec) -> Path:
         if self.path(spec.name).exists():
             raise ProfileError(f"{self.path(spec.name)}: a profile of that name exists")

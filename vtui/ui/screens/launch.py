@@ -109,7 +109,6 @@ class LaunchScreen(VtuiScreen):
 
     def on_mount(self) -> None:
         self.load_profile(None)
-        self.read_facts()
         self.watch(self.vtui, "selected_model", self._model_picked, init=False)
 
     def on_resize(self) -> None:
@@ -141,28 +140,24 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-facts")
     def read_facts(self) -> None:
-        backends = self.vtui.backends
-        try:
-            gpus = backends.gpu.snapshot().gpus
-        except BackendUnavailable:
-            gpus = ()
-        capabilities = [g.compute_capability for g in gpus if g.compute_capability]
-        spec = self.spec
-        taken: frozenset[int] = frozenset()
-        if spec is not None and backends.port_in_use(spec.host, spec.port):
-            own = any(
-                d.port == spec.port and d.labels.get(labels.PROFILE) == spec.name
-                for d in self.vtui.deployments
-            )
-            taken = frozenset() if own else frozenset({spec.port})
+        from vtui.backends.host_probe import host_facts
         from vtui.backends.model_files import model_facts
 
-        facts = HostFacts(
-            gpu_count=len(gpus) or None,
-            compute_capability=min(capabilities) if capabilities else None,
-            ports_in_use=taken,
-        )
-        self.post_message(self.FactsRead(facts, model_facts(spec) if spec else None))
+        spec = self.spec
+        if spec is None:
+            return
+        taken = self.vtui.backends.port_in_use
+
+        def taken_by_another(host: str, port: int) -> bool:
+            # This profile's own running container holds its port: that is no conflict.
+            own = any(
+                d.port == port and d.labels.get(labels.PROFILE) == spec.name
+                for d in self.vtui.deployments
+            )
+            return not own and taken(host, port)
+
+        facts = host_facts(self.vtui.backends.gpu, spec.host, spec.port, taken_by_another)
+        self.post_message(self.FactsRead(facts, model_facts(spec)))
 
     def on_launch_screen_facts_read(self, message: FactsRead) -> None:
         self.facts, self.model_facts = message.facts, message.model
@@ -215,6 +210,7 @@ class LaunchScreen(VtuiScreen):
             widgets += [ArgField(f, self.texts.get(f.key, "")) for f in fields]
         await form.mount_all(widgets)
         self.recheck()
+        self.read_facts()
 
     # -- editing ------------------------------------------------------------------------------
 
@@ -303,7 +299,7 @@ class LaunchScreen(VtuiScreen):
 
         store = self.store()
         try:
-            path = store.save(spec) if store.path(spec.name).exists() else store.create(spec)
+            path = store.put(spec)
         except (ProfileError, OSError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
@@ -399,7 +395,7 @@ class LaunchScreen(VtuiScreen):
 
         store = self.store()
         try:
-            store.save(spec) if store.path(spec.name).exists() else store.create(spec)
+            store.put(spec)
             request = run_request(spec, store.api_key(spec.name), os.environ)
             deployment = self.vtui.backends.engine.run(request)
         except (
