@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import ManualClock, demo
 from vtui.core import labels
 from vtui.core.records import ChatMessage, ContainerState, RunRequest
@@ -94,3 +96,11 @@ def test_catalogue_holds_a_dozen_distinct_real_models() -> None:
     assert len(ids) >= 12 and len(set(ids)) == len(ids)
     assert all("/" in i for i in ids)
     assert demo().hub.search("llama")[0].repo_id == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def test_a_taken_host_port_is_refused_as_docker_refuses_it() -> None:
+    backends = demo()
+    request = launch("Qwen/Qwen3-8B", "second")
+    taken = RunRequest(**{**request.__dict__, "host_port": 8000})
+    with pytest.raises(RuntimeError, match="port is already allocated"):
+        backends.engine.run(taken)

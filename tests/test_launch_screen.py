@@ -112,6 +112,7 @@ async def test_launch_starts_a_container_and_opens_the_server_screen() -> None:
         assert isinstance(app.screen, ServerScreen)
         phi = [d for d in app.backends.engine.list_deployments() if d.name == "vtui-phi"]
         assert phi and phi[0].port == 8010 and phi[0].state == ContainerState.STARTING
+        assert "Log of vtui-phi" in shown(app.screen.query_one("#log-title"))
         assert ProfileStore(app.backends.profiles_root).names() == ["phi", DEMO_PROFILE]
 
 
@@ -155,4 +156,10 @@ async def test_a_port_held_by_another_container_is_a_warning_under_the_port() ->
         await settle(app)
         assert "8000 is already in use" in field_problem(app, "port")
         assert screen.query_one("#field-port", ArgField).has_class("-warning")
-        assert "ready to launch" in shown(app.screen.query_one("#launch-status"))
+        assert "fix the warning to launch" in shown(app.screen.query_one("#launch-status"))
+        await pilot.press("ctrl+r")
+        await settle(app)
+        assert isinstance(app.screen, LaunchScreen)  # a taken port stops a launch from here
+        assert [d.name for d in app.backends.engine.list_deployments()] == [
+            "vtui-qwen2.5-7b-instruct"
+        ]

@@ -119,6 +119,15 @@ class DemoWorld:
         with self._lock:
             if any(c.deployment.name == request.name for c in self._containers.values()):
                 raise ValueError(f'a container named "{request.name}" already exists')
+            if any(
+                self._current(c).state in (ContainerState.RUNNING, ContainerState.STARTING)
+                and c.deployment.port == request.host_port
+                for c in self._containers.values()
+            ):
+                # What Docker answers when the host port is taken.
+                raise RuntimeError(
+                    f"Bind for {request.host}:{request.host_port} failed: port is already allocated"
+                )
             key = request.environment.get("VLLM_API_KEY", "demo")
             container = self._add(request, self.clock(), key)
             return self._current(container)

@@ -66,6 +66,8 @@ class VtuiApp(App[None]):
         self.deployments: list[Deployment] = []
         self.deployments_error: str | None = None
         self.active_deployment: Deployment | None = None
+        # A container just launched from here: the Server screen selects it when it appears.
+        self.follow_container: str | None = None
 
     def get_default_screen(self) -> Screen[None]:
         # The first screen comes through Textual's default-screen path: a MODES screen would

@@ -84,6 +84,7 @@ class LaunchScreen(VtuiScreen):
         self.texts: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.unreadable: list[Problem] = []
+        self._previewed = False
         self.saved = False
         self.names: list[str] = []
         self.facts = HostFacts()
@@ -254,9 +255,16 @@ class LaunchScreen(VtuiScreen):
                 found.message if found else None, warning=bool(found and found.warning)
             )
         self._show_status(loose)
+        preview = self.query_one("#compose-preview", Static)
         if not self.blocking:
-            self.query_one("#compose-preview", Static).update(
-                Syntax(render_compose(spec), "yaml", theme="ansi_dark", word_wrap=True)
+            preview.update(Syntax(render_compose(spec), "yaml", theme="ansi_dark", word_wrap=True))
+            self._previewed = True
+        elif not self._previewed:
+            preview.update(
+                Text(
+                    "The compose file appears here once the fields marked in red are fixed.",
+                    style="dim",
+                )
             )
 
     @property
@@ -271,6 +279,11 @@ class LaunchScreen(VtuiScreen):
                 f"{name} \u00b7 {state} \u00b7 {len(self.blocking)} problem(s) to fix",
                 style="bold red",
             )
+        elif self.problems:
+            line = Text(
+                f"{name} \u00b7 {state} \u00b7 fix the warning to launch",
+                style="bold yellow",
+            )
         else:
             line = Text(f"{name} \u00b7 {state} \u00b7 ready to launch", style="green")
         for problem in loose:
@@ -279,9 +292,17 @@ class LaunchScreen(VtuiScreen):
 
     # -- actions ------------------------------------------------------------------------------
 
-    def _ready(self, what: str) -> LaunchSpec | None:
-        if self.spec is None or self.blocking:
-            self.notify(f"Fix the fields marked in red before you {what}.", severity="error")
+    def _ready(self, what: str, *, launching: bool = False) -> LaunchSpec | None:
+        # A warning (the port is taken) does not spoil a compose file written for later,
+        # but a launch from here now would fail on it.
+        stopping = self.problems if launching else self.blocking
+        if self.spec is None or stopping:
+            self.notify(
+                f"Fix the fields marked in red or yellow before you {what}."
+                if launching
+                else f"Fix the fields marked in red before you {what}.",
+                severity="error",
+            )
             return None
         return self.spec
 
@@ -385,7 +406,7 @@ class LaunchScreen(VtuiScreen):
         )
 
     def action_launch(self) -> None:
-        spec = self._ready("launch")
+        spec = self._ready("launch", launching=True)
         if spec is not None:
             self.launch(spec)
 
@@ -415,6 +436,7 @@ class LaunchScreen(VtuiScreen):
     def _launched(self, name: str) -> None:
         self.saved = True
         self.notify(f"Started {name}. Its log is on the Server screen.", title="Launch")
+        self.vtui.follow_container = name
         self.vtui.read_deployments()
         self.app.switch_mode("server")
 

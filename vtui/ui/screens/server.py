@@ -74,6 +74,9 @@ class ServerScreen(VtuiScreen):
                 d.image,
                 key=d.container_id,
             )
+        followed = [i for i, d in enumerate(self._deployments) if d.name == app.follow_container]
+        if followed:
+            cursor, app.follow_container = followed[0], None
         if self._deployments:
             table.move_cursor(row=min(cursor, len(self._deployments) - 1))
             self._select(self._deployments[table.cursor_row])
