@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vtui.core.kv_cache import KvLayout, bytes_per_token
+
 GB = 1000**3
 
 
@@ -28,9 +30,13 @@ class SimModel:
     pipeline_tag: str = "text-generation"
 
     @property
+    def kv_layout(self) -> KvLayout:
+        return KvLayout(layers=self.num_layers, kv_heads=self.num_kv_heads, head_dim=self.head_dim)
+
+    @property
     def kv_bytes_per_token(self) -> int:
-        """K and V, every layer, 2-byte (bf16) elements."""
-        return 2 * self.num_layers * self.num_kv_heads * self.head_dim * 2
+        """On one GPU, bf16, no parallelism."""
+        return bytes_per_token(self.kv_layout)
 
 
 CATALOGUE: tuple[SimModel, ...] = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vtui.core.kv_cache import bytes_per_token
 from vtui.core.vllm_release import VLLM_VERSION
 from vtui.sim.catalogue import SimModel
 
@@ -61,7 +62,7 @@ def plan_memory(config: SimServerConfig) -> MemoryPlan:
     weights = config.profile.size_bytes / tp / GIB
     requested = config.gpu_memory_gib * config.gpu_memory_utilization
     available = requested - weights - PROFILE_PEAK_GIB
-    per_token = config.profile.kv_bytes_per_token / tp
+    per_token = bytes_per_token(config.profile.kv_layout, tensor_parallel=tp)
     needed = config.context_length * per_token / GIB
     tokens = max(0, int(available * GIB / per_token) // BLOCK_SIZE * BLOCK_SIZE)
     if config.fail:
