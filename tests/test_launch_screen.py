@@ -15,7 +15,7 @@ from vtui.backends.profile_store import ProfileStore
 from vtui.core.records import ContainerState
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
-from vtui.ui.screens.launch import DEMO_PROFILE, LaunchScreen
+from vtui.ui.screens.launch import DEMO_PROFILE, LaunchScreen, demo_profile
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.arg_field import ArgField
 
@@ -163,3 +163,15 @@ async def test_a_port_held_by_another_container_is_a_warning_under_the_port() ->
         assert [d.name for d in app.backends.engine.list_deployments()] == [
             "vtui-qwen2.5-7b-instruct"
         ]
+
+
+async def test_a_hand_edited_odd_key_is_reported_not_fatal() -> None:
+    app = demo_app()
+    store = ProfileStore(app.backends.profiles_root)
+    store.create(demo_profile())
+    path = store.path(DEMO_PROFILE)
+    path.write_text(path.read_text() + '"a:b" = 1\n')
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        status = shown(app.screen.query_one("#launch-status"))
+        assert "--a:b: not a vLLM argument" in status

@@ -245,11 +245,12 @@ class LaunchScreen(VtuiScreen):
         by_field: dict[str, Problem] = {}
         for problem in self.problems:
             by_field.setdefault(problem.field, problem)
-        loose = []
-        for problem in self.problems:
-            if not self.query(f"#field-{problem.field.lstrip('-')}"):
-                loose.append(problem)
-        for field in self.query(ArgField):
+        fields = list(self.query(ArgField))
+        shown_keys = {field.field.key for field in fields}
+        # Problems of fields the form has no widget for (a profile's own name, a key edited
+        # into the file by hand) go in the status line.
+        loose = [p for p in self.problems if p.field not in shown_keys]
+        for field in fields:
             found = by_field.get(field.field.key)
             field.show_problem(
                 found.message if found else None, warning=bool(found and found.warning)
