@@ -126,8 +126,9 @@ def docker_run_argv(spec: LaunchSpec) -> list[str]:
     argv += ["-p", spec.published_port]
     for src, dst, mode in volumes(spec):
         argv += ["-v", f"{src}:{dst}:{mode}"]
-    for name, value in [*(e.split("=", 1) for e in container_environment(spec) if "=" in e)]:
+    for name, value in literal_environment(spec).items():
         argv += ["-e", f"{name}={value}"]
+    # By name: docker takes their values from the shell that runs the line.
     argv += ["-e", HF_TOKEN_VAR, "-e", API_KEY_VAR]
     for key, value in container_labels(spec).items():
         argv += ["--label", f"{key}={value}"]
