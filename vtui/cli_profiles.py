@@ -158,14 +158,11 @@ def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
     from vtui.backends.profile_store import default_hf_cache
     from vtui.core.arg_tokens import args_from_tokens
     from vtui.core.launch_checks import Problem
-    from vtui.core.launch_spec import LaunchSpec
+    from vtui.core.launch_spec import LaunchSpec, parse_gpus
 
     vllm_args, problems = args_from_tokens(list(args.vllm_args))
-    try:
-        gpus: str | tuple[int, ...] = (
-            "all" if args.gpus == "all" else tuple(int(i) for i in args.gpus.split(","))
-        )
-    except ValueError:
+    gpus = parse_gpus(args.gpus)
+    if gpus is None:
         problems.append(Problem("gpus", f'"all" or indices such as 0,1, not {args.gpus!r}'))
         gpus = "all"
     spec = LaunchSpec(

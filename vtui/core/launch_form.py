@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from vtui.core.arg_values import format_value, parse_value
 from vtui.core.launch_checks import Problem, split_extra
-from vtui.core.launch_spec import LaunchSpec
+from vtui.core.launch_spec import LaunchSpec, format_gpus, parse_gpus
 from vtui.core.vllm_args import CATALOGUE, FORM_GROUPS, ArgSpec
 
 
@@ -72,7 +72,7 @@ def texts_from_spec(spec: LaunchSpec) -> dict[str, str]:
     texts = {
         "model": spec.model,
         "image": spec.image,
-        "gpus": "all" if spec.gpus == "all" else ",".join(str(i) for i in spec.gpus),
+        "gpus": format_gpus(spec.gpus),
         "extra": " ".join(spec.extra_args),
         "--served-model-name": spec.served_model_name,
         "--host": spec.host,
@@ -99,7 +99,7 @@ def spec_from_texts(base: LaunchSpec, texts: dict[str, str]) -> tuple[LaunchSpec
         elif key == "image":
             changes["image"] = text.strip()
         elif key == "gpus":
-            gpus = _gpus(text)
+            gpus = parse_gpus(text)
             if gpus is None:
                 problems.append(Problem("gpus", "all, or indices such as 0,1"))
             else:
@@ -127,13 +127,3 @@ def spec_from_texts(base: LaunchSpec, texts: dict[str, str]) -> tuple[LaunchSpec
             else:
                 args[key] = value
     return replace(base, args=args, **changes), problems  # type: ignore[arg-type]
-
-
-def _gpus(text: str) -> str | tuple[int, ...] | None:
-    text = text.strip().lower()
-    if text in ("", "all"):
-        return "all"
-    try:
-        return tuple(int(part) for part in text.replace(" ", "").split(","))
-    except ValueError:
-        return None

@@ -79,6 +79,21 @@ class LaunchSpec:
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
+def parse_gpus(text: str) -> str | tuple[int, ...] | None:
+    """ "all" (or nothing) for every GPU, or indices such as 0,1; None when it is neither."""
+    text = text.strip().lower()
+    if text in ("", "all"):
+        return "all"
+    try:
+        return tuple(int(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        return None
+
+
+def format_gpus(gpus: str | tuple[int, ...]) -> str:
+    return "all" if gpus == "all" else ",".join(str(i) for i in gpus)
+
+
 def arg_tokens(spec: ArgSpec, value: object) -> list[str]:
     """One vLLM argument as command-line tokens (nothing when it says "leave it to vLLM")."""
     if value is None:
