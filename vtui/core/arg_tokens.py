@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vtui.core.arg_values import parse_value
 from vtui.core.launch_checks import Problem
-from vtui.core.vllm_args import FLAG, lookup, nearest
+from vtui.core.vllm_args import FLAG, did_you_mean, lookup
 
 
 def args_from_tokens(tokens: list[str]) -> tuple[dict[str, object], list[Problem]]:
@@ -18,10 +18,8 @@ def args_from_tokens(tokens: list[str]) -> tuple[dict[str, object], list[Problem
         name, has_inline, inline = token.partition("=")
         spec = lookup(name) if token.startswith("-") else None
         if spec is None:
-            hint = nearest(name) if token.startswith("-") else None
-            problems.append(
-                Problem(name, "not a vLLM argument" + (f"; did you mean {hint}?" if hint else ""))
-            )
+            hint = did_you_mean(name) if token.startswith("-") else ""
+            problems.append(Problem(name, "not a vLLM argument" + hint))
             continue
         if spec.kind == FLAG and not has_inline:
             args[spec.flag] = name != spec.negative_flag

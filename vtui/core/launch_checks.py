@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from vtui.core.arg_values import parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
-from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, lookup, nearest
+from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, did_you_mean, lookup
 
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # vLLM runs these quantizations in float16 only (their kernels' supported activation dtypes).
@@ -111,10 +111,7 @@ def _arg_values(spec: LaunchSpec) -> list[Problem]:
     for flag, value in spec.args.items():
         arg = CATALOGUE.get(flag)
         if arg is None:
-            hint = nearest(flag)
-            out.append(
-                Problem(flag, "not a vLLM argument" + (f"; did you mean {hint}?" if hint else ""))
-            )
+            out.append(Problem(flag, "not a vLLM argument" + did_you_mean(flag)))
             continue
         if flag in OWN_FIELDS:
             out.append(Problem(flag, "set by its own field, not as an argument"))
@@ -138,14 +135,8 @@ def _extra_args(spec: LaunchSpec) -> list[Problem]:
             continue
         arg = lookup(token)
         if arg is None:
-            hint = nearest(token)
-            out.append(
-                Problem(
-                    "extra",
-                    f"unknown vLLM argument {token.split('=')[0]}"
-                    + (f"; did you mean {hint}?" if hint else ""),
-                )
-            )
+            name = token.split("=")[0]
+            out.append(Problem("extra", f"unknown vLLM argument {name}{did_you_mean(token)}"))
         elif arg.flag in OWN_FIELDS:
             out.append(Problem("extra", f"{arg.flag} has its own field; set it there"))
         elif arg.flag in spec.args:

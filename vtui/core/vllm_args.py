@@ -115,12 +115,19 @@ def nearest(option: str) -> str | None:
     return found[0] if found else None
 
 
+def did_you_mean(option: str) -> str:
+    """ "; did you mean --x?" for a mistyped option, or nothing when no flag is close."""
+    hint = nearest(option)
+    return f"; did you mean {hint}?" if hint else ""
+
+
 __all__ = [
     "CATALOGUE",
     "FORM_FLAGS",
     "FORM_GROUPS",
     "VLLM_ARGS_VERSION",
     "ArgSpec",
+    "did_you_mean",
     "lookup",
     "nearest",
 ]
