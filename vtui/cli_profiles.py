@@ -103,8 +103,9 @@ def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
         return 1
     if args.format != "compose":
         line = render_docker_run(spec) if args.format == "run" else render_vllm_serve(spec)
-        key_file = store.keys_dir / f"{spec.name}.key"
-        print(f'# first: export {API_KEY_VAR}="$(cat {key_file})"', file=sys.stderr)
+        print(
+            f'# first: export {API_KEY_VAR}="$(cat {store.key_path(spec.name)})"', file=sys.stderr
+        )
         print(line)
         return 0
     text = render_compose(spec)
@@ -181,7 +182,7 @@ def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
         return 1
     path = store.create(spec)
     print(f"created {path}")
-    print(f"its API key is in {store.keys_dir / (args.name + '.key')} (mode 0600)")
+    print(f"its API key is in {store.key_path(args.name)} (mode 0600)")
     return 0
 
 

@@ -91,6 +91,10 @@ class ProfileStore:
             )
         return self.profiles_dir / f"{name}.toml"
 
+    def key_path(self, name: str) -> Path:
+        """Where the profile's API key is kept."""
+        return self.keys_dir / f"{name}.key"
+
     def names(self) -> list[str]:
         if not self.profiles_dir.is_dir():
             return []
@@ -144,11 +148,11 @@ class ProfileStore:
             raise ProfileError(f"{path}: no such profile")
         path.unlink()
         with contextlib.suppress(FileNotFoundError):
-            (self.keys_dir / f"{name}.key").unlink()
+            self.key_path(name).unlink()
 
     def api_key(self, name: str) -> str:
         """The profile's API key, made on first use: 32 random bytes, URL-safe."""
-        key_path = self.keys_dir / f"{name}.key"
+        key_path = self.key_path(name)
         try:
             key = key_path.read_text(encoding="utf-8").strip()
             if key:
@@ -161,7 +165,7 @@ class ProfileStore:
 
     def _key_reference(self, name: str, doc: tomlkit.TOMLDocument) -> str:
         existing = doc.get("api_key_file")
-        return str(existing) if existing else f"keys/{name}.key"
+        return str(existing) if existing else str(self.key_path(name).relative_to(self.root))
 
 
 def _new_document() -> tomlkit.TOMLDocument:
