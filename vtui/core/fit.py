@@ -1,0 +1,350 @@
+"""Will it fit? GPU memory for one launch, accounted the way vLLM 0.33.0 accounts it.
+
+vLLM (vllm/v1/worker/gpu_worker.py, Worker.determine_available_memory, with
+vllm/utils/mem_utils.py, memory_profiling) gives the KV cache what is left of
+    requested = total memory x gpu_memory_utilization            (v1/worker/utils.py)
+after the memory the profile run consumed (weights + non-torch memory such as NCCL and
+custom all-reduce buffers), the transient activation peak of one forward pass of
+max_num_batched_tokens plus the sampler over max_num_seqs rows, and the estimated
+CUDA-graph memory (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS, on by default since 0.21;
+nothing with --enforce-eager). The cache is cut into blocks of 16 tokens
+(vllm/v1/core/kv_cache_utils.py); a request of max_model_len must fit in it.
+
+Weights and the KV bytes per token follow from the model; the other three terms are
+closed forms whose constants were fitted to vLLM's own startup figures, each source in
+tests/data/fit_rows.json.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from vtui.core.kv_cache import BLOCK_SIZE, bytes_per_token, kv_dtype_bytes, tokens_in
+from vtui.core.model_shape import ModelShape, estimated_weight_bytes, per_gpu_weight_bytes
+
+GIB = 1024**3
+MIB = 1024**2
+# The sampler keeps about three float32 copies of the logits (logits, probabilities,
+# log-probabilities) for max_num_seqs rows; fitted on Llama-3.1-8B, CodeLlama-7B, Gemma-7B.
+SAMPLER_BYTES_PER_LOGIT = 12
+# A chunk of max_num_batched_tokens through the MLP: the gate/up output in half precision.
+MLP_BYTES_PER_TOKEN_WIDTH = 4
+NON_TORCH_ONE_GPU = int(0.25 * GIB)  # CUDA/cuBLAS workspaces (vLLM 0.18+ on H100: 0.25 GiB)
+NON_TORCH_NVLINK_TP = int(2.1 * GIB)  # + NCCL and custom all-reduce buffers (H100, TP 2-4)
+NON_TORCH_PCIE_TP = int(0.5 * GIB)  # consumer cards: no custom all-reduce buffers
+CUDA_GRAPH_BYTES_PER_LAYER = int(14.8 * MIB)  # Qwen3-8B, 36 layers: 0.52 GiB estimated
+LARGE_GPU_BYTES = 70 * GIB  # vLLM's larger batch defaults start here (not on A100)
+HUGE_GPU_BYTES = 160 * GIB
+FEW_CONCURRENT = 4  # fewer full-length requests than this at once deserves a word
+
+
+class Verdict(StrEnum):
+    FITS = "fits"
+    FEW_REQUESTS = "fits, few requests"
+    CONTEXT_TOO_LONG = "max-model-len too large"
+    WEIGHTS_TOO_LARGE = "weights too large"
+    NOT_ENOUGH_FREE = "GPU memory in use"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """One launch on one kind of GPU; sizes in bytes."""
+
+    gpu_total_bytes: int  # what CUDA reports as total (NVML total less reserved)
+    gpu_count: int = 1
+    gpu_name: str = ""
+    gpu_free_bytes: int | None = None  # free before launch, where known
+    utilization: float = 0.9
+    tensor_parallel: int = 1
+    pipeline_parallel: int = 1
+    max_model_len: int | None = None  # None: the model's own maximum, as vLLM does
+    kv_cache_dtype: str = "auto"
+    dtype: str = "auto"
+    quantization: str | None = None  # --quantization at run time
+    enforce_eager: bool = False
+    max_num_seqs: int | None = None
+    max_num_batched_tokens: int | None = None
+    count_cuda_graphs: bool = True  # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One change to the launch that makes it fit: a vLLM flag and its new value."""
+
+    flag: str
+    value: object
+    says: str
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One GPU's memory, in bytes, split as vLLM splits it."""
+
+    total: int
+    requested: int  # total x utilization
+    weights: int
+    activation: int
+    non_torch: int
+    cuda_graphs: int
+    weights_measured: bool  # from tensor sizes, not counted from config.json
+
+    @property
+    def kv_cache(self) -> int:
+        """What is left for the KV cache; negative when even the rest does not fit."""
+        return self.requested - self.weights - self.activation - self.non_torch - self.cuda_graphs
+
+
+@dataclass(frozen=True)
+class FitEstimate:
+    verdict: Verdict
+    budget: Budget
+    max_model_len: int | None
+    kv_bytes_per_token: int | None = None
+    kv_cache_tokens: int | None = None
+    max_concurrency: float | None = None
+    advice: tuple[str, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+    unknown_reason: str | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.verdict in (Verdict.FITS, Verdict.FEW_REQUESTS)
+
+    @property
+    def summary(self) -> str:
+        if self.verdict is Verdict.UNKNOWN:
+            return f"fit unknown: {self.unknown_reason}"
+        if self.verdict is Verdict.FITS:
+            return (
+                f"fits: {self.kv_cache_tokens:,} KV tokens, "
+                f"{self.max_concurrency:.1f}x at full length"
+            )
+        if self.verdict is Verdict.FEW_REQUESTS:
+            return f"fits, but only {self.max_concurrency:.1f} requests at full length"
+        return f"does not fit: {self.verdict.value}"
+
+
+def batch_defaults(request: FitRequest) -> tuple[int, int]:
+    """max_num_batched_tokens and max_num_seqs as `vllm serve` picks them for this GPU
+    (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults)."""
+    total = request.gpu_total_bytes
+    if total >= HUGE_GPU_BYTES:
+        tokens, seqs = 16384, 1024
+    elif total >= LARGE_GPU_BYTES and "a100" not in request.gpu_name.lower():
+        tokens, seqs = 8192, 1024
+    else:
+        tokens, seqs = 2048, 256
+    return (request.max_num_batched_tokens or tokens, request.max_num_seqs or seqs)
+
+
+def serving_dtype(model: ModelShape, request: FitRequest) -> str:
+    """The dtype vLLM computes in; an 'auto' KV cache stores this too."""
+    if request.dtype != "auto":
+        return request.dtype
+    return "bfloat16" if model.dtype in ("float32", "float") else model.dtype
+
+
+def activation_bytes(model: ModelShape, request: FitRequest) -> int:
+    tokens, seqs = batch_defaults(request)
+    sampler = seqs * model.vocab * SAMPLER_BYTES_PER_LOGIT
+    return sampler + tokens * model.intermediate * MLP_BYTES_PER_TOKEN_WIDTH
+
+
+def non_torch_bytes(request: FitRequest) -> int:
+    if request.tensor_parallel <= 1:
+        return NON_TORCH_ONE_GPU
+    if request.gpu_total_bytes >= 40 * GIB:
+        return NON_TORCH_NVLINK_TP
+    return NON_TORCH_PCIE_TP
+
+
+def cuda_graph_bytes(model: ModelShape, request: FitRequest) -> int:
+    if request.enforce_eager or not request.count_cuda_graphs:
+        return 0
+    return math.ceil(model.layers / max(1, request.pipeline_parallel)) * CUDA_GRAPH_BYTES_PER_LAYER
+
+
+def estimate(
+    model: ModelShape,
+    request: FitRequest,
+    *,
+    dtype_parameters: dict[str, int] | None = None,
+) -> FitEstimate:
+    total_weights, measured = estimated_weight_bytes(
+        model,
+        dtype_parameters=dtype_parameters,
+        dtype=request.dtype,
+        runtime_quantization=request.quantization,
+    )
+    return _estimate(model, request, total_weights, measured)
+
+
+def _estimate(
+    model: ModelShape, request: FitRequest, total_weights: int, measured: bool
+) -> FitEstimate:
+    tp, pp = max(1, request.tensor_parallel), max(1, request.pipeline_parallel)
+    budget = Budget(
+        total=request.gpu_total_bytes,
+        requested=math.ceil(request.gpu_total_bytes * request.utilization),
+        weights=per_gpu_weight_bytes(
+            model, total_weights, tensor_parallel=tp, pipeline_parallel=pp
+        ),
+        activation=activation_bytes(model, request),
+        non_torch=non_torch_bytes(request),
+        cuda_graphs=cuda_graph_bytes(model, request),
+        weights_measured=measured,
+    )
+    max_len = request.max_model_len or model.max_len
+    free = request.gpu_free_bytes
+    if free is not None and free < budget.requested:
+        util = math.floor(free / request.gpu_total_bytes * 100) / 100
+        return FitEstimate(
+            Verdict.NOT_ENOUGH_FREE,
+            budget,
+            max_len,
+            advice=(
+                f"only {free / GIB:.1f} GiB of {budget.total / GIB:.1f} GiB is free; vLLM "
+                f"asks for {budget.requested / GIB:.1f} GiB at utilization {request.utilization}",
+                f"lower --gpu-memory-utilization to {util:.2f}, or free the GPU",
+            ),
+            fixes=(Fix("--gpu-memory-utilization", util, f"utilization {util:.2f}"),),
+        )
+    if budget.kv_cache <= 0:
+        return _weights_too_large(model, request, total_weights, budget, max_len)
+    if model.kv is None:
+        return FitEstimate(
+            Verdict.UNKNOWN,
+            budget,
+            max_len,
+            advice=(f"weights fit; the KV cache size is unknown: {model.kv_unknown_reason}",),
+            unknown_reason=model.kv_unknown_reason,
+        )
+    per_token = bytes_per_token(
+        model.kv,
+        tensor_parallel=tp,
+        pipeline_parallel=pp,
+        dtype_bytes=kv_dtype_bytes(request.kv_cache_dtype, serving_dtype(model, request)),
+    )
+    tokens = tokens_in(budget.kv_cache, per_token)
+    if max_len is None:
+        reason = "config.json gives no maximum length; set --max-model-len"
+        return FitEstimate(
+            Verdict.UNKNOWN,
+            budget,
+            None,
+            per_token,
+            tokens,
+            advice=(reason,),
+            unknown_reason=reason,
+        )
+    concurrency = tokens / max_len
+    if tokens < max_len:
+        return _context_too_long(request, budget, max_len, per_token, tokens)
+    if concurrency < FEW_CONCURRENT:
+        advice = (
+            f"{tokens:,} KV tokens hold {concurrency:.1f} requests of {max_len:,} tokens at once",
+        )
+        return FitEstimate(
+            Verdict.FEW_REQUESTS,
+            budget,
+            max_len,
+            per_token,
+            tokens,
+            concurrency,
+            advice=advice + _more_room(request),
+        )
+    return FitEstimate(Verdict.FITS, budget, max_len, per_token, tokens, concurrency)
+
+
+def friendly_length(tokens: int) -> int:
+    """The largest of 2^k and 1.5 x 2^k that is not above tokens (at least one block)."""
+    best = BLOCK_SIZE
+    power = BLOCK_SIZE
+    while power <= tokens:
+        best = power
+        if power * 3 // 2 <= tokens:
+            best = power * 3 // 2
+        power *= 2
+    return best
+
+
+def _more_room(request: FitRequest) -> tuple[str, ...]:
+    tips = []
+    if request.kv_cache_dtype == "auto":
+        tips.append("--kv-cache-dtype fp8 stores twice the tokens (Ada/Hopper GPUs)")
+    if request.utilization < 0.95:
+        tips.append("a higher --gpu-memory-utilization gives the cache what is left")
+    return tuple(tips)
+
+
+def _context_too_long(
+    request: FitRequest, budget: Budget, max_len: int, per_token: int, tokens: int
+) -> FitEstimate:
+    shorter = friendly_length(tokens)
+    needed = math.ceil(max_len / BLOCK_SIZE) * BLOCK_SIZE * per_token
+    util = (budget.requested + needed - budget.kv_cache) / budget.total
+    advice = [
+        f"one request of {max_len:,} tokens needs {needed / GIB:.2f} GiB of KV cache; "
+        f"{budget.kv_cache / GIB:.2f} GiB is left ({tokens:,} tokens)",
+        f"set --max-model-len {shorter}",
+    ]
+    fixes = [Fix("--max-model-len", shorter, f"max-model-len {shorter:,}")]
+    if util <= 0.95:
+        rounded = math.ceil(util * 100) / 100
+        advice.append(f"or raise --gpu-memory-utilization to {rounded:.2f}")
+        fixes.append(Fix("--gpu-memory-utilization", rounded, f"utilization {rounded:.2f}"))
+    if request.kv_cache_dtype == "auto" and tokens * 2 >= max_len:
+        advice.append("or use --kv-cache-dtype fp8 (twice the tokens; Ada/Hopper GPUs)")
+        fixes.append(Fix("--kv-cache-dtype", "fp8", "fp8 KV cache"))
+    return FitEstimate(
+        Verdict.CONTEXT_TOO_LONG,
+        budget,
+        max_len,
+        per_token,
+        tokens,
+        tokens / max_len,
+        advice=tuple(advice),
+        fixes=tuple(fixes),
+    )
+
+
+def _weights_too_large(
+    model: ModelShape, request: FitRequest, total_weights: int, budget: Budget, max_len: int | None
+) -> FitEstimate:
+    overhead = budget.activation + budget.non_torch + budget.cuda_graphs
+    advice = [
+        f"weights take {budget.weights / GIB:.1f} GiB per GPU and activations and buffers "
+        f"{overhead / GIB:.1f} GiB; vLLM may use {budget.requested / GIB:.1f} GiB"
+    ]
+    fixes: list[Fix] = []
+    heads = model.kv.kv_heads if model.kv else 1
+    for tp in (2, 4, 8):
+        if tp <= request.tensor_parallel or (model.vocab % tp and heads % tp):
+            continue
+        attempt = _estimate(
+            model, replace(request, tensor_parallel=tp), total_weights, budget.weights_measured
+        )
+        if attempt.fits or attempt.verdict is Verdict.CONTEXT_TOO_LONG:
+            where = "" if tp <= request.gpu_count else f" (this machine has {request.gpu_count})"
+            advice.append(f"use --tensor-parallel-size {tp} on {tp} GPUs{where}")
+            if tp <= request.gpu_count:
+                fixes.append(Fix("--tensor-parallel-size", tp, f"tensor-parallel-size {tp}"))
+            break
+    if model.quantization.method is None:
+        four_bit = budget.weights * 0.28 / GIB
+        advice.append(
+            f"or serve a 4-bit AWQ/GPTQ variant (about {four_bit:.1f} GiB per GPU) "
+            "or an FP8 one (about half)"
+        )
+    return FitEstimate(
+        Verdict.WEIGHTS_TOO_LARGE,
+        budget,
+        max_len,
+        kv_cache_tokens=0,
+        max_concurrency=0.0,
+        advice=tuple(advice),
+        fixes=tuple(fixes),
+    )
