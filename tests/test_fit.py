@@ -172,13 +172,15 @@ def test_enforce_eager_gives_the_cuda_graph_memory_back_to_the_cache() -> None:
     assert eager.budget.kv_cache - graphs.budget.kv_cache == graphs.budget.cuda_graphs
 
 
-def test_a_busy_gpu_is_reported_before_anything_else() -> None:
+def test_a_busy_gpu_is_a_note_beside_the_verdict() -> None:
     request = FitRequest(gpu_total_bytes=H100, gpu_free_bytes=int(40 * GIB), utilization=0.9)
-    fit = estimate(
-        shape(LLAMA_8B["config"]), request, dtype_parameters=LLAMA_8B["dtype_parameters"]
-    )
-    assert fit.verdict is Verdict.NOT_ENOUGH_FREE
-    assert fit.fixes[0].flag == "--gpu-memory-utilization" and fit.fixes[0].value == 0.5
+    model = shape(LLAMA_8B["config"])
+    fit = estimate(model, request, dtype_parameters=LLAMA_8B["dtype_parameters"])
+    assert fit.fits  # the model fits the GPU ...
+    assert fit.busy and "40.0 GiB of 79.2 GiB is free" in fit.busy  # ... once it is free
+    assert "--gpu-memory-utilization to 0.50" in fit.busy
+    idle = estimate(model, replace(request, gpu_free_bytes=None))
+    assert idle.busy is None
 
 
 def test_few_concurrent_requests_is_a_fit_with_a_warning() -> None:

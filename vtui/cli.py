@@ -26,11 +26,13 @@ screens (one key each, also in the command palette, ctrl+p):
 commands (each has --help):
   compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
   profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
+  estimate MODEL [--json]           will it fit these GPUs, with how much KV cache
 
 examples:
   vtui --demo                       try it with no GPU, Docker or network
   vtui profile new qwen --model Qwen/Qwen3-8B -- --max-model-len 32k
   vtui compose qwen -o docker-compose.yml && docker compose up -d
+  vtui estimate Qwen/Qwen3-8B --max-model-len 32k
   vtui                              manage vLLM on this machine (Docker + NVIDIA driver)
   vtui --headless --demo --screenshots shots --size 120x40
                                     write every screen as shots/<screen>.svg
@@ -77,9 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="terminal size for --headless, in cells (default: 120x40)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    from vtui.cli_estimate import add_command as add_estimate
     from vtui.cli_profiles import add_commands
 
-    add_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_commands(commands)
+    add_estimate(commands)
     return parser
 
 
@@ -132,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     args.vllm_args = vllm_args
     if vllm_args and (args.command, getattr(args, "profile_command", None)) != ("profile", "new"):
         parser.error("arguments after -- are vLLM arguments, for `vtui profile new` only")
+    if args.command == "estimate":
+        from vtui.cli_estimate import main as run_estimate
+
+        return run_estimate(args)
     if args.command is not None:
         from vtui.cli_profiles import main as run_command
 

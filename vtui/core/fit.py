@@ -45,7 +45,6 @@ class Verdict(StrEnum):
     FEW_REQUESTS = "fits, few requests"
     CONTEXT_TOO_LONG = "max-model-len too large"
     WEIGHTS_TOO_LARGE = "weights too large"
-    NOT_ENOUGH_FREE = "GPU memory in use"
     UNKNOWN = "unknown"
 
 
@@ -108,6 +107,7 @@ class FitEstimate:
     advice: tuple[str, ...] = ()
     fixes: tuple[Fix, ...] = ()
     unknown_reason: str | None = None
+    busy: str | None = None  # other processes hold memory vLLM would ask for
 
     @property
     def fits(self) -> bool:
@@ -179,7 +179,22 @@ def estimate(
         dtype=request.dtype,
         runtime_quantization=request.quantization,
     )
-    return _estimate(model, request, total_weights, measured)
+    fit = _estimate(model, request, total_weights, measured)
+    return replace(fit, busy=_busy(request, fit.budget))
+
+
+def _busy(request: FitRequest, budget: Budget) -> str | None:
+    """vLLM refuses to start when less than its share is free (v1/worker/utils.py,
+    request_memory); that is about now, not about the model, so it is a note of its own."""
+    free = request.gpu_free_bytes
+    if free is None or free >= budget.requested:
+        return None
+    util = math.floor(free / budget.total * 100) / 100
+    return (
+        f"right now only {free / GIB:.1f} GiB of {budget.total / GIB:.1f} GiB is free and vLLM "
+        f"asks for {budget.requested / GIB:.1f} GiB: free the GPU, or lower "
+        f"--gpu-memory-utilization to {util:.2f}"
+    )
 
 
 def _estimate(
@@ -198,20 +213,6 @@ def _estimate(
         weights_measured=measured,
     )
     max_len = request.max_model_len or model.max_len
-    free = request.gpu_free_bytes
-    if free is not None and free < budget.requested:
-        util = math.floor(free / request.gpu_total_bytes * 100) / 100
-        return FitEstimate(
-            Verdict.NOT_ENOUGH_FREE,
-            budget,
-            max_len,
-            advice=(
-                f"only {free / GIB:.1f} GiB of {budget.total / GIB:.1f} GiB is free; vLLM "
-                f"asks for {budget.requested / GIB:.1f} GiB at utilization {request.utilization}",
-                f"lower --gpu-memory-utilization to {util:.2f}, or free the GPU",
-            ),
-            fixes=(Fix("--gpu-memory-utilization", util, f"utilization {util:.2f}"),),
-        )
     if budget.kv_cache <= 0:
         return _weights_too_large(model, request, total_weights, budget, max_len)
     if model.kv is None:

@@ -6,8 +6,10 @@ Every figure a backend may be unable to read is Optional: None means
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class BackendUnavailable(Exception):
@@ -37,6 +39,14 @@ class GpuReading:
     power_limit_w: float | None
     processes: tuple[GpuProcess, ...] = ()
     compute_capability: tuple[int, int] | None = None
+    # Memory the driver keeps back (NVML v2); total less this is what CUDA calls total.
+    memory_reserved_mib: int | None = None
+
+    @property
+    def cuda_total_mib(self) -> int | None:
+        if self.memory_total_mib is None:
+            return None
+        return self.memory_total_mib - (self.memory_reserved_mib or 0)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,17 @@ class ModelSummary:
     params_billions: float | None
     size_bytes: int | None
     max_context: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelCheckpoint:
+    """What the fit check reads of a model: its config.json and its tensors' sizes."""
+
+    model: str
+    source: str  # where vtui read it, in words: "Hub", "HF cache", "directory /data/m"
+    config: Mapping[str, Any]
+    # Parameters per safetensors dtype ("BF16": 8030261248); empty when unknown.
+    dtype_parameters: Mapping[str, int] = field(default_factory=dict)
 
 
 class ContainerState(StrEnum):

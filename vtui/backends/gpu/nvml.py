@@ -11,6 +11,21 @@ T = TypeVar("T")
 MIB = 1024 * 1024
 
 
+def _memory(nv: Any, handle: Any) -> Any:
+    version = getattr(nv, "nvmlMemory_v2", None)
+    if version is not None:
+        try:
+            return nv.nvmlDeviceGetMemoryInfo(handle, version=version)
+        except (nv.NVMLError, TypeError):
+            pass
+    return _maybe(lambda: nv.nvmlDeviceGetMemoryInfo(handle))
+
+
+def _reserved_mib(memory: Any) -> int | None:
+    reserved = getattr(memory, "reserved", None)
+    return reserved // MIB if isinstance(reserved, int) else None
+
+
 def _maybe(read: Callable[[], T]) -> T | None:
     """One NVML query; None when this GPU or driver does not support it (nvitop's N/A rule)."""
     import pynvml
@@ -57,7 +72,9 @@ class NvmlGpus:
 
     def _reading(self, nv: Any, index: int) -> GpuReading:
         handle = nv.nvmlDeviceGetHandleByIndex(index)
-        memory = _maybe(lambda: nv.nvmlDeviceGetMemoryInfo(handle))
+        # The v2 call splits off the driver's reserved memory, which v1 counts as used
+        # (about 0.5 GiB on an H100); older drivers only answer v1.
+        memory = _memory(nv, handle)
         util = _maybe(lambda: nv.nvmlDeviceGetUtilizationRates(handle))
         power = _maybe(lambda: nv.nvmlDeviceGetPowerUsage(handle))
         limit = _maybe(lambda: nv.nvmlDeviceGetEnforcedPowerLimit(handle))
@@ -67,6 +84,7 @@ class NvmlGpus:
             name=_maybe(lambda: _text(nv.nvmlDeviceGetName(handle))) or "N/A",
             memory_used_mib=memory.used // MIB if memory else None,
             memory_total_mib=memory.total // MIB if memory else None,
+            memory_reserved_mib=_reserved_mib(memory),
             utilization_pct=util.gpu if util else None,
             temperature_c=_maybe(
                 lambda: nv.nvmlDeviceGetTemperature(handle, nv.NVML_TEMPERATURE_GPU)

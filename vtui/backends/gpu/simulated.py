@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vtui.backends.demo_world import GPU_COUNT, GPU_NAME, GPU_TOTAL_MIB, DemoWorld
+from vtui.backends.demo_world import GPU_COUNT, GPU_NAME, GPU_RESERVED_MIB, GPU_TOTAL_MIB, DemoWorld
 from vtui.core.records import ContainerState, GpuProcess, GpuReading, GpuSnapshot
 
 
@@ -41,6 +41,7 @@ class SimulatedGpus:
                     power_limit_w=700.0,
                     processes=processes,
                     compute_capability=(9, 0),
+                    memory_reserved_mib=GPU_RESERVED_MIB,
                 )
             )
         return GpuSnapshot(driver_version="580.95.05", cuda_version="13.0", gpus=tuple(gpus))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-from vtui.core.records import BackendUnavailable, ModelSummary
+from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 
 # Bytes per parameter for the dtypes the Hub reports in a model's safetensors metadata.
 _DTYPE_BYTES = {
@@ -72,11 +73,14 @@ class HfHub:
             self._api = HfApi(endpoint=self.endpoint)
         return self._api
 
-    def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
+    def _reachable_client(self) -> Any:
         problem = _unreachable(self.endpoint)
         if problem:
             raise BackendUnavailable(f"the Hub at {self.endpoint} is out of reach: {problem}")
-        api = self._client()
+        return self._client()
+
+    def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
+        api = self._reachable_client()
         try:
             found = api.list_models(
                 search=query.strip() or None,
@@ -103,3 +107,33 @@ class HfHub:
                 f"the Hub at {self.endpoint} did not answer ({type(exc).__name__}: "
                 f"{str(exc)[:160]})"
             ) from exc
+
+    def checkpoint(self, repo_id: str) -> ModelCheckpoint:
+        api = self._reachable_client()
+        try:
+            # Into the shared HF cache, where vLLM's container and `hf download` find it too.
+            path = api.hf_hub_download(repo_id=repo_id, filename="config.json")
+            with open(path, encoding="utf-8") as handle:
+                config = json.load(handle)
+            info = api.model_info(repo_id, expand=["safetensors"])
+        except Exception as exc:
+            raise BackendUnavailable(_hub_error(repo_id, exc)) from exc
+        st = getattr(info, "safetensors", None)
+        params = dict(getattr(st, "parameters", None) or {})
+        if not isinstance(config, dict):
+            raise BackendUnavailable(f"{repo_id}: config.json does not hold a JSON object")
+        return ModelCheckpoint(repo_id, "Hub", config, params)
+
+
+def _hub_error(repo_id: str, exc: Exception) -> str:
+    name = type(exc).__name__
+    if "GatedRepo" in name:
+        return (
+            f"{repo_id} is gated: accept its terms on the model page, then `hf auth login` "
+            "or set HF_TOKEN"
+        )
+    if "RepositoryNotFound" in name:
+        return f"{repo_id}: no such model on the Hub (or it is private)"
+    if "EntryNotFound" in name:
+        return f"{repo_id} has no config.json"
+    return f"the Hub did not answer for {repo_id} ({name}: {str(exc)[:160]})"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from vtui.core.records import ModelSummary
+from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 from vtui.sim.catalogue import CATALOGUE, SimModel
+from vtui.sim.model_configs import config_json, dtype_parameters
 
 
 def summary(model: SimModel) -> ModelSummary:
@@ -26,3 +27,11 @@ class SimulatedHub:
         found = [m for m in CATALOGUE if needle in m.repo_id.lower()]
         found.sort(key=lambda m: m.downloads, reverse=True)
         return [summary(m) for m in found[:limit]]
+
+    def checkpoint(self, repo_id: str) -> ModelCheckpoint:
+        for model in CATALOGUE:
+            if model.repo_id == repo_id:
+                return ModelCheckpoint(
+                    repo_id, "simulated Hub", config_json(model), dtype_parameters(model)
+                )
+        raise BackendUnavailable(f"{repo_id}: no such model on the simulated Hub")

@@ -1,0 +1,220 @@
+"""`vtui estimate`: will this model fit these GPUs under vLLM, and with how much KV cache."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from typing import Any
+
+GIB = 1024**3
+DESCRIPTION = """\
+Predict, before launching, whether vLLM can serve MODEL on these GPUs: weights per GPU,
+the KV cache that is left and how many tokens it holds, how many full-length requests
+run at once, and what to change when it does not fit. The accounting follows vLLM 0.33's
+own (weights + activation peak + non-torch + CUDA graphs, out of total x utilization).
+
+MODEL is a Hub repo id (read from the HF cache when it is there, else only its config.json
+and safetensors metadata are fetched), a local model directory, or a path to a config.json.
+Without --gpu-mem-gib the GPUs are read through NVML."""
+EPILOG = """\
+examples:
+  vtui estimate Qwen/Qwen3-8B
+  vtui estimate meta-llama/Llama-3.3-70B-Instruct --gpu-mem-gib 79.2 --gpus 4 -tp 4
+  vtui estimate /data/models/qwen3-8b-awq --max-model-len 32k --kv-cache-dtype fp8 --json
+
+exit status: 0 with an estimate (fitting or not; see "fits" in --json), 1 when the model or
+the GPUs cannot be read, 2 for bad options."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.lower().removesuffix("k")) * (1024 if text.lower().endswith("k") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, not {text}")
+    return value
+
+
+def _gib(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected GiB as a number, not {text!r}") from None
+    if not 1 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 4096 GiB, not {text}")
+    return value
+
+
+def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from vtui.core.vllm_args import CATALOGUE
+
+    p = sub.add_parser(
+        "estimate",
+        help="will a model fit these GPUs, with how much KV cache",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model", metavar="MODEL", help="Hub repo id, model directory or config.json")
+    p.add_argument(
+        "--gpu-mem-gib",
+        type=_gib,
+        metavar="G",
+        help="memory of one GPU in GiB as CUDA reports it (79.2 for an H100 80GB, 23.6 for "
+        "a 24 GB card); default: read the local GPUs through NVML",
+    )
+    p.add_argument("--gpus", type=_positive_int, metavar="N", help="how many GPUs there are to use")
+    p.add_argument(
+        "--gpu-memory-utilization", type=_fraction, default=0.9, metavar="U",
+        help="share of each GPU vLLM may take (default: 0.9, vLLM's)",
+    )  # fmt: skip
+    p.add_argument("-tp", "--tensor-parallel-size", type=_positive_int, default=1, metavar="T")
+    p.add_argument("-pp", "--pipeline-parallel-size", type=_positive_int, default=1, metavar="P")
+    p.add_argument(
+        "--max-model-len", type=_positive_int, metavar="L",
+        help="tokens per request (32k allowed); default: the model's own maximum, as vLLM",
+    )  # fmt: skip
+    for flag in ("--kv-cache-dtype", "--dtype", "--quantization"):
+        spec = CATALOGUE[flag]
+        name = flag[2:].upper().replace("-", "_")
+        first_sentence = (spec.help or "").split(". ")[0][:120]
+        p.add_argument(flag, choices=spec.choices or None, metavar=name, help=first_sentence)
+    p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs (less memory)")
+    p.add_argument("--max-num-seqs", type=_positive_int, metavar="N")
+    p.add_argument("--max-num-batched-tokens", type=_positive_int, metavar="N")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                   help="use the demo's simulated Hub and H100s")  # fmt: skip
+
+
+def _vllm_args(args: argparse.Namespace) -> dict[str, object]:
+    chosen: dict[str, Any] = {
+        "--gpu-memory-utilization": args.gpu_memory_utilization,
+        "--tensor-parallel-size": args.tensor_parallel_size,
+        "--pipeline-parallel-size": args.pipeline_parallel_size,
+        "--max-model-len": args.max_model_len,
+        "--kv-cache-dtype": args.kv_cache_dtype,
+        "--dtype": args.dtype,
+        "--quantization": args.quantization,
+        "--enforce-eager": True if args.enforce_eager else None,
+        "--max-num-seqs": args.max_num_seqs,
+        "--max-num-batched-tokens": args.max_num_batched_tokens,
+    }
+    return {k: v for k, v in chosen.items() if v is not None}
+
+
+def main(args: argparse.Namespace) -> int:
+    from vtui.backends.checkpoints import CheckpointNotFound
+    from vtui.backends.model_lookup import find_checkpoint
+    from vtui.backends.profile_store import default_hf_cache
+    from vtui.backends.registry import demo_backends, real_backends
+    from vtui.core.fit_launch import GpuMemory, estimate_launch, gpu_memory
+    from vtui.core.launch_spec import LaunchSpec
+    from vtui.core.model_shape import UnknownModel
+    from vtui.core.records import BackendUnavailable
+
+    backends = demo_backends(args.seed) if args.demo else real_backends()
+    spec = LaunchSpec(name="estimate", model=args.model, args=_vllm_args(args))
+    wanted = args.gpus or args.tensor_parallel_size * args.pipeline_parallel_size
+    if args.gpu_mem_gib is not None:
+        memory = GpuMemory(int(args.gpu_mem_gib * GIB), wanted, "given")
+        gpu_source = f"given: {args.gpu_mem_gib:g} GiB per GPU (--gpu-mem-gib)"
+    else:
+        try:
+            readings = backends.gpu.snapshot().gpus
+        except BackendUnavailable as exc:
+            return _fail(f"no GPU to read ({exc}); give --gpu-mem-gib G to estimate for one")
+        available = readings[: args.gpus] if args.gpus else readings
+        # vLLM takes the first tensor x pipeline GPUs; the rest only count for advice.
+        found = gpu_memory(spec, available[:wanted])
+        if found is None:
+            return _fail("no GPU reported its memory through NVML; give --gpu-mem-gib G")
+        memory = replace(found, count=len(available))
+        gpu_source = f"read through NVML: {memory.count} x {memory.name}"
+    try:
+        checkpoint = find_checkpoint(args.model, backends.hub, default_hf_cache())
+        fit = estimate_launch(spec, checkpoint, memory, check_free=args.gpu_mem_gib is None)
+    except (CheckpointNotFound, BackendUnavailable, UnknownModel) as exc:
+        return _fail(f"{args.model}: {exc}")
+    if args.json:
+        print(json.dumps(_as_json(fit, checkpoint.source, gpu_source, memory), indent=2))
+    else:
+        print(_as_text(args.model, fit, checkpoint.source, gpu_source, memory))
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"vtui estimate: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _gib_figure(n: int) -> float:
+    return round(n / GIB, 2)
+
+
+def _as_json(fit: Any, model_source: str, gpu_source: str, memory: Any) -> dict[str, Any]:
+    b = fit.budget
+    return {
+        "verdict": fit.verdict.value,
+        "fits": fit.fits,
+        "weights_gib_per_gpu": _gib_figure(b.weights),
+        "kv_cache_gib_per_gpu": _gib_figure(max(0, b.kv_cache)),
+        "kv_cache_tokens": fit.kv_cache_tokens,
+        "max_model_len": fit.max_model_len,
+        "max_concurrency": None if fit.max_concurrency is None else round(fit.max_concurrency, 2),
+        "advice": list(fit.advice),
+        "fixes": [{"flag": f.flag, "value": f.value} for f in fit.fixes],
+        "gpu_total_gib": _gib_figure(b.total),
+        "gpu_count": memory.count,
+        "requested_gib": _gib_figure(b.requested),
+        "activation_gib": _gib_figure(b.activation),
+        "non_torch_gib": _gib_figure(b.non_torch),
+        "cuda_graph_gib": _gib_figure(b.cuda_graphs),
+        "kv_bytes_per_token": fit.kv_bytes_per_token,
+        "weights_from": "tensor sizes" if b.weights_measured else "counted from config.json",
+        "model_source": model_source,
+        "gpu_source": gpu_source,
+        "unknown_reason": fit.unknown_reason,
+        "gpu_busy": fit.busy,
+    }
+
+
+def _as_text(model: str, fit: Any, model_source: str, gpu_source: str, memory: Any) -> str:
+    b = fit.budget
+    weights_from = "tensor sizes" if b.weights_measured else "counted from config.json"
+    lines = [
+        f"{model}  (config from {model_source}; weights {weights_from})",
+        f"GPUs: {gpu_source}; {b.total / GIB:.1f} GiB each, vLLM may use "
+        f"{b.requested / GIB:.1f} GiB",
+        f"per GPU: weights {b.weights / GIB:.2f} GiB, activations {b.activation / GIB:.2f}, "
+        f"non-torch {b.non_torch / GIB:.2f}, CUDA graphs {b.cuda_graphs / GIB:.2f}, "
+        f"KV cache {max(0, b.kv_cache) / GIB:.2f} GiB",
+    ]
+    if fit.kv_cache_tokens is not None and fit.kv_bytes_per_token:
+        lines.append(
+            f"KV cache: {fit.kv_cache_tokens:,} tokens ({fit.kv_bytes_per_token / 1024:.0f} KiB "
+            f"each per GPU)"
+            + (
+                f"; {fit.max_concurrency:.1f} requests of {fit.max_model_len:,} tokens at once"
+                if fit.max_concurrency is not None and fit.max_model_len
+                else ""
+            )
+        )
+    lines.append(f"verdict: {fit.summary}")
+    lines += [f"  - {line}" for line in fit.advice]
+    if fit.busy:
+        lines.append(f"note: {fit.busy}")
+    return "\n".join(lines)

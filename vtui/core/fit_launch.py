@@ -1,0 +1,101 @@
+"""The fit check for one launch spec on this machine's GPUs: from the form to a FitRequest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vtui.core.fit import FitEstimate, FitRequest, estimate
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.model_shape import UnknownModel, shape
+from vtui.core.records import GpuReading, ModelCheckpoint
+
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class GpuMemory:
+    """The GPUs a launch would use, as the fit check needs them."""
+
+    total_bytes: int  # the smallest of them: vLLM's budget is per GPU
+    count: int
+    name: str
+    free_bytes: int | None = None
+
+
+def chosen_gpus(spec: LaunchSpec, gpus: Sequence[GpuReading]) -> list[GpuReading]:
+    if spec.gpus == "all":
+        return list(gpus)
+    wanted = set(spec.gpus)
+    return [g for g in gpus if g.index in wanted]
+
+
+def gpu_memory(spec: LaunchSpec, gpus: Sequence[GpuReading]) -> GpuMemory | None:
+    """None when none of the chosen GPUs reports its memory."""
+    chosen = [g for g in chosen_gpus(spec, gpus) if g.cuda_total_mib]
+    if not chosen:
+        return None
+    smallest = min(chosen, key=lambda g: g.cuda_total_mib or 0)
+    free = [
+        (g.cuda_total_mib or 0) - g.memory_used_mib for g in chosen if g.memory_used_mib is not None
+    ]
+    return GpuMemory(
+        total_bytes=(smallest.cuda_total_mib or 0) * MIB,
+        count=len(chosen),
+        name=smallest.name,
+        free_bytes=min(free) * MIB if len(free) == len(chosen) else None,
+    )
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False) -> FitRequest:
+    args = spec.args
+    try:
+        util = float(args.get("--gpu-memory-utilization") or 0.9)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        util = 0.9
+    quantization = args.get("--quantization")
+    return FitRequest(
+        gpu_total_bytes=memory.total_bytes,
+        gpu_count=memory.count,
+        gpu_name=memory.name,
+        gpu_free_bytes=memory.free_bytes if check_free else None,
+        utilization=util,
+        tensor_parallel=_int(args.get("--tensor-parallel-size")) or 1,
+        pipeline_parallel=_int(args.get("--pipeline-parallel-size")) or 1,
+        max_model_len=_int(args.get("--max-model-len")),
+        kv_cache_dtype=str(args.get("--kv-cache-dtype") or "auto"),
+        dtype=str(args.get("--dtype") or "auto"),
+        quantization=str(quantization) if quantization else None,
+        enforce_eager=args.get("--enforce-eager") is True,
+        max_num_seqs=_int(args.get("--max-num-seqs")),
+        max_num_batched_tokens=_int(args.get("--max-num-batched-tokens")),
+    )
+
+
+def estimate_launch(
+    spec: LaunchSpec, checkpoint: ModelCheckpoint, memory: GpuMemory, *, check_free: bool = False
+) -> FitEstimate:
+    """Raises UnknownModel when config.json cannot be counted."""
+    model = shape(checkpoint.config)
+    return estimate(
+        model,
+        fit_request(spec, memory, check_free=check_free),
+        dtype_parameters=dict(checkpoint.dtype_parameters),
+    )
+
+
+__all__ = [
+    "GpuMemory",
+    "UnknownModel",
+    "chosen_gpus",
+    "estimate_launch",
+    "fit_request",
+    "gpu_memory",
+]
