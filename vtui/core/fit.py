@@ -21,7 +21,13 @@ import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from vtui.core.kv_cache import BLOCK_SIZE, bytes_per_token, kv_dtype_bytes, tokens_in
+from vtui.core.kv_cache import (
+    BLOCK_SIZE,
+    UnknownLayout,
+    bytes_per_token,
+    kv_dtype_bytes,
+    tokens_in,
+)
 from vtui.core.model_shape import ModelShape, estimated_weight_bytes, per_gpu_weight_bytes
 
 GIB = 1024**3
@@ -67,6 +73,7 @@ class FitRequest:
     max_num_seqs: int | None = None
     max_num_batched_tokens: int | None = None
     count_cuda_graphs: bool = True  # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS
+    cpu_offload_gib: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,23 @@ class FitEstimate:
         if self.verdict is Verdict.FEW_REQUESTS:
             return f"fits, but only {self.max_concurrency:.1f} requests at full length"
         return f"does not fit: {self.verdict.value}"
+
+
+def short_verdict(fit: FitEstimate) -> str:
+    """A table cell's worth: fits 9.4x (requests of full length at once), fits at 24k,
+    needs TP 4, too large, unknown."""
+    if fit.verdict in (Verdict.FITS, Verdict.FEW_REQUESTS) and fit.max_concurrency is not None:
+        times = fit.max_concurrency
+        return f"fits {times:.0f}x" if times >= 10 else f"fits {times:.1f}x"
+    if fit.verdict is Verdict.CONTEXT_TOO_LONG and fit.fixes:
+        value = fit.fixes[0].value
+        return f"fits at {int(value) // 1024}k" if isinstance(value, int) else "shorter context"
+    if fit.verdict is Verdict.WEIGHTS_TOO_LARGE:
+        for line in fit.advice:
+            if line.startswith("use --tensor-parallel-size "):
+                return f"needs TP {line.split()[2]}"
+        return "too large"
+    return "unknown"
 
 
 def batch_defaults(request: FitRequest) -> tuple[int, int]:
@@ -204,8 +228,11 @@ def _estimate(
     budget = Budget(
         total=request.gpu_total_bytes,
         requested=math.ceil(request.gpu_total_bytes * request.utilization),
-        weights=per_gpu_weight_bytes(
-            model, total_weights, tensor_parallel=tp, pipeline_parallel=pp
+        # --cpu-offload-gb keeps that much of each GPU's weights in host memory.
+        weights=max(
+            0,
+            per_gpu_weight_bytes(model, total_weights, tensor_parallel=tp, pipeline_parallel=pp)
+            - int(request.cpu_offload_gib * GIB),
         ),
         activation=activation_bytes(model, request),
         non_torch=non_torch_bytes(request),
@@ -223,11 +250,12 @@ def _estimate(
             advice=(f"weights fit; the KV cache size is unknown: {model.kv_unknown_reason}",),
             unknown_reason=model.kv_unknown_reason,
         )
+    try:
+        element = kv_dtype_bytes(request.kv_cache_dtype, serving_dtype(model, request))
+    except UnknownLayout as err:
+        return FitEstimate(Verdict.UNKNOWN, budget, max_len, unknown_reason=str(err))
     per_token = bytes_per_token(
-        model.kv,
-        tensor_parallel=tp,
-        pipeline_parallel=pp,
-        dtype_bytes=kv_dtype_bytes(request.kv_cache_dtype, serving_dtype(model, request)),
+        model.kv, tensor_parallel=tp, pipeline_parallel=pp, dtype_bytes=element
     )
     tokens = tokens_in(budget.kv_cache, per_token)
     if max_len is None:

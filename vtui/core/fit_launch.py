@@ -54,12 +54,16 @@ def _int(value: object) -> int | None:
         return None
 
 
+def _float(value: object) -> float | None:
+    try:
+        return float(value) if value is not None and value != "" else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False) -> FitRequest:
     args = spec.args
-    try:
-        util = float(args.get("--gpu-memory-utilization") or 0.9)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        util = 0.9
+    util = _float(args.get("--gpu-memory-utilization")) or 0.9
     quantization = args.get("--quantization")
     return FitRequest(
         gpu_total_bytes=memory.total_bytes,
@@ -76,6 +80,7 @@ def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False
         enforce_eager=args.get("--enforce-eager") is True,
         max_num_seqs=_int(args.get("--max-num-seqs")),
         max_num_batched_tokens=_int(args.get("--max-num-batched-tokens")),
+        cpu_offload_gib=_float(args.get("--cpu-offload-gb")) or 0.0,
     )
 
 

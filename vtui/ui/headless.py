@@ -16,12 +16,23 @@ class ScreenshotRun:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
+SETTLE_ROUNDS = 60
+QUIET_ROUNDS = 4  # a mount between two workers leaves a round or so with none running
+
+
 async def settle(app: VtuiApp) -> None:
     """Wait until the workers a screen started have finished and their results are drawn."""
-    for _ in range(3):
+    # A worker's result can start the next worker (profile -> facts -> fit inputs), so wait
+    # until the app has stayed idle for QUIET_ROUNDS in a row, not a fixed number of rounds.
+    idle = 0
+    for _ in range(SETTLE_ROUNDS):
         await asyncio.sleep(0.05)
+        busy = any(w.is_running or w.state.name == "PENDING" for w in app.workers)
         await app.workers.wait_for_complete()
         await app.animator.wait_until_complete()
+        idle = 0 if busy else idle + 1
+        if idle >= QUIET_ROUNDS:
+            break
     await asyncio.sleep(0.05)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,19 +19,22 @@ from textual.message import Message
 from textual.widgets import Select, Static
 
 from vtui.core import labels
+from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec, run_request
-from vtui.core.records import BackendUnavailable
+from vtui.core.records import BackendUnavailable, GpuReading, ModelCheckpoint
 from vtui.core.renderings import render_compose
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.arg_field import ArgField
 from vtui.ui.widgets.dialogs import AskText, Confirm
+from vtui.ui.widgets.fit_bar import FitBar
 
 if TYPE_CHECKING:
     from vtui.backends.profile_store import ProfileStore
 
 DEMO_PROFILE = "qwen2.5-7b"
+FIT_DEBOUNCE_S = 0.4
 NARROW = 100  # below this width the compose preview gives its room to the form
 FIELD_HELP_HINT = (
     "Move through the fields (Tab): vLLM's own help for each shows here. Empty fields "
@@ -61,6 +65,7 @@ class LaunchScreen(VtuiScreen):
         Binding("ctrl+r", "launch", "Launch"),
         Binding("ctrl+o", "write_compose", "Write compose"),
         Binding("ctrl+n", "new_profile", "New"),
+        Binding("ctrl+f", "apply_fix", "Apply fit fix"),
         Binding("ctrl+d", "duplicate", "Duplicate", show=False),
         Binding("ctrl+x", "delete", "Delete", show=False),
     ]
@@ -77,6 +82,19 @@ class LaunchScreen(VtuiScreen):
             super().__init__()
             self.facts, self.model = facts, model
 
+    class FitInputsRead(Message):
+        """The model's config and tensor sizes (or why not), and this machine's GPUs."""
+
+        def __init__(
+            self,
+            model: str,
+            checkpoint: ModelCheckpoint | None,
+            error: str | None,
+            gpus: tuple[GpuReading, ...],
+        ) -> None:
+            super().__init__()
+            self.model, self.checkpoint, self.error, self.gpus = model, checkpoint, error, gpus
+
     def __init__(self) -> None:
         super().__init__()
         self.base: LaunchSpec | None = None
@@ -90,6 +108,10 @@ class LaunchScreen(VtuiScreen):
         self.facts = HostFacts()
         self.model_facts: ModelFacts | None = None
         self._store: ProfileStore | None = None
+        self.checkpoint: ModelCheckpoint | None = None
+        self.checkpoint_model: str | None = None
+        self.checkpoint_error: str | None = None
+        self.gpus: tuple[GpuReading, ...] = ()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -102,6 +124,7 @@ class LaunchScreen(VtuiScreen):
                         [], id="profile-select", allow_blank=True, compact=True, prompt="(loading)"
                     )
                 yield Static(id="launch-status", classes="status")
+                yield FitBar(id="fit-bar")
                 yield VerticalScroll(id="launch-form")
             with Vertical(id="launch-side"):
                 yield Static(FIELD_HELP_HINT, id="field-help")
@@ -160,9 +183,68 @@ class LaunchScreen(VtuiScreen):
         facts = host_facts(self.vtui.backends.gpu, spec.host, spec.port, taken_by_another)
         self.post_message(self.FactsRead(facts, model_facts(spec)))
 
+    @work(thread=True, exclusive=True, group="launch-fit")
+    def read_fit_inputs(self, model: str, hf_cache: str) -> None:
+        from textual.worker import get_current_worker
+
+        from vtui.backends.checkpoints import CheckpointNotFound
+        from vtui.backends.model_lookup import find_checkpoint
+
+        # Typing a model id edits it a letter at a time: wait until the typing stops.
+        time.sleep(FIT_DEBOUNCE_S)
+        if get_current_worker().is_cancelled or not model.strip():
+            return
+        try:
+            gpus = self.vtui.backends.gpu.snapshot().gpus
+        except BackendUnavailable:
+            gpus = ()
+        try:
+            found = find_checkpoint(model, self.vtui.backends.hub, hf_cache or None)
+            self.post_message(self.FitInputsRead(model, found, None, gpus))
+        except (CheckpointNotFound, BackendUnavailable) as exc:
+            self.post_message(self.FitInputsRead(model, None, str(exc), gpus))
+
+    def on_launch_screen_fit_inputs_read(self, message: FitInputsRead) -> None:
+        self.checkpoint_model = message.model
+        self.checkpoint, self.checkpoint_error = message.checkpoint, message.error
+        self.gpus = message.gpus
+        self.refit()
+
+    def refit(self) -> None:
+        """Recompute the fit from what is already read: pure arithmetic, no I/O."""
+        bar = self.query_one(FitBar)
+        spec = self.spec
+        if spec is None or self.checkpoint_model != spec.model:
+            bar.show(None)
+            return
+        if self.checkpoint is None:
+            bar.show(None, f"cannot read the model ({self.checkpoint_error})")
+            return
+        memory = gpu_memory(spec, self.gpus)
+        if memory is None:
+            bar.show(None, "no GPU readings here, so no fit to show (see `vtui estimate --help`)")
+            return
+        try:
+            bar.show(estimate_launch(spec, self.checkpoint, memory))
+        except UnknownModel as exc:
+            bar.show(None, f"unknown: {exc}")
+
+    def action_apply_fix(self) -> None:
+        fit = self.query_one(FitBar).fit
+        if fit is None or not fit.fixes:
+            self.notify("Nothing to fix: no fit estimate suggests a change.", title="Fit")
+            return
+        fix = fit.fixes[0]
+        field = self.query(f"#field-{fix.flag.lstrip('-')}").first(ArgField)
+        field.set_text(str(fix.value))
+        self.notify(f"Set {fix.flag} {fix.value}", title="Fit")
+
     def on_launch_screen_facts_read(self, message: FactsRead) -> None:
         self.facts, self.model_facts = message.facts, message.model
         self.recheck()
+        spec = self.spec
+        if spec is not None and spec.model != self.checkpoint_model:
+            self.read_fit_inputs(spec.model, spec.hf_cache)
 
     async def on_launch_screen_loaded(self, message: Loaded) -> None:
         self.names = message.names
@@ -256,6 +338,7 @@ class LaunchScreen(VtuiScreen):
                 found.message if found else None, warning=bool(found and found.warning)
             )
         self._show_status(loose)
+        self.refit()
         preview = self.query_one("#compose-preview", Static)
         if not self.blocking:
             preview.update(Syntax(render_compose(spec), "yaml", theme="ansi_dark", word_wrap=True))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +11,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from vtui.core import units
+from vtui.core.fit import short_verdict
+from vtui.core.fit_launch import GpuMemory, UnknownModel, estimate_launch, gpu_memory
+from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.notice import Notice
@@ -26,12 +31,27 @@ class ModelsScreen(VtuiScreen):
             super().__init__()
             self.query, self.models, self.error = query, models, error
 
+    class FitFound(Message):
+        def __init__(self, repo_id: str, verdict: str) -> None:
+            super().__init__()
+            self.repo_id, self.verdict = repo_id, verdict
+
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="Search models (Enter). Empty: most downloaded", id="model-search")
         yield Static(id="models-status", classes="status")
         yield Notice(id="models-notice")
         table: DataTable[str] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Model", "Task", "Params", "Weights", "Context", "Downloads", "Likes")
+        columns = (
+            "Model",
+            "Task",
+            "Params",
+            "Weights",
+            "Context",
+            "Fit here",
+            "Downloads",
+            "Likes",
+        )
+        self.fit_column = table.add_columns(*columns)[5]
         yield table
 
     def on_mount(self) -> None:
@@ -75,10 +95,12 @@ class ModelsScreen(VtuiScreen):
                 units.or_na(m.params_billions, "{:.1f}B"),
                 units.human_bytes(m.size_bytes),
                 units.or_na(m.max_context, "{:,}"),
+                "\u2026",
                 units.count(m.downloads),
                 units.count(m.likes),
                 key=m.repo_id,
             )
+        self.judge_fit([m.repo_id for m in message.models])
         where = self.vtui.backends.hub.label
         what = f"matching \u201c{message.query}\u201d" if message.query else "most downloaded"
         status.update(
@@ -91,3 +113,38 @@ class ModelsScreen(VtuiScreen):
         repo_id = str(event.row_key.value)
         self.vtui.selected_model = repo_id
         self.notify(f"{repo_id} picked. Press 2 for Launch.", title="Model")
+
+    @work(thread=True, exclusive=True, group="models-fit")
+    def judge_fit(self, repo_ids: list[str]) -> None:
+        """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
+        from textual.worker import get_current_worker
+
+        from vtui.backends.model_lookup import find_checkpoint
+        from vtui.backends.profile_store import default_hf_cache
+
+        try:
+            readings = self.vtui.backends.gpu.snapshot().gpus
+        except BackendUnavailable:
+            readings = ()
+        memory = gpu_memory(LaunchSpec(name="fit", model=""), readings)
+        hf_cache = default_hf_cache()
+        for repo_id in repo_ids:
+            if get_current_worker().is_cancelled:
+                return
+            verdict = self._verdict(repo_id, memory, hf_cache, find_checkpoint)
+            self.post_message(self.FitFound(repo_id, verdict))
+
+    def _verdict(self, repo_id: str, memory: GpuMemory | None, hf_cache: str, find: Any) -> str:
+        if memory is None:
+            return "no GPU"
+        spec = LaunchSpec(name="fit", model=repo_id)
+        try:
+            checkpoint = find(repo_id, self.vtui.backends.hub, hf_cache)
+            return short_verdict(estimate_launch(spec, checkpoint, memory))
+        except (BackendUnavailable, UnknownModel, LookupError):
+            return units.NOT_AVAILABLE
+
+    def on_models_screen_fit_found(self, message: FitFound) -> None:
+        table = self.query_one(DataTable)
+        if message.repo_id in table.rows:
+            table.update_cell(message.repo_id, self.fit_column, message.verdict, update_width=True)

@@ -58,6 +58,12 @@ class ArgField(Vertical):
             disabled=self.field.key in READ_ONLY,
         )
 
+    def set_text(self, text: str) -> None:
+        """Fill the field as if typed: the usual Edited message follows."""
+        widget = self.query_one(".arg-row > Input, .arg-row > Select")
+        if isinstance(widget, (Input, Select)):
+            widget.value = text
+
     def show_problem(self, message: str | None, *, warning: bool = False) -> None:
         problem = self.query_one(".arg-problem", Static)
         problem.update(message or "")

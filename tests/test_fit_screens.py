@@ -1,0 +1,73 @@
+"""The fit where people decide: the Launch form's bar and its fix key, the Models table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import DataTable, Input
+
+from tests.helpers import demo_app
+from tests.test_launch_screen import open_launch, shown, type_into
+from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
+from vtui.ui.widgets.fit_bar import FitBar
+
+
+def fit_text(app: VtuiApp) -> str:
+    # Words as read, whatever the wrapping.
+    return " ".join(shown(app.screen.query_one(FitBar)).split())
+
+
+async def test_the_demo_profile_shows_its_fit_as_a_bar_with_figures() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        text = fit_text(app)
+        assert "\u2588" * 40 in text  # the bar
+        assert "weights 14.2" in text and "KV cache 54.1" in text and "of 79.2 GiB" in text
+        assert "fits: 1,013,248 KV tokens" in text
+
+
+async def test_a_change_in_the_form_moves_the_fit_and_the_fix_key_applies_the_advice() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        await type_into(app, pilot, "gpu-memory-utilization", "0.25")
+        await type_into(app, pilot, "max-model-len", "131072")
+        text = fit_text(app)
+        assert "does not fit: max-model-len too large" in text
+        assert "ctrl+f: max-model-len 49,152" in text  # 49,424 tokens fit: 1.5 x 32k
+        screen.query_one("#field-max-model-len Input", Input).blur()
+        await pilot.press("ctrl+f")
+        await settle(app)
+        assert screen.query_one("#field-max-model-len Input", Input).value == "49152"
+        assert screen.spec is not None and screen.spec.args["--max-model-len"] == 49152
+        assert "fits, but only 1.0 requests at full length" in fit_text(app)
+        assert not screen.saved  # the fix edits the form; saving stays the user's call
+
+
+async def test_a_model_that_cannot_be_read_says_so_instead_of_a_number() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await type_into(app, pilot, "model", "/nonexistent/model-dir")
+        await settle(app)
+        text = fit_text(app)
+        assert "cannot read the model" in text and "does not exist" in text
+        assert "fits" not in text
+
+
+async def test_the_models_table_gives_each_model_a_verdict_for_this_machine() -> None:
+    app = demo_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app)
+        table: DataTable[Any] = app.screen.query_one(DataTable)
+        verdicts = {
+            str(key.value): str(table.get_cell(key.value, app.screen.fit_column))  # type: ignore[attr-defined]
+            for key in table.rows
+        }
+        assert verdicts["Qwen/Qwen3-8B"].startswith("fits ")
+        assert verdicts["meta-llama/Llama-3.3-70B-Instruct"] == "needs TP 4"
+        assert verdicts["Qwen/Qwen2.5-Coder-32B-Instruct"].startswith("fits at ")
+        assert verdicts["google/gemma-3-27b-it"] == "unknown"  # sliding window: not guessed
+        await pilot.press("q")
