@@ -21,8 +21,9 @@ from vtui.sim.vllm_script import SimServerConfig, plan_memory, render, startup_s
 
 GPU_NAME = "NVIDIA H100 80GB HBM3"
 GPU_TOTAL_MIB = 81559
-# An H100's v2 reserved figure: 81,559 - 469 MiB is the 79.19 GiB CUDA and vLLM report.
-GPU_RESERVED_MIB = 469
+# What NVML's v2 memory call reports reserved on an H100 80GB HBM3 (read on one with the
+# device tool); 81,559 - 480 MiB is exactly the total torch.cuda.mem_get_info gives there.
+GPU_RESERVED_MIB = 480
 GPU_COUNT = 2
 IDLE_MIB = 4
 # Log timestamps start here whatever the wall clock says, so screenshots never change.

@@ -18,6 +18,8 @@ from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.notice import Notice
 
+FIT_WIDTH = 11  # "fits at 24k", "needs TP 4", "fits 9.4x"
+
 
 class ModelsScreen(VtuiScreen):
     SCREEN_TITLE = "Models"
@@ -41,17 +43,11 @@ class ModelsScreen(VtuiScreen):
         yield Static(id="models-status", classes="status")
         yield Notice(id="models-notice")
         table: DataTable[str] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
-        columns = (
-            "Model",
-            "Task",
-            "Params",
-            "Weights",
-            "Context",
-            "Fit here",
-            "Downloads",
-            "Likes",
-        )
-        self.fit_column = table.add_columns(*columns)[5]
+        table.add_columns("Model", "Task", "Params", "Weights", "Context")
+        # A fixed width: verdicts arrive row by row, and a column that grew with them
+        # would be drawn at whatever width it had reached.
+        self.fit_column = table.add_column("Fit here", width=FIT_WIDTH)
+        table.add_columns("Downloads", "Likes")
         yield table
 
     def on_mount(self) -> None:
@@ -147,4 +143,4 @@ class ModelsScreen(VtuiScreen):
     def on_models_screen_fit_found(self, message: FitFound) -> None:
         table = self.query_one(DataTable)
         if message.repo_id in table.rows:
-            table.update_cell(message.repo_id, self.fit_column, message.verdict, update_width=True)
+            table.update_cell(message.repo_id, self.fit_column, message.verdict[:FIT_WIDTH])
