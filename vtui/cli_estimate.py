@@ -38,24 +38,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _fraction(text: str) -> float:
+def _number(text: str, low: float, high: float, what: str, *, low_open: bool = False) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, not {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, not {text}")
+        raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
+    if value < low or value > high or (low_open and value == low):
+        above = "above" if low_open else "at least"
+        raise argparse.ArgumentTypeError(
+            f"must be {above} {low:g} and at most {high:g}, not {text}"
+        )
     return value
+
+
+def _fraction(text: str) -> float:
+    return _number(text, 0, 1, "a number", low_open=True)
 
 
 def _gib(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected GiB as a number, not {text!r}") from None
-    if not 1 <= value <= 4096:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 4096 GiB, not {text}")
-    return value
+    return _number(text, 1, 4096, "GiB as a number")
 
 
 def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,16 +8,21 @@ from vtui.core.fit import Budget
 PARTS = ("weights", "activations", "graphs", "kv", "reserve")
 
 
-def segments(budget: Budget, width: int) -> list[tuple[str, int]]:
-    """(part, cells) in PARTS order; parts over the GPU (when it does not fit) overflow
-    the bar, so the bar's scale is then what was asked for, not the GPU."""
-    sizes = {
+def part_sizes(budget: Budget) -> dict[str, int]:
+    """Bytes per part; activations include the non-torch buffers."""
+    return {
         "weights": budget.weights,
         "activations": budget.activation + budget.non_torch,
         "graphs": budget.cuda_graphs,
         "kv": max(0, budget.kv_cache),
         "reserve": max(0, budget.total - budget.requested),
     }
+
+
+def segments(budget: Budget, width: int) -> list[tuple[str, int]]:
+    """(part, cells) in PARTS order; parts over the GPU (when it does not fit) overflow
+    the bar, so the bar's scale is then what was asked for, not the GPU."""
+    sizes = part_sizes(budget)
     scale = max(budget.total, sum(sizes.values()))
     if scale <= 0 or width <= 0:
         return [(p, 0) for p in PARTS]

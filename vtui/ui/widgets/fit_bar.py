@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from vtui.core.fit import GIB, FitEstimate, Verdict
-from vtui.core.fit_bar import segments
+from vtui.core.fit_bar import part_sizes, segments
 
 STYLES = {
     "weights": "blue",
@@ -39,13 +39,7 @@ def render_fit(fit: FitEstimate, width: int, fix_key: str = "ctrl+f") -> Text:
     for part, cells in segments(b, width):
         text.append(BLOCK * cells, style=STYLES[part])
     text.append("\n")
-    sizes = {
-        "weights": b.weights,
-        "activations": b.activation + b.non_torch,
-        "graphs": b.cuda_graphs,
-        "kv": max(0, b.kv_cache),
-        "reserve": max(0, b.total - b.requested),
-    }
+    sizes = part_sizes(b)
     # The legend is laid out here, item by item, so a wrap never splits "KV cache 54.1".
     items = [(part, f"\u25a0 {label} {sizes[part] / GIB:.1f}") for part, label in LEGEND.items()]
     items.append(("", f"of {b.total / GIB:.1f} GiB per GPU"))
