@@ -38,7 +38,7 @@ def write_config(tmp_path: Path, config: dict[str, Any]) -> Path:
 
 def test_a_config_json_and_a_given_gpu_give_numbers_and_a_verdict(tmp_path: Path) -> None:
     config = write_config(tmp_path, LLAMA["config"])
-    done = vtui("estimate", str(config), "--gpu-mem-gib", "79.19", "--max-model-len", "32k")
+    done = vtui("estimate", str(config), "--gpu-mem-gib", "79.19", "--max-model-len", "32K")
     assert done.returncode == 0, done.stderr
     assert "weights counted from config.json" in done.stdout
     assert "verdict: fits" in done.stdout

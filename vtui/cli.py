@@ -42,7 +42,9 @@ points vtui at a Hub mirror, and HF_TOKEN (never shown or stored) at gated model
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """argv (default: this process's) only decides whether `estimate` gets vLLM's help
+    texts, which cost loading the argument catalogue."""
     parser = argparse.ArgumentParser(
         prog="vtui",
         description="Serve a model with vLLM from one terminal screen: pick it, launch it, "
@@ -84,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(commands)
-    add_estimate(commands)
+    wanted = sys.argv[1:] if argv is None else argv
+    add_estimate(commands, catalogue_help="estimate" in wanted)
     return parser
 
 
@@ -128,8 +131,8 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     # Everything after "--" is vLLM's own arguments (`vtui profile new ... -- --max-model-len
     # 32k`), read by vtui's catalogue rather than by argparse.
     vllm_args = argv[argv.index("--") + 1 :] if "--" in argv else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +23,7 @@ EPILOG = """\
 examples:
   vtui estimate Qwen/Qwen3-8B
   vtui estimate meta-llama/Llama-3.3-70B-Instruct --gpu-mem-gib 79.2 --gpus 4 -tp 4
-  vtui estimate /data/models/qwen3-8b-awq --max-model-len 32k --kv-cache-dtype fp8 --json
+  vtui estimate /data/models/qwen3-8b-awq --max-model-len 32K --kv-cache-dtype fp8 --json
 
 exit status: 0 with an estimate (fitting or not; see "fits" in --json), 1 when the model or
 the GPUs cannot be read, 2 for bad options."""
@@ -30,12 +31,39 @@ the GPUs cannot be read, 2 for bad options."""
 
 def _positive_int(text: str) -> int:
     try:
-        value = int(text.lower().removesuffix("k")) * (1024 if text.lower().endswith("k") else 1)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
     return value
+
+
+def _vllm_value(flag: str) -> Callable[[str], object]:
+    """A value read as `vllm serve` reads it (32k is 32,000 and 32K 32,768; choices
+    checked), by vtui's catalogue; imported only when the option is given."""
+
+    def read(text: str) -> object:
+        from vtui.core.arg_values import parse_value
+        from vtui.core.vllm_args import CATALOGUE
+
+        try:
+            value = parse_value(CATALOGUE[flag], text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if isinstance(value, int) and value < 1:
+            raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+        return value
+
+    return read
+
+
+def _catalogue_help(flag: str) -> str:
+    from vtui.core.vllm_args import CATALOGUE
+
+    spec = CATALOGUE[flag]
+    first_sentence = (spec.help or "").split(". ")[0][:120]
+    return first_sentence + (f" (one of: {', '.join(spec.choices)})" if spec.choices else "")
 
 
 def _number(text: str, low: float, high: float, what: str, *, low_open: bool = False) -> float:
@@ -59,9 +87,11 @@ def _gib(text: str) -> float:
     return _number(text, 1, 4096, "GiB as a number")
 
 
-def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from vtui.core.vllm_args import CATALOGUE
-
+def add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], *, catalogue_help: bool = True
+) -> None:
+    """catalogue_help=False leaves vLLM's help texts out, so a `vtui` that is not asked
+    for `estimate` does not load the argument catalogue at start-up."""
     p = sub.add_parser(
         "estimate",
         help="will a model fit these GPUs, with how much KV cache",
@@ -85,14 +115,14 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("-tp", "--tensor-parallel-size", type=_positive_int, default=1, metavar="T")
     p.add_argument("-pp", "--pipeline-parallel-size", type=_positive_int, default=1, metavar="P")
     p.add_argument(
-        "--max-model-len", type=_positive_int, metavar="L",
-        help="tokens per request (32k allowed); default: the model's own maximum, as vLLM",
+        "--max-model-len", type=_vllm_value("--max-model-len"), metavar="L",
+        help="tokens per request (32k = 32,000, 32K = 32,768, as vLLM reads it); "
+        "default: the model's own maximum, as vLLM",
     )  # fmt: skip
     for flag in ("--kv-cache-dtype", "--dtype", "--quantization"):
-        spec = CATALOGUE[flag]
         name = flag[2:].upper().replace("-", "_")
-        first_sentence = (spec.help or "").split(". ")[0][:120]
-        p.add_argument(flag, choices=spec.choices or None, metavar=name, help=first_sentence)
+        text = _catalogue_help(flag) if catalogue_help else "as for vllm serve"
+        p.add_argument(flag, type=_vllm_value(flag), metavar=name, help=text)
     p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs (less memory)")
     p.add_argument("--max-num-seqs", type=_positive_int, metavar="N")
     p.add_argument("--max-num-batched-tokens", type=_positive_int, metavar="N")

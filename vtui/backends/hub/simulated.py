@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 from vtui.sim.catalogue import CATALOGUE, SimModel
-from vtui.sim.model_configs import config_json, dtype_parameters
 
 
 def summary(model: SimModel) -> ModelSummary:
@@ -29,6 +28,8 @@ class SimulatedHub:
         return [summary(m) for m in found[:limit]]
 
     def checkpoint(self, repo_id: str) -> ModelCheckpoint:
+        from vtui.sim.model_configs import config_json, dtype_parameters  # only when asked
+
         for model in CATALOGUE:
             if model.repo_id == repo_id:
                 return ModelCheckpoint(

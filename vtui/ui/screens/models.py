@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,9 +9,6 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from vtui.core import units
-from vtui.core.fit import short_verdict
-from vtui.core.fit_launch import GpuMemory, UnknownModel, estimate_launch, gpu_memory
-from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.notice import Notice
@@ -113,10 +108,14 @@ class ModelsScreen(VtuiScreen):
     @work(thread=True, exclusive=True, group="models-fit")
     def judge_fit(self, repo_ids: list[str]) -> None:
         """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
+        # Imported here: the Models screen opens at start-up, the fit check need not.
         from textual.worker import get_current_worker
 
         from vtui.backends.model_lookup import find_checkpoint
         from vtui.backends.profile_store import default_hf_cache
+        from vtui.core.fit import short_verdict
+        from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
+        from vtui.core.launch_spec import LaunchSpec
 
         try:
             readings = self.vtui.backends.gpu.snapshot().gpus
@@ -127,18 +126,16 @@ class ModelsScreen(VtuiScreen):
         for repo_id in repo_ids:
             if get_current_worker().is_cancelled:
                 return
-            verdict = self._verdict(repo_id, memory, hf_cache, find_checkpoint)
+            if memory is None:
+                self.post_message(self.FitFound(repo_id, "no GPU"))
+                continue
+            try:
+                checkpoint = find_checkpoint(repo_id, self.vtui.backends.hub, hf_cache)
+                spec = LaunchSpec(name="fit", model=repo_id)
+                verdict = short_verdict(estimate_launch(spec, checkpoint, memory))
+            except (BackendUnavailable, UnknownModel, LookupError):
+                verdict = units.NOT_AVAILABLE
             self.post_message(self.FitFound(repo_id, verdict))
-
-    def _verdict(self, repo_id: str, memory: GpuMemory | None, hf_cache: str, find: Any) -> str:
-        if memory is None:
-            return "no GPU"
-        spec = LaunchSpec(name="fit", model=repo_id)
-        try:
-            checkpoint = find(repo_id, self.vtui.backends.hub, hf_cache)
-            return short_verdict(estimate_launch(spec, checkpoint, memory))
-        except (BackendUnavailable, UnknownModel, LookupError):
-            return units.NOT_AVAILABLE
 
     def on_models_screen_fit_found(self, message: FitFound) -> None:
         table = self.query_one(DataTable)
