@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-GIB = 1024**3
+from vtui.core.kv_cache import GIB
+
 DESCRIPTION = """\
 Predict, before launching, whether vLLM can serve MODEL on these GPUs: weights per GPU,
 the KV cache that is left and how many tokens it holds, how many full-length requests

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from vtui.backends.checkpoints import cache_snapshot
 from vtui.core.launch_checks import ModelFacts
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.model_config import facts_from_config
@@ -16,18 +17,8 @@ def config_path(spec: LaunchSpec) -> Path | None:
         return candidate if candidate.is_file() else None
     if not spec.hf_cache or "/" not in spec.model:
         return None
-    # The Hub cache layout: hub/models--ORG--NAME/snapshots/<revision>/config.json
-    repo = Path(spec.hf_cache) / "hub" / ("models--" + spec.model.replace("/", "--"))
-    found = (
-        sorted(
-            (repo / "snapshots").glob("*/config.json"),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        if repo.is_dir()
-        else []
-    )
-    return found[0] if found else None
+    snapshot = cache_snapshot(spec.hf_cache, spec.model)
+    return snapshot / "config.json" if snapshot else None
 
 
 def model_facts(spec: LaunchSpec) -> ModelFacts | None:

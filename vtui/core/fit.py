@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from vtui.core.kv_cache import (
     BLOCK_SIZE,
+    GIB,
     UnknownLayout,
     bytes_per_token,
     kv_dtype_bytes,
@@ -30,7 +31,6 @@ from vtui.core.kv_cache import (
 )
 from vtui.core.model_shape import ModelShape, estimated_weight_bytes, per_gpu_weight_bytes
 
-GIB = 1024**3
 MIB = 1024**2
 # The sampler keeps about three float32 copies of the logits (logits, probabilities,
 # log-probabilities) for max_num_seqs rows; fitted on Llama-3.1-8B, CodeLlama-7B, Gemma-7B.

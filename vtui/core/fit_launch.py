@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vtui.core.fit import FitEstimate, FitRequest, estimate
+from vtui.core.fit import MIB, FitEstimate, FitRequest, estimate
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.model_shape import UnknownModel, shape
 from vtui.core.records import GpuReading, ModelCheckpoint
-
-MIB = 1024**2
 
 
 @dataclass(frozen=True)

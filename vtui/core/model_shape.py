@@ -60,7 +60,8 @@ class ModelShape:
 
     @property
     def embedding_parameters(self) -> int:
-        return self.vocab * self.hidden
+        """The input embedding and, unless tied to it, the LM head."""
+        return self.vocab * self.hidden * (1 if self.tied_embeddings else 2)
 
 
 def _text_config(config: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -139,10 +140,7 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
     expert_width = _int(source, "moe_intermediate_size", "expert_intermediate_size")
     if experts and per_token:
         expert_width = expert_width or dense_width
-        shared = _int(source, "shared_expert_intermediate_size") or (
-            _int(source, "n_shared_experts") * expert_width
-        )
-        active_width = per_token * expert_width + shared
+        active_width = per_token * expert_width + _shared_width(source, expert_width)
     else:
         active_width = dense_width
     try:
@@ -220,7 +218,7 @@ def estimated_weight_bytes(
     """All weights in GPU memory (before sharding), and whether they were measured
     (tensor sizes known) rather than counted from config.json."""
     element = serving_dtype_bytes(model, dtype)
-    embeddings = model.vocab * model.hidden * element * (1 if model.tied_embeddings else 2)
+    embeddings = model.embedding_parameters * element
     quant = model.quantization
     if dtype_parameters:
         total = checkpoint_bytes(dtype_parameters)
@@ -230,9 +228,7 @@ def estimated_weight_bytes(
             total = int(sum(dtype_parameters.values()) * element)
         measured = True
     else:
-        body = max(
-            0, model.parameters - model.vocab * model.hidden * (1 if model.tied_embeddings else 2)
-        )
+        body = max(0, model.parameters - model.embedding_parameters)
         bits = quant.bits if quant.method else element * 8
         # Group-wise scales and zeros add about 3% to 4-bit weights (group size 128).
         overhead = 1.03 if quant.method and (bits or 16) < 8 else 1.0

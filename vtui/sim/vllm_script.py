@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from vtui.core.kv_cache import bytes_per_token
+from vtui.core.kv_cache import GIB, bytes_per_token
 from vtui.core.vllm_release import VLLM_VERSION
 from vtui.sim.catalogue import SimModel
 
-GIB = 1024**3
 BLOCK_SIZE = 16
 # What the profiling run leaves allocated besides weights (activations, NCCL, allocator slack).
 PROFILE_PEAK_GIB = 1.45

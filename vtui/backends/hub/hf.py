@@ -9,23 +9,9 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+from vtui.core.model_shape import checkpoint_bytes
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 
-# Bytes per parameter for the dtypes the Hub reports in a model's safetensors metadata.
-_DTYPE_BYTES = {
-    "F64": 8,
-    "F32": 4,
-    "BF16": 2,
-    "F16": 2,
-    "F8_E4M3": 1,
-    "F8_E5M2": 1,
-    "I64": 8,
-    "I32": 4,
-    "I16": 2,
-    "I8": 1,
-    "U8": 1,
-    "BOOL": 1,
-}
 DEFAULT_ENDPOINT = "https://huggingface.co"
 CONNECT_TIMEOUT = 4.0
 
@@ -51,7 +37,7 @@ def _weights(info: Any) -> tuple[float | None, int | None]:
         return None, None
     params = getattr(st, "parameters", None) or {}
     total = getattr(st, "total", None) or sum(params.values()) or None
-    size = sum(n * _DTYPE_BYTES.get(dtype, 2) for dtype, n in params.items()) or None
+    size = checkpoint_bytes(params) or None
     return (total / 1e9 if total else None), size
 
 

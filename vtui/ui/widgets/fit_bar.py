@@ -5,8 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from vtui.core.fit import GIB, FitEstimate, Verdict
+from vtui.core.fit import FitEstimate, Verdict
 from vtui.core.fit_bar import part_sizes, segments
+from vtui.core.kv_cache import GIB
 
 STYLES = {
     "weights": "blue",
