@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vtui.core.fit import GIB, FitRequest, Verdict, estimate, friendly_length
+from vtui.core.fit import GIB, FitRequest, Verdict, estimate, friendly_length, short_verdict
 from vtui.core.model_shape import UnknownModel, estimated_weight_bytes, max_model_len, shape
 
 ROWS: list[dict[str, Any]] = json.loads(
@@ -125,6 +125,7 @@ def test_a_tensor_parallel_size_beyond_this_machine_is_advice_not_a_fix() -> Non
         dtype_parameters={"BF16": 70_553_706_496},
     )
     assert any("this machine has 2" in line for line in fit.advice)
+    assert fit.tensor_parallel_needed == 4 and short_verdict(fit) == "needs TP 4"
     assert not [f for f in fit.fixes if f.flag == "--tensor-parallel-size"]
 
 

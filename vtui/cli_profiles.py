@@ -84,13 +84,14 @@ def _report(name: str, problems: list[Problem], out: TextIO) -> bool:
 
 def _checked(spec: LaunchSpec) -> list[Problem]:
     from vtui.backends.gpu.nvml import NvmlGpus
-    from vtui.backends.host_probe import host_facts
+    from vtui.backends.host_probe import gpu_readings, host_facts
     from vtui.backends.model_files import model_facts
     from vtui.core.launch_checks import check
 
     gpus = NvmlGpus()
     try:
-        return check(spec, host_facts(gpus, spec.host, spec.port), model_facts(spec))
+        facts = host_facts(gpu_readings(gpus), spec.host, spec.port)
+        return check(spec, facts, model_facts(spec))
     finally:
         gpus.close()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from vtui.backends.gpu import GpuMonitor
 from vtui.core.launch_checks import HostFacts
-from vtui.core.records import BackendUnavailable
+from vtui.core.records import BackendUnavailable, GpuReading
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -22,16 +22,20 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+def gpu_readings(gpu: GpuMonitor) -> tuple[GpuReading, ...]:
+    """One snapshot's GPUs; none when the monitor cannot answer."""
+    try:
+        return gpu.snapshot().gpus
+    except BackendUnavailable:
+        return ()
+
+
 def host_facts(
-    gpu: GpuMonitor,
+    gpus: Sequence[GpuReading],
     host: str,
     port: int,
     port_taken: Callable[[str, int], bool] = port_in_use,
 ) -> HostFacts:
-    try:
-        gpus = gpu.snapshot().gpus
-    except BackendUnavailable:
-        gpus = ()
     capabilities = [g.compute_capability for g in gpus if g.compute_capability]
     return HostFacts(
         gpu_count=len(gpus) if gpus else None,

@@ -115,6 +115,8 @@ class FitEstimate:
     fixes: tuple[Fix, ...] = ()
     unknown_reason: str | None = None
     busy: str | None = None  # other processes hold memory vLLM would ask for
+    # With WEIGHTS_TOO_LARGE: the smallest tensor-parallel size whose weights fit, if any.
+    tensor_parallel_needed: int | None = None
 
     @property
     def fits(self) -> bool:
@@ -144,10 +146,8 @@ def short_verdict(fit: FitEstimate) -> str:
         value = fit.fixes[0].value
         return f"fits at {int(value) // 1024}k" if isinstance(value, int) else "shorter context"
     if fit.verdict is Verdict.WEIGHTS_TOO_LARGE:
-        for line in fit.advice:
-            if line.startswith("use --tensor-parallel-size "):
-                return f"needs TP {line.split()[2]}"
-        return "too large"
+        needed = fit.tensor_parallel_needed
+        return f"needs TP {needed}" if needed else "too large"
     return "unknown"
 
 
@@ -349,6 +349,7 @@ def _weights_too_large(
         f"{overhead / GIB:.1f} GiB; vLLM may use {budget.requested / GIB:.1f} GiB"
     ]
     fixes: list[Fix] = []
+    needed: int | None = None
     heads = model.kv.kv_heads if model.kv else 1
     for tp in (2, 4, 8):
         if tp <= request.tensor_parallel or (model.vocab % tp and heads % tp):
@@ -357,6 +358,7 @@ def _weights_too_large(
             model, replace(request, tensor_parallel=tp), total_weights, budget.weights_measured
         )
         if attempt.fits or attempt.verdict is Verdict.CONTEXT_TOO_LONG:
+            needed = tp
             where = "" if tp <= request.gpu_count else f" (this machine has {request.gpu_count})"
             advice.append(f"use --tensor-parallel-size {tp} on {tp} GPUs{where}")
             if tp <= request.gpu_count:
@@ -376,4 +378,5 @@ def _weights_too_large(
         max_concurrency=0.0,
         advice=tuple(advice),
         fixes=tuple(fixes),
+        tensor_parallel_needed=needed,
     )

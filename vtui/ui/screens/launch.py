@@ -78,22 +78,18 @@ class LaunchScreen(VtuiScreen):
             self.names, self.spec, self.saved, self.error = names, spec, saved, error
 
     class FactsRead(Message):
-        def __init__(self, facts: HostFacts, model: ModelFacts | None) -> None:
-            super().__init__()
-            self.facts, self.model = facts, model
-
-    class FitInputsRead(Message):
-        """The model's config and tensor sizes (or why not), and this machine's GPUs."""
-
         def __init__(
-            self,
-            model: str,
-            checkpoint: ModelCheckpoint | None,
-            error: str | None,
-            gpus: tuple[GpuReading, ...],
+            self, facts: HostFacts, model: ModelFacts | None, gpus: tuple[GpuReading, ...]
         ) -> None:
             super().__init__()
-            self.model, self.checkpoint, self.error, self.gpus = model, checkpoint, error, gpus
+            self.facts, self.model, self.gpus = facts, model, gpus
+
+    class FitInputsRead(Message):
+        """The model's config and tensor sizes, or why they could not be read."""
+
+        def __init__(self, model: str, checkpoint: ModelCheckpoint | None, error: str | None):
+            super().__init__()
+            self.model, self.checkpoint, self.error = model, checkpoint, error
 
     def __init__(self) -> None:
         super().__init__()
@@ -164,7 +160,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-facts")
     def read_facts(self) -> None:
-        from vtui.backends.host_probe import host_facts
+        from vtui.backends.host_probe import gpu_readings, host_facts
         from vtui.backends.model_files import model_facts
 
         spec = self.spec
@@ -180,8 +176,10 @@ class LaunchScreen(VtuiScreen):
             )
             return not own and taken(host, port)
 
-        facts = host_facts(self.vtui.backends.gpu, spec.host, spec.port, taken_by_another)
-        self.post_message(self.FactsRead(facts, model_facts(spec)))
+        # One snapshot serves the checks (GPU count, capability) and the fit (memory).
+        gpus = gpu_readings(self.vtui.backends.gpu)
+        facts = host_facts(gpus, spec.host, spec.port, taken_by_another)
+        self.post_message(self.FactsRead(facts, model_facts(spec), gpus))
 
     @work(thread=True, exclusive=True, group="launch-fit")
     def read_fit_inputs(self, model: str, hf_cache: str) -> None:
@@ -195,19 +193,14 @@ class LaunchScreen(VtuiScreen):
         if get_current_worker().is_cancelled or not model.strip():
             return
         try:
-            gpus = self.vtui.backends.gpu.snapshot().gpus
-        except BackendUnavailable:
-            gpus = ()
-        try:
             found = find_checkpoint(model, self.vtui.backends.hub, hf_cache or None)
-            self.post_message(self.FitInputsRead(model, found, None, gpus))
+            self.post_message(self.FitInputsRead(model, found, None))
         except (CheckpointNotFound, BackendUnavailable) as exc:
-            self.post_message(self.FitInputsRead(model, None, str(exc), gpus))
+            self.post_message(self.FitInputsRead(model, None, str(exc)))
 
     def on_launch_screen_fit_inputs_read(self, message: FitInputsRead) -> None:
         self.checkpoint_model = message.model
         self.checkpoint, self.checkpoint_error = message.checkpoint, message.error
-        self.gpus = message.gpus
         self.refit()
 
     def refit(self) -> None:
@@ -240,7 +233,7 @@ class LaunchScreen(VtuiScreen):
         self.notify(f"Set {fix.flag} {fix.value}", title="Fit")
 
     def on_launch_screen_facts_read(self, message: FactsRead) -> None:
-        self.facts, self.model_facts = message.facts, message.model
+        self.facts, self.model_facts, self.gpus = message.facts, message.model, message.gpus
         self.recheck()
         spec = self.spec
         if spec is not None and spec.model != self.checkpoint_model:
