@@ -7,9 +7,13 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vtui.core.kv_cache import GIB
+
+if TYPE_CHECKING:  # the fit modules load only when estimate runs
+    from vtui.core.fit import FitEstimate
+    from vtui.core.fit_launch import GpuMemory
 
 DESCRIPTION = """\
 Predict, before launching, whether vLLM can serve MODEL on these GPUs: weights per GPU,
@@ -184,7 +188,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_as_json(fit, checkpoint.source, gpu_source, memory), indent=2))
     else:
-        print(_as_text(args.model, fit, checkpoint.source, gpu_source, memory))
+        print(_as_text(args.model, fit, checkpoint.source, gpu_source))
     return 0
 
 
@@ -197,7 +201,9 @@ def _gib_figure(n: int) -> float:
     return round(n / GIB, 2)
 
 
-def _as_json(fit: Any, model_source: str, gpu_source: str, memory: Any) -> dict[str, Any]:
+def _as_json(
+    fit: FitEstimate, model_source: str, gpu_source: str, memory: GpuMemory
+) -> dict[str, Any]:
     b = fit.budget
     return {
         "verdict": fit.verdict.value,
@@ -224,7 +230,7 @@ def _as_json(fit: Any, model_source: str, gpu_source: str, memory: Any) -> dict[
     }
 
 
-def _as_text(model: str, fit: Any, model_source: str, gpu_source: str, memory: Any) -> str:
+def _as_text(model: str, fit: FitEstimate, model_source: str, gpu_source: str) -> str:
     b = fit.budget
     weights_from = "tensor sizes" if b.weights_measured else "counted from config.json"
     lines = [
