@@ -45,6 +45,20 @@ def test_a_config_json_and_a_given_gpu_give_numbers_and_a_verdict(tmp_path: Path
     assert "requests of 32,768 tokens at once" in done.stdout
 
 
+def test_a_hybrid_model_says_which_layers_its_token_count_stands_for(tmp_path: Path) -> None:
+    gemma = next(
+        r for r in json.loads((DATA / "fit_rows.json").read_text()) if "gemma-3" in r["model"]
+    )
+    config = write_config(tmp_path, gemma["config"])
+    done = vtui("estimate", str(config), "--gpu-mem-gib", "79.19", "--max-model-len", "128k")
+    assert done.returncode == 0, done.stderr
+    assert "layers: 8 full-attention + 40 sliding-window (1,024 tokens) layers" in done.stdout
+    assert "verdict: fits" in done.stdout
+    data = json.loads(vtui("estimate", str(config), "--gpu-mem-gib", "79.19", "--json").stdout)
+    assert data["hybrid_layers"].startswith("8 full-attention")
+    assert data["max_concurrency"] > 1
+
+
 def test_json_has_the_fields_scripts_read(tmp_path: Path) -> None:
     config = write_config(tmp_path, LLAMA["config"])
     done = vtui("estimate", str(config), "--gpu-mem-gib", "79.19", "--json")

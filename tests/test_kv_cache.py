@@ -61,9 +61,10 @@ def test_kv_heads_are_split_across_ranks_and_replicated_past_them() -> None:
     assert bytes_per_token(kv, dtype_bytes=kv_dtype_bytes("fp8")) == 65536
 
 
-def test_layouts_not_modelled_are_refused_not_guessed() -> None:
-    gemma3 = {
+def test_sliding_layers_are_sorted_as_transformers_fills_in_layer_types() -> None:
+    gemma3_27b = {
         "text_config": {
+            "model_type": "gemma3_text",
             "num_hidden_layers": 62,
             "num_attention_heads": 32,
             "num_key_value_heads": 16,
@@ -72,7 +73,22 @@ def test_layouts_not_modelled_are_refused_not_guessed() -> None:
             "sliding_window_pattern": 6,
         }
     }
-    with pytest.raises(UnknownLayout, match="sliding-window"):
-        layout(gemma3)
+    kv = layout(gemma3_27b)
+    assert (kv.full_layers, kv.sliding_layers, kv.sliding_window) == (10, 52, 1024)
+    gemma2 = {"model_type": "gemma2", "num_hidden_layers": 42, "num_attention_heads": 16,
+              "num_key_value_heads": 8, "head_dim": 256, "sliding_window": 4096}  # fmt: skip
+    assert (layout(gemma2).full_layers, layout(gemma2).sliding_layers) == (21, 21)
+    # A window in a config without layer types is not used by vLLM's Llama-style models.
+    mistral = {"model_type": "mistral", "num_hidden_layers": 32, "num_attention_heads": 32,
+               "num_key_value_heads": 8, "hidden_size": 4096, "sliding_window": 4096}  # fmt: skip
+    assert layout(mistral).sliding_layers == 0
+
+
+def test_layouts_not_modelled_are_refused_not_guessed() -> None:
+    gemma4 = {"num_hidden_layers": 30, "num_attention_heads": 16, "head_dim": 256,
+              "global_head_dim": 512, "sliding_window": 512,
+              "layer_types": ["sliding_attention"] * 5 + ["full_attention"]}  # fmt: skip
+    with pytest.raises(UnknownLayout, match="head sizes"):
+        layout(gemma4)
     with pytest.raises(UnknownLayout, match="num_hidden_layers"):
         layout({"num_attention_heads": 8})

@@ -131,6 +131,9 @@ def add_command(
     p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs (less memory)")
     p.add_argument("--max-num-seqs", type=_positive_int, metavar="N")
     p.add_argument("--max-num-batched-tokens", type=_positive_int, metavar="N")
+    p.add_argument("--no-enable-prefix-caching", action="store_true",
+                   help="as vllm serve: Mamba / linear-attention layers then keep one state "
+                   "block per request, not two or three")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                    help="use the demo's simulated Hub and H100s")  # fmt: skip
@@ -148,6 +151,7 @@ def _vllm_args(args: argparse.Namespace) -> dict[str, object]:
         "--enforce-eager": True if args.enforce_eager else None,
         "--max-num-seqs": args.max_num_seqs,
         "--max-num-batched-tokens": args.max_num_batched_tokens,
+        "--enable-prefix-caching": False if args.no_enable_prefix_caching else None,
     }
     return {k: v for k, v in chosen.items() if v is not None}
 
@@ -222,6 +226,7 @@ def _as_json(
         "non_torch_gib": _gib_figure(b.non_torch),
         "cuda_graph_gib": _gib_figure(b.cuda_graphs),
         "kv_bytes_per_token": fit.kv_bytes_per_token,
+        "hybrid_layers": fit.hybrid_layers,
         "weights_from": "tensor sizes" if b.weights_measured else "counted from config.json",
         "model_source": model_source,
         "gpu_source": gpu_source,
@@ -250,6 +255,10 @@ def _as_text(model: str, fit: FitEstimate, model_source: str, gpu_source: str) -
                 if fit.max_concurrency is not None and fit.max_model_len
                 else ""
             )
+        )
+    if fit.hybrid_layers:
+        lines.append(
+            f"layers: {fit.hybrid_layers}; the per-token size counts the full-attention ones"
         )
     lines.append(f"verdict: {fit.summary}")
     lines += [f"  - {line}" for line in fit.advice]

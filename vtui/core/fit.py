@@ -7,8 +7,8 @@ after the memory the profile run consumed (weights + non-torch memory such as NC
 custom all-reduce buffers), the transient activation peak of one forward pass of
 max_num_batched_tokens plus the sampler over max_num_seqs rows, and the estimated
 CUDA-graph memory (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS, on by default since 0.21;
-nothing with --enforce-eager). The cache is cut into blocks of 16 tokens
-(vllm/v1/core/kv_cache_utils.py); a request of max_model_len must fit in it.
+nothing with --enforce-eager). The cache is cut into blocks shared by the model's kinds
+of layer (kv_plan.py); a request of max_model_len must fit in it.
 
 Weights and the KV bytes per token follow from the model; the other three terms are
 closed forms whose constants were fitted to vLLM's own startup figures, each source in
@@ -26,10 +26,16 @@ from vtui.core.kv_cache import (
     GIB,
     UnknownLayout,
     bytes_per_token,
+    describe,
     kv_dtype_bytes,
-    tokens_in,
 )
-from vtui.core.model_shape import ModelShape, estimated_weight_bytes, per_gpu_weight_bytes
+from vtui.core.kv_plan import KvPlan, plan
+from vtui.core.model_shape import (
+    ModelShape,
+    estimated_weight_bytes,
+    per_gpu_weight_bytes,
+    serving_dtype_bytes,
+)
 
 MIB = 1024**2
 # The sampler keeps about three float32 copies of the logits (logits, probabilities,
@@ -74,6 +80,7 @@ class FitRequest:
     max_num_batched_tokens: int | None = None
     count_cuda_graphs: bool = True  # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS
     cpu_offload_gib: float = 0.0
+    prefix_caching: bool = True  # on by default; Mamba layers then keep more state blocks
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,9 @@ class FitEstimate:
     busy: str | None = None  # other processes hold memory vLLM would ask for
     # With WEIGHTS_TOO_LARGE: the smallest tensor-parallel size whose weights fit, if any.
     tensor_parallel_needed: int | None = None
+    # For models mixing layer kinds: which, since their token count is vLLM's
+    # concurrency x max-model-len rather than tokens stored.
+    hybrid_layers: str | None = None
 
     @property
     def fits(self) -> bool:
@@ -164,6 +174,14 @@ def batch_defaults(request: FitRequest) -> tuple[int, int]:
     return (request.max_num_batched_tokens or tokens, request.max_num_seqs or seqs)
 
 
+def in_flight_tokens(request: FitRequest) -> int:
+    """Tokens scheduled but not yet freed, which sliding-window layers must also keep
+    (vllm/config/vllm.py, max_in_flight_tokens): a batch per pipeline stage, plus one for
+    asynchronous scheduling, on by default."""
+    tokens, _ = batch_defaults(request)
+    return (max(1, request.pipeline_parallel) + 1) * tokens
+
+
 def serving_dtype(model: ModelShape, request: FitRequest) -> str:
     """The dtype vLLM computes in; an 'auto' KV cache stores this too."""
     if request.dtype != "auto":
@@ -204,7 +222,8 @@ def estimate(
         runtime_quantization=request.quantization,
     )
     fit = _estimate(model, request, total_weights, measured)
-    return replace(fit, busy=_busy(request, fit.budget))
+    hybrid = describe(model.kv) if model.kv is not None and model.kv.hybrid else None
+    return replace(fit, busy=_busy(request, fit.budget), hybrid_layers=hybrid)
 
 
 def _busy(request: FitRequest, budget: Budget) -> str | None:
@@ -251,14 +270,16 @@ def _estimate(
             unknown_reason=model.kv_unknown_reason,
         )
     try:
+        pool = _pool(model, request, request.kv_cache_dtype)
         element = kv_dtype_bytes(request.kv_cache_dtype, serving_dtype(model, request))
     except UnknownLayout as err:
         return FitEstimate(Verdict.UNKNOWN, budget, max_len, unknown_reason=str(err))
     per_token = bytes_per_token(
         model.kv, tensor_parallel=tp, pipeline_parallel=pp, dtype_bytes=element
     )
-    tokens = tokens_in(budget.kv_cache, per_token)
+    in_flight = in_flight_tokens(request)
     if max_len is None:
+        tokens = pool.blocks(budget.kv_cache) * pool.block_tokens
         reason = "config.json gives no maximum length; set --max-model-len"
         return FitEstimate(
             Verdict.UNKNOWN,
@@ -269,9 +290,15 @@ def _estimate(
             advice=(reason,),
             unknown_reason=reason,
         )
-    concurrency = tokens / max_len
-    if tokens < max_len:
-        return _context_too_long(request, budget, max_len, per_token, tokens)
+    concurrency = pool.concurrency(budget.kv_cache, max_len, in_flight)
+    tokens = pool.reported_tokens(budget.kv_cache, max_len, in_flight)
+    if concurrency < 1:
+        fp8_doubles = request.kv_cache_dtype == "auto" and (
+            _pool(model, request, "fp8").concurrency(budget.kv_cache, max_len, in_flight) >= 1
+        )
+        return _context_too_long(
+            request, budget, max_len, per_token, tokens, pool, in_flight, fp8_helps=fp8_doubles
+        )
     if concurrency < FEW_CONCURRENT:
         advice = (
             f"{tokens:,} KV tokens hold {concurrency:.1f} requests of {max_len:,} tokens at once",
@@ -286,6 +313,19 @@ def _estimate(
             advice=advice + _more_room(request),
         )
     return FitEstimate(Verdict.FITS, budget, max_len, per_token, tokens, concurrency)
+
+
+def _pool(model: ModelShape, request: FitRequest, kv_cache_dtype: str) -> KvPlan:
+    """Raises UnknownLayout for a KV dtype or layer layout not modelled."""
+    assert model.kv is not None
+    return plan(
+        model.kv,
+        tensor_parallel=max(1, request.tensor_parallel),
+        pipeline_parallel=max(1, request.pipeline_parallel),
+        dtype_bytes=kv_dtype_bytes(kv_cache_dtype, serving_dtype(model, request)),
+        model_dtype_bytes=serving_dtype_bytes(model, request.dtype),
+        prefix_caching=request.prefix_caching,
+    )
 
 
 def friendly_length(tokens: int) -> int:
@@ -310,14 +350,23 @@ def _more_room(request: FitRequest) -> tuple[str, ...]:
 
 
 def _context_too_long(
-    request: FitRequest, budget: Budget, max_len: int, per_token: int, tokens: int
+    request: FitRequest,
+    budget: Budget,
+    max_len: int,
+    per_token: int,
+    tokens: int,
+    pool: KvPlan,
+    in_flight: int,
+    *,
+    fp8_helps: bool,
 ) -> FitEstimate:
-    shorter = friendly_length(tokens)
-    needed = math.ceil(max_len / BLOCK_SIZE) * BLOCK_SIZE * per_token
+    longest = pool.longest_request(budget.kv_cache, in_flight)
+    shorter = friendly_length(longest)
+    needed = pool.request_bytes(max_len, in_flight)
     util = (budget.requested + needed - budget.kv_cache) / budget.total
     advice = [
         f"one request of {max_len:,} tokens needs {needed / GIB:.2f} GiB of KV cache; "
-        f"{budget.kv_cache / GIB:.2f} GiB is left ({tokens:,} tokens)",
+        f"{budget.kv_cache / GIB:.2f} GiB is left (enough for {longest:,} tokens)",
         f"set --max-model-len {shorter}",
     ]
     fixes = [Fix("--max-model-len", shorter, f"max-model-len {shorter:,}")]
@@ -325,7 +374,7 @@ def _context_too_long(
         rounded = math.ceil(util * 100) / 100
         advice.append(f"or raise --gpu-memory-utilization to {rounded:.2f}")
         fixes.append(Fix("--gpu-memory-utilization", rounded, f"utilization {rounded:.2f}"))
-    if request.kv_cache_dtype == "auto" and tokens * 2 >= max_len:
+    if fp8_helps:
         advice.append("or use --kv-cache-dtype fp8 (twice the tokens; Ada/Hopper GPUs)")
         fixes.append(Fix("--kv-cache-dtype", "fp8", "fp8 KV cache"))
     return FitEstimate(

@@ -79,6 +79,7 @@ def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False
         max_num_seqs=_int(args.get("--max-num-seqs")),
         max_num_batched_tokens=_int(args.get("--max-num-batched-tokens")),
         cpu_offload_gib=_float(args.get("--cpu-offload-gb")) or 0.0,
+        prefix_caching=args.get("--enable-prefix-caching") is not False,
     )
 
 

@@ -33,6 +33,10 @@ _LENGTH_KEYS = (
 )  # fmt: skip
 
 
+# Families whose config.json leaves tie_word_embeddings out because transformers ties them.
+_TIED_BY_DEFAULT = {"gemma", "gemma2", "gemma3", "gemma3_text"}
+
+
 class UnknownModel(ValueError):
     """config.json does not describe a model the estimate can count; says which field."""
 
@@ -156,7 +160,9 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
         mlp += hidden * experts  # the router
     else:
         mlp = 3 * hidden * dense_width
-    tied = bool(config.get("tie_word_embeddings", source.get("tie_word_embeddings", False)))
+    model_type = str(source.get("model_type") or config.get("model_type") or "")
+    tied_default = model_type in _TIED_BY_DEFAULT
+    tied = bool(config.get("tie_word_embeddings", source.get("tie_word_embeddings", tied_default)))
     embeddings = vocab * hidden * (1 if tied else 2)
     return ModelShape(
         architecture=architecture,
@@ -175,8 +181,20 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
             or "bfloat16"
         ),
         quantization=quantization(config),
-        parameters=embeddings + layers * (attention + mlp),
+        parameters=embeddings + layers * (attention + mlp) + _vision_parameters(config, hidden),
     )
+
+
+def _vision_parameters(config: Mapping[str, Any], text_hidden: int) -> int:
+    """A ViT-style vision tower (Gemma 3's SigLIP, Llava's CLIP) and its projection into
+    the text model, counted from vision_config; 0 when there is none."""
+    vision = config.get("vision_config")
+    if not isinstance(vision, Mapping):
+        return 0
+    width = _int(vision, "hidden_size", "embed_dim")
+    depth = _int(vision, "num_hidden_layers", "depth")
+    mlp = _int(vision, "intermediate_size") or 4 * width
+    return depth * (4 * width * width + 2 * width * mlp) + width * text_hidden
 
 
 def _int(source: Mapping[str, Any], *names: str) -> int:
