@@ -1,11 +1,16 @@
 """A loopback stand-in for the Hugging Face Hub: the model listing (GET /api/models), one
-model's metadata (GET /api/models/ORG/NAME) and file downloads (HEAD/GET .../resolve/REV/FILE),
-with the headers huggingface_hub reads (X-Repo-Commit, ETag, X-Error-Code)."""
+model's metadata (GET /api/models/ORG/NAME[/revision/REV], with file sizes and blob ids as
+`?blobs=true` asks) and file downloads (HEAD/GET .../resolve/REV/FILE, LFS files redirected
+to a CDN path as the Hub does, Range requests answered 206), with the headers
+huggingface_hub reads (X-Repo-Commit, ETag, X-Linked-Etag, X-Linked-Size, X-Error-Code).
+Tests can cut a file's first transfer short, or slow every transfer down."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,10 +43,53 @@ MODELS = [
 ]
 
 
+def _content(name: str, size: int) -> bytes:
+    """Deterministic bytes that differ at every offset, so a wrong resume shows."""
+    seed = hashlib.sha256(name.encode()).digest()
+    blocks = (size + 31) // 32
+    return b"".join(hashlib.sha256(seed + i.to_bytes(4, "big")).digest() for i in range(blocks))[
+        :size
+    ]
+
+
+MIB = 1024 * 1024
+TINY = "vtui-test/tiny-model"
+# What a downloadable repo holds: what vLLM needs, and copies it must skip.
+TINY_FILES: dict[str, bytes] = {
+    "config.json": json.dumps(CONFIGS["Qwen/Qwen3-8B"], indent=2).encode(),
+    "generation_config.json": b'{"temperature": 0.6}',
+    "tokenizer.json": _content("tokenizer.json", 300_000),
+    "tokenizer_config.json": b'{"model_max_length": 40960}',
+    "model.safetensors.index.json": b'{"weight_map": {}}',
+    "model-00001-of-00002.safetensors": _content("shard-1", 3 * MIB),
+    "model-00002-of-00002.safetensors": _content("shard-2", 2 * MIB + 12345),
+    "pytorch_model.bin": _content("bin", 1 * MIB),
+    "original/consolidated.00.pth": _content("pth", 1 * MIB),
+    "README.md": b"# tiny model",
+}
+LFS_MIN = 100_000  # files this large are LFS objects, served through the CDN redirect
+
+
+def _blob(name: str, body: bytes) -> dict[str, Any]:
+    sibling: dict[str, Any] = {"rfilename": name, "size": len(body)}
+    if len(body) >= LFS_MIN:
+        sha = hashlib.sha256(body).hexdigest()
+        sibling["blobId"] = hashlib.sha1(b"lfs-pointer " + sha.encode()).hexdigest()
+        sibling["lfs"] = {"size": len(body), "sha256": sha, "pointerSize": 134}
+    else:
+        sibling["blobId"] = hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
+    return sibling
+
+
 @dataclass
 class FakeHub:
     url: str
     requests: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)
+    ranges: list[tuple[str, str | None]] = field(default_factory=list)  # file GETs, Range
+    bytes_sent: dict[str, int] = field(default_factory=dict)
+    cut_after: dict[str, int] = field(default_factory=dict)  # first GET of FILE stops here
+    bytes_per_second: float | None = None  # slows every file transfer down
+    files: dict[str, bytes] = field(default_factory=lambda: dict(TINY_FILES))
 
 
 @contextmanager
@@ -66,8 +114,12 @@ def hub_server() -> Iterator[FakeHub]:
             self._send(status, body, {"X-Error-Code": code, "X-Error-Message": message})
 
         def _model(self, path: str) -> None:
-            repo = path.removeprefix("/api/models/")
-            if repo == GATED:
+            repo = path.removeprefix("/api/models/").partition("/revision/")[0]
+            if repo == TINY:
+                siblings = [_blob(name, body) for name, body in hub.files.items()]
+                record = {"_id": "1" * 24, "id": repo, "sha": COMMIT, "siblings": siblings}
+                self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
+            elif repo == GATED:
                 self._error(401, "GatedRepo", "Access to this model is restricted")
             elif repo not in CONFIGS:
                 self._error(404, "RepoNotFound", "Repository not found")
@@ -78,10 +130,64 @@ def hub_server() -> Iterator[FakeHub]:
                 body = json.dumps(record).encode()
                 self._send(200, body, {"content-type": "application/json"})
 
+        def _tiny_file(self, filename: str) -> None:
+            body = hub.files.get(filename)
+            if body is None:
+                self._error(404, "EntryNotFound", "Entry not found")
+                return
+            sibling = _blob(filename, body)
+            headers = {"X-Repo-Commit": COMMIT, "ETag": f'"{sibling["blobId"]}"'}
+            if "lfs" in sibling:  # the Hub sends LFS files to its CDN
+                sha = sibling["lfs"]["sha256"]
+                headers |= {"X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(len(body)),
+                            "Location": f"/cdn/{sha}?name={filename}"}  # fmt: skip
+                self._send(302, b"", headers)
+                return
+            self._serve_bytes(filename, body, headers)
+
+        def _serve_bytes(self, filename: str, body: bytes, headers: dict[str, str]) -> None:
+            wanted = self.headers.get("Range")
+            if self.command == "GET":
+                hub.ranges.append((filename, wanted))
+            start = int(wanted.removeprefix("bytes=").split("-")[0]) if wanted else 0
+            if start >= len(body) and wanted:
+                self._send(416, b"", {"Content-Range": f"bytes */{len(body)}"})
+                return
+            part = body[start:]
+            self.send_response(206 if wanted else 200)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if wanted:
+                self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("content-length", str(len(part)))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            stop = hub.cut_after.pop(filename, None)
+            sent = 0
+            for offset in range(0, len(part), 65536):
+                chunk = part[offset : offset + 65536]
+                if stop is not None and start + sent + len(chunk) > stop:
+                    chunk = chunk[: max(0, stop - start - sent)]
+                    self.wfile.write(chunk)
+                    hub.bytes_sent[filename] = hub.bytes_sent.get(filename, 0) + len(chunk)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the dropped connection, mid-file
+                    return
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                hub.bytes_sent[filename] = hub.bytes_sent.get(filename, 0) + len(chunk)
+                if hub.bytes_per_second:
+                    time.sleep(len(chunk) / hub.bytes_per_second)
+
         def _file(self, path: str) -> None:
             repo, _, rest = path.lstrip("/").partition("/resolve/")
             filename = rest.partition("/")[2]
-            if repo == GATED:
+            if repo == TINY:
+                self._tiny_file(filename)
+            elif repo == GATED:
                 self._error(401, "GatedRepo", "Access to this model is restricted")
             elif repo not in CONFIGS:
                 self._error(404, "RepoNotFound", "Repository not found")
@@ -105,6 +211,10 @@ def hub_server() -> Iterator[FakeHub]:
                 return
             if "/resolve/" in parts.path:
                 self._file(parts.path)
+                return
+            if parts.path.startswith("/cdn/"):
+                name = query.get("name", [""])[0]
+                self._serve_bytes(name, hub.files[name], {"ETag": f'"{parts.path[5:]}"'})
                 return
             if parts.path != "/api/models":
                 self.send_error(404)

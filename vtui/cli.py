@@ -27,6 +27,9 @@ commands (each has --help):
   compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
   profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
   estimate MODEL [--json]           will it fit these GPUs, with how much KV cache
+  search QUERY [--json]             find models on the Hub
+  download REPO [--local-dir DIR]   fetch what vLLM needs; rerun to resume
+  models [--json]                   models already on this machine
 
 examples:
   vtui --demo                       try it with no GPU, Docker or network
@@ -82,10 +85,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
     from vtui.cli_estimate import add_command as add_estimate
+    from vtui.cli_models import add_commands as add_model_commands
     from vtui.cli_profiles import add_commands
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(commands)
+    add_model_commands(commands)
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     return parser
@@ -144,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         from vtui.cli_estimate import main as run_estimate
 
         return run_estimate(args)
+    if args.command in ("search", "download", "models"):
+        from vtui.cli_models import main as run_models
+
+        return run_models(args)
     if args.command is not None:
         from vtui.cli_profiles import main as run_command
 

@@ -1,0 +1,236 @@
+"""Downloading a model as a user does, from the loopback Hub: what is fetched, the progress,
+a dropped connection, a killed process, Ctrl-C, gated and unknown repos, a full disk,
+offline mode. The Hub speaks the HTTP huggingface_hub uses (tests/hub_server.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hub_server import GATED, TINY, TINY_FILES, FakeHub, hub_server
+from vtui.core.downloads import (
+    DownloadPlan,
+    Progress,
+    RepoFile,
+    disk_problem,
+    human_bytes,
+    needed_files,
+)
+
+SHARDS = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
+NEEDED = {name for name in TINY_FILES if name not in
+          ("pytorch_model.bin", "original/consolidated.00.pth", "README.md")}  # fmt: skip
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    with hub_server() as fake:
+        yield fake
+
+
+def vtui_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    return {**env, "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(cache), "HF_HOME": str(cache.parent),
+            **extra}  # fmt: skip
+
+
+def vtui(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vtui", *args], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def snapshot(cache: Path) -> Path:
+    refs = cache / "models--vtui-test--tiny-model" / "refs" / "main"
+    return cache / "models--vtui-test--tiny-model" / "snapshots" / refs.read_text()
+
+
+# ---- what is fetched ---------------------------------------------------------------------
+
+
+def test_only_what_vllm_reads_is_chosen() -> None:
+    needed, skipped = needed_files(sorted(TINY_FILES))
+    assert set(needed) == NEEDED
+    assert set(skipped) == {"pytorch_model.bin", "original/consolidated.00.pth", "README.md"}
+    # A repo with only PyTorch weights: vLLM loads those, so they are fetched.
+    needed, _ = needed_files(["config.json", "pytorch_model.bin", "tokenizer.json"])
+    assert "pytorch_model.bin" in needed
+
+
+def test_a_disk_too_small_is_refused_with_the_numbers() -> None:
+    plan = DownloadPlan("org/m", "c" * 40, (RepoFile("w.safetensors", 16_000_000_000, "b"),))
+    problem = disk_problem(plan, free_bytes=10_000_000_000, where="/data")
+    assert problem and "16.0 GB" in problem and "10.0 GB free" in problem and "/data" in problem
+    assert disk_problem(plan, free_bytes=40_000_000_000, where="/data") is None
+
+
+def test_progress_reads_as_done_total_rate_and_eta() -> None:
+    p = Progress("org/m", 3_200_000_000, 16_400_000_000, "model-00002.safetensors",
+                 rate=85_000_000)  # fmt: skip
+    assert p.line() == ("3.2 GB / 16.4 GB (20%) · 85.0 MB/s · ETA 2m35s · model-00002.safetensors")
+    assert human_bytes(999) == "999 B"
+
+
+# ---- the whole download ------------------------------------------------------------------
+
+
+def test_a_download_fills_the_hf_cache_as_hf_does(hub: FakeHub, tmp_path: Path) -> None:
+    cache = tmp_path / "hub"
+    done = vtui("download", TINY, env=vtui_env(hub, cache))
+    assert done.returncode == 0, done.stderr
+    assert "7 files, 5.6 MB; skipping 3 vLLM does not read" in done.stdout
+    assert "5.6 MB / 5.6 MB (100%) · done" in done.stdout
+    files = snapshot(cache)
+    assert {str(p.relative_to(files)) for p in files.rglob("*") if p.is_file()} == NEEDED
+    for name in NEEDED:
+        assert (files / name).read_bytes() == TINY_FILES[name]
+    # Nothing vLLM does not read crossed the wire.
+    assert not {"pytorch_model.bin", "original/consolidated.00.pth"} & set(hub.bytes_sent)
+    # huggingface_hub's own cache scanner (what `hf cache scan` shows) sees a clean repo.
+    listed = json.loads(vtui("models", "--json", env=vtui_env(hub, cache)).stdout)
+    assert [(m["name"], m["size_bytes"], m["where"]) for m in listed] == [
+        (TINY, sum(len(TINY_FILES[n]) for n in NEEDED), "HF cache")
+    ]
+
+
+def test_a_second_run_fetches_nothing(hub: FakeHub, tmp_path: Path) -> None:
+    cache = tmp_path / "hub"
+    assert vtui("download", TINY, env=vtui_env(hub, cache)).returncode == 0
+    sent = dict(hub.bytes_sent)
+    again = vtui("download", TINY, env=vtui_env(hub, cache))
+    assert again.returncode == 0 and "(5.6 MB already here)" in again.stdout
+    assert hub.bytes_sent == sent
+
+
+def test_a_local_dir_gets_plain_files(hub: FakeHub, tmp_path: Path) -> None:
+    target = tmp_path / "models" / "tiny"
+    done = vtui("download", TINY, "--local-dir", str(target), env=vtui_env(hub, tmp_path / "c"))
+    assert done.returncode == 0, done.stderr
+    assert (target / SHARDS[0]).read_bytes() == TINY_FILES[SHARDS[0]]
+    assert not (target / ".vtui-download").exists()
+    env = vtui_env(hub, tmp_path / "c")
+    listed = json.loads(vtui("models", "--json", "--dir", str(tmp_path / "models"), env=env).stdout)
+    assert [(m["name"], m["path"]) for m in listed] == [("tiny", str(target))]
+
+
+# ---- stopping and resuming ---------------------------------------------------------------
+
+
+def test_a_dropped_connection_resumes_without_refetching(hub: FakeHub, tmp_path: Path) -> None:
+    hub.cut_after[SHARDS[0]] = 1_000_000
+    cache = tmp_path / "hub"
+    done = vtui("download", TINY, env=vtui_env(hub, cache))
+    assert done.returncode == 0, done.stderr
+    assert (snapshot(cache) / SHARDS[0]).read_bytes() == TINY_FILES[SHARDS[0]]
+    assert [r for f, r in hub.ranges if f == SHARDS[0]] == [None, "bytes=1000000-"]
+    assert hub.bytes_sent[SHARDS[0]] == len(TINY_FILES[SHARDS[0]])
+
+
+def _partial_bytes(cache: Path) -> int:
+    return sum(p.stat().st_size for p in cache.rglob("*.vtui-partial"))
+
+
+def _start_slow_download(hub: FakeHub, cache: Path) -> subprocess.Popen[str]:
+    hub.bytes_per_second = 2_000_000
+    return subprocess.Popen(
+        [sys.executable, "-m", "vtui", "download", TINY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=vtui_env(hub, cache),
+    )  # fmt: skip
+
+
+def _wait_for_partial(cache: Path, at_least: int) -> int:
+    deadline = time.monotonic() + 30
+    while _partial_bytes(cache) < at_least:
+        assert time.monotonic() < deadline, "the download never got going"
+        time.sleep(0.05)
+    return _partial_bytes(cache)
+
+
+def test_a_killed_download_continues_where_it_stopped(hub: FakeHub, tmp_path: Path) -> None:
+    cache = tmp_path / "hub"
+    process = _start_slow_download(hub, cache)
+    kept = _wait_for_partial(cache, 600_000)
+    process.kill()  # a crash, or the SSH session taking the process with it
+    process.wait(timeout=10)
+    hub.bytes_per_second = None
+    again = vtui("download", TINY, env=vtui_env(hub, cache))
+    assert again.returncode == 0, again.stderr
+    assert (snapshot(cache) / SHARDS[0]).read_bytes() == TINY_FILES[SHARDS[0]]
+    resumed_at = [r for f, r in hub.ranges if f == SHARDS[0]][-1]
+    assert resumed_at is not None and int(resumed_at[6:-1]) >= kept
+    assert not list(cache.rglob("*.vtui-partial"))
+
+
+def test_ctrl_c_stops_keeps_what_came_and_says_how_to_resume(hub: FakeHub, tmp_path: Path) -> None:
+    cache = tmp_path / "hub"
+    process = _start_slow_download(hub, cache)
+    _wait_for_partial(cache, 300_000)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 130
+    assert "rerun the same command to resume" in err
+    assert _partial_bytes(cache) >= 300_000
+
+
+# ---- refusals ----------------------------------------------------------------------------
+
+
+def test_a_gated_repo_says_what_to_do_and_never_shows_the_token(
+    hub: FakeHub, tmp_path: Path
+) -> None:
+    secret = "hf_ThisIsNotARealTokenButStillSecret"
+    done = vtui("download", GATED, env=vtui_env(hub, tmp_path / "hub", HF_TOKEN=secret))
+    assert done.returncode == 1
+    assert "gated" in done.stderr and "hf auth login" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert secret not in done.stdout + done.stderr
+
+
+def test_an_unknown_repo_is_named(hub: FakeHub, tmp_path: Path) -> None:
+    done = vtui("download", "nobody/nothing", env=vtui_env(hub, tmp_path / "hub"))
+    assert done.returncode == 1
+    assert "nobody/nothing: no such model on the Hub" in done.stderr
+
+
+def test_offline_mode_refuses_downloads_but_lists_local_models(
+    hub: FakeHub, tmp_path: Path
+) -> None:
+    cache = tmp_path / "hub"
+    assert vtui("download", TINY, env=vtui_env(hub, cache)).returncode == 0
+    offline = vtui_env(hub, cache, HF_HUB_OFFLINE="1")
+    done = vtui("download", TINY, env=offline)
+    assert done.returncode == 1 and "HF_HUB_OFFLINE" in done.stderr
+    assert TINY in vtui("models", env=offline).stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_is_refused_before_the_first_byte(hub: FakeHub, tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(small)])
+    if mounted.returncode != 0:
+        pytest.skip("this container may not mount a tmpfs")
+    try:
+        done = vtui("download", TINY, env=vtui_env(hub, small / "hub"))
+        assert done.returncode == 1
+        assert "needs 5.6 MB more" in done.stderr and "free" in done.stderr
+        assert not hub.bytes_sent  # refused before the first byte
+    finally:
+        subprocess.run(["umount", str(small)])
+
+
+def test_search_lists_models_from_the_hub(hub: FakeHub, tmp_path: Path) -> None:
+    done = vtui("search", "qwen3", "--json", env=vtui_env(hub, tmp_path / "hub"))
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found and all("qwen3" in m["repo_id"].lower() for m in found)
+    table = vtui("search", "qwen3", env=vtui_env(hub, tmp_path / "hub")).stdout
+    assert table.splitlines()[0].startswith("MODEL") and "Qwen/Qwen3-8B" in table

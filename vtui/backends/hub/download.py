@@ -1,0 +1,297 @@
+"""Downloads what vLLM needs of a model repo, resumably, where `hf` and vLLM look for it.
+
+huggingface_hub (2.x) deletes a partial file when a download stops and never continues
+one across runs, so vtui fetches the bytes itself: huggingface_hub still resolves the
+revision, lists the files with their sizes and blob ids, builds the URLs and the auth
+headers (the token stays inside it), and vtui streams each file with HTTP Range requests
+into a partial file of a stable name that the next run continues. Files land in the
+shared HF cache layout (models--ORG--NAME/blobs, snapshots/COMMIT, refs/REVISION), which
+`hf`, `scan_cache_dir` and the vLLM container's mount read, or in a plain directory.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Any
+
+from vtui.core.downloads import (
+    DownloadPlan,
+    Progress,
+    RateMeter,
+    RepoFile,
+    disk_problem,
+    human_bytes,
+    needed_files,
+)
+
+PARTIAL_SUFFIX = ".vtui-partial"
+REPORT_EVERY_S = 0.1
+RETRIES = 5  # a dropped connection is resumed this many times before giving up
+
+
+class DownloadError(Exception):
+    """A download that cannot go on, with what to do about it."""
+
+
+class Cancelled(Exception):
+    """The user stopped the download; the partial files stay for the next run."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a repo's files go: the HF cache (shared with `hf` and vLLM) or a directory."""
+
+    cache_dir: Path | None = None
+    local_dir: Path | None = None
+
+    @staticmethod
+    def default_cache() -> Path:
+        from huggingface_hub import constants
+
+        return Path(constants.HF_HUB_CACHE)
+
+    def base(self) -> Path:
+        return self.local_dir or self.cache_dir or self.default_cache()
+
+    def _repo_dir(self, repo_id: str) -> Path:
+        return self.base() / ("models--" + repo_id.replace("/", "--"))
+
+    def final_path(self, repo_id: str, f: RepoFile) -> Path:
+        if self.local_dir is not None:
+            return self.local_dir / f.path
+        return self._repo_dir(repo_id) / "blobs" / f.blob
+
+    def partial_path(self, repo_id: str, f: RepoFile) -> Path:
+        if self.local_dir is not None:
+            return self.local_dir / ".vtui-download" / (f.path + PARTIAL_SUFFIX)
+        return self._repo_dir(repo_id) / "blobs" / (f.blob + PARTIAL_SUFFIX)
+
+    def bytes_present(self, repo_id: str, f: RepoFile) -> int:
+        final = self.final_path(repo_id, f)
+        if final.is_file() and final.stat().st_size == f.size:
+            return f.size
+        partial = self.partial_path(repo_id, f)
+        return min(f.size, partial.stat().st_size) if partial.is_file() else 0
+
+    def finish_file(self, repo_id: str, commit: str, f: RepoFile) -> None:
+        final = self.final_path(repo_id, f)
+        partial = self.partial_path(repo_id, f)
+        if partial.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, final)
+        if self.local_dir is None:
+            link = self._repo_dir(repo_id) / "snapshots" / commit / f.path
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(os.path.relpath(final, link.parent))
+
+    def finish_repo(self, plan: DownloadPlan, revision: str) -> Path:
+        if self.local_dir is not None:
+            shutil.rmtree(self.local_dir / ".vtui-download", ignore_errors=True)
+            return self.local_dir
+        refs = self._repo_dir(plan.repo_id) / "refs" / revision
+        refs.parent.mkdir(parents=True, exist_ok=True)
+        refs.write_text(plan.commit)
+        return self._repo_dir(plan.repo_id) / "snapshots" / plan.commit
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _hub_failure(repo_id: str, exc: Exception) -> DownloadError:
+    name = type(exc).__name__
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if "GatedRepo" in name or status in (401, 403):
+        return DownloadError(
+            f"{repo_id} is gated or private: accept its terms on the model page, then "
+            "`hf auth login` or set HF_TOKEN"
+        )
+    if "RepositoryNotFound" in name or (status == 404 and "Revision" not in name):
+        return DownloadError(f"{repo_id}: no such model on the Hub (or it is private)")
+    if "RevisionNotFound" in name:
+        return DownloadError(f"{repo_id}: no such revision")
+    if status == 429:
+        return DownloadError("the Hub is rate limiting this machine: wait a minute and rerun")
+    if isinstance(exc, OSError) or "Connect" in name or "Timeout" in name:
+        return DownloadError(f"the Hub is out of reach ({name}): check the network and rerun")
+    return DownloadError(f"the Hub did not answer for {repo_id} ({name}: {str(exc)[:160]})")
+
+
+def plan_download(
+    repo_id: str,
+    *,
+    revision: str = "main",
+    target: Target | None = None,
+    endpoint: str | None = None,
+) -> DownloadPlan:
+    """The files vLLM needs, their sizes, and how much of each is already on disk."""
+    if _offline():
+        raise DownloadError("HF_HUB_OFFLINE is set: vtui can list local models but not download")
+    from huggingface_hub import HfApi
+
+    try:
+        info = HfApi(endpoint=endpoint).model_info(repo_id, revision=revision, files_metadata=True)
+    except Exception as exc:
+        raise _hub_failure(repo_id, exc) from exc
+    siblings = {s.rfilename: s for s in info.siblings or []}
+    needed, skipped = needed_files(sorted(siblings))
+    where = target or Target()
+    files = []
+    for path in needed:
+        sibling = siblings[path]
+        lfs = getattr(sibling, "lfs", None)
+        blob = (lfs.sha256 if lfs is not None else None) or sibling.blob_id or path
+        size = (lfs.size if lfs is not None else None) or sibling.size or 0
+        f = RepoFile(path=path, size=int(size), blob=str(blob))
+        files.append(replace(f, have=where.bytes_present(repo_id, f)))
+    return DownloadPlan(repo_id, str(info.sha), tuple(files), tuple(skipped))
+
+
+def check_disk(plan: DownloadPlan, target: Target) -> None:
+    base = target.base()
+    probe = base
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    problem = disk_problem(plan, shutil.disk_usage(probe).free, str(base))
+    if problem:
+        raise DownloadError(problem)
+
+
+class _Run:
+    """One download's bookkeeping: bytes done, the rate, when it last reported."""
+
+    def __init__(
+        self, plan: DownloadPlan, on_progress: Callable[[Progress], None], cancel: threading.Event
+    ) -> None:
+        self.plan = plan
+        self.on_progress = on_progress
+        self.cancel = cancel
+        self.done = plan.total_bytes - plan.missing_bytes
+        self.meter = RateMeter()
+        self.last_report = 0.0
+
+    def report(self, f: RepoFile, file_done: int, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_report < REPORT_EVERY_S:
+            return
+        self.last_report = now
+        rate = self.meter.update(now, self.done)
+        self.on_progress(
+            Progress(
+                self.plan.repo_id, self.done, self.plan.total_bytes, f.path, file_done, f.size, rate
+            )
+        )
+
+
+def _fetch(
+    client: Any, url: str, headers: dict[str, str], partial: Path, f: RepoFile, run: _Run
+) -> None:
+    """Appends the rest of one file to its partial file, resuming after dropped connections."""
+    import httpx
+
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(RETRIES + 1):
+        have = partial.stat().st_size if partial.exists() else 0
+        if have >= f.size > 0:
+            return
+        ranged = {**headers, "Range": f"bytes={have}-"} if have else headers
+        try:
+            with client.stream("GET", url, headers=ranged) as response:
+                if response.status_code == 416 and have:  # stale partial longer than the file
+                    partial.unlink()
+                    run.done -= have
+                    continue
+                if response.status_code >= 400:
+                    response.read()
+                    raise httpx.HTTPStatusError("", request=response.request, response=response)
+                mode = "ab"
+                if have and response.status_code == 200:  # the server ignored Range
+                    run.done -= have
+                    have, mode = 0, "wb"
+                with partial.open(mode) as out:
+                    _copy(response.iter_bytes(), out, f, have, run)
+            if partial.stat().st_size >= f.size:
+                return
+        except (httpx.TransportError, httpx.RemoteProtocolError):
+            if attempt == RETRIES:
+                kept = partial.stat().st_size if partial.exists() else 0
+                raise DownloadError(
+                    f"the connection kept dropping while fetching {f.path}; "
+                    f"{human_bytes(kept)} of it is kept: rerun to resume"
+                ) from None
+            time.sleep(min(8.0, 0.5 * 2**attempt))
+
+
+def _copy(chunks: Any, out: IO[bytes], f: RepoFile, have: int, run: _Run) -> None:
+    """Writes chunks as they arrive (not buffered into big ones), so a dropped connection
+    loses nothing that already came."""
+    file_done = have
+    for chunk in chunks:
+        if run.cancel.is_set():
+            out.flush()
+            raise Cancelled()
+        try:
+            out.write(chunk)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise DownloadError(
+                    f"the disk filled up while writing {f.path}: free some space and rerun "
+                    "to resume"
+                ) from None
+            raise
+        file_done += len(chunk)
+        run.done += len(chunk)
+        run.report(f, file_done)
+
+
+def run_download(
+    plan: DownloadPlan,
+    *,
+    revision: str = "main",
+    target: Target | None = None,
+    endpoint: str | None = None,
+    on_progress: Callable[[Progress], None] = lambda _p: None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Fetches what is missing, in order; returns the directory vLLM can load.
+
+    Raises DownloadError (with its fix) or Cancelled; either way partial files stay."""
+    import httpx
+    from huggingface_hub import hf_hub_url
+
+    # Public, but exported lazily, which mypy cannot see.
+    from huggingface_hub.utils import build_hf_headers  # type: ignore[attr-defined]
+
+    where = target or Target()
+    check_disk(plan, where)
+    run = _Run(plan, on_progress, cancel or threading.Event())
+    headers = build_hf_headers()  # carries the token; never printed or logged
+    timeout = httpx.Timeout(60.0, connect=10.0)
+    with httpx.Client(follow_redirects=True, timeout=timeout) as client:
+        for f in plan.files:
+            if f.missing:
+                url = hf_hub_url(plan.repo_id, f.path, revision=plan.commit, endpoint=endpoint)
+                try:
+                    _fetch(client, url, headers, where.partial_path(plan.repo_id, f), f, run)
+                except httpx.HTTPStatusError as exc:
+                    raise _hub_failure(plan.repo_id, exc) from None
+            where.finish_file(plan.repo_id, plan.commit, f)
+            run.report(f, f.size, force=True)
+    path = where.finish_repo(plan, revision)
+    on_progress(
+        Progress(
+            plan.repo_id, plan.total_bytes, plan.total_bytes, rate=run.meter.rate, finished=True
+        )
+    )
+    return path

@@ -1,0 +1,180 @@
+"""`vtui search`, `vtui download` and `vtui models`: the Models screen's work from a shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from vtui.core.downloads import Progress, human_bytes
+
+PLAIN_EVERY_S = 2.0  # without a TTY, a progress line this often
+BAR_WIDTH = 30
+COMMANDS = ("search", "download", "models")
+
+
+def add_commands(commands: Any) -> None:
+    search = commands.add_parser(
+        "search",
+        help="search the Hub for models",
+        description="Search the Hugging Face Hub (or HF_ENDPOINT) for text-generation models, "
+        "most downloaded first.",
+    )
+    search.add_argument("query", metavar="QUERY", help="words in the repo id, e.g. 'qwen3 awq'")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="default: 20")
+    search.add_argument("--json", action="store_true", help="one JSON array")
+
+    download = commands.add_parser(
+        "download",
+        help="download what vLLM needs of a model, resumably",
+        description="Download a model's safetensors, config and tokenizer files (not *.bin,\n"
+        "*.pth or original/ copies when safetensors exist) into the shared HF cache, where\n"
+        "`hf` and the vLLM container find them, or into --local-dir. A stopped download\n"
+        "(Ctrl-C, a crash, a dropped connection) continues where it stopped when rerun.",
+        epilog="examples:\n  vtui download Qwen/Qwen3-8B\n"
+        "  vtui download Qwen/Qwen3-8B-AWQ --local-dir /data/models/qwen3-8b-awq",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    download.add_argument("repo", metavar="REPO", help="Hub repo id, e.g. Qwen/Qwen3-8B")
+    download.add_argument("--revision", default="main", metavar="R", help="default: main")
+    download.add_argument(
+        "--local-dir", type=Path, metavar="DIR", help="a plain directory instead of the HF cache"
+    )
+    download.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="the HF cache (default: HF_HUB_CACHE)"
+    )
+
+    models = commands.add_parser(
+        "models",
+        help="models on this machine",
+        description="Models in the HF cache and in model directories (default: /data/models).",
+    )
+    models.add_argument(
+        "--dir", type=Path, action="append", metavar="DIR", help="a model directory (repeatable)"
+    )
+    models.add_argument("--json", action="store_true", help="one JSON array")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.command == "search":
+        return _search(args)
+    if args.command == "download":
+        return _download(args)
+    return _models(args)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from vtui.backends.hub.hf import HfHub
+    from vtui.core.records import BackendUnavailable
+
+    try:
+        found = HfHub().search(args.query, limit=max(1, args.limit))
+    except BackendUnavailable as exc:
+        print(f"vtui search: {exc.reason}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([m.__dict__ for m in found], indent=2))
+        return 0
+    if not found:
+        print(f"no models match {args.query!r}")
+        return 0
+    print(f"{'MODEL':<50} {'PARAMS':>8} {'SIZE':>9} {'DOWNLOADS':>10}")
+    for m in found:
+        params = f"{m.params_billions:.1f}B" if m.params_billions else "?"
+        size = human_bytes(m.size_bytes) if m.size_bytes else "?"
+        print(f"{m.repo_id:<50} {params:>8} {size:>9} {m.downloads or 0:>10,}")
+    return 0
+
+
+class _Printer:
+    """A redrawn bar on a terminal; a plain line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if self.tty:
+            filled = int(p.fraction * BAR_WIDTH)
+            bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+            self.stream.write(f"\r\x1b[K{bar} {p.line()}")
+            if p.finished:
+                self.stream.write("\n")
+        elif p.finished or now - self.last >= PLAIN_EVERY_S:
+            self.last = now
+            self.stream.write(p.line() + "\n")
+        self.stream.flush()
+
+
+def _download(args: argparse.Namespace) -> int:
+    from vtui.backends.hub.download import (
+        Cancelled,
+        DownloadError,
+        Target,
+        plan_download,
+        run_download,
+    )
+
+    target = Target(cache_dir=args.cache_dir, local_dir=args.local_dir)
+    try:
+        plan = plan_download(args.repo, revision=args.revision, target=target)
+    except DownloadError as exc:
+        print(f"vtui download: {exc}", file=sys.stderr)
+        return 1
+    have = plan.total_bytes - plan.missing_bytes
+    print(
+        f"{plan.repo_id} @ {plan.commit[:12]}: {len(plan.files)} files, "
+        f"{human_bytes(plan.total_bytes)}"
+        + (f" ({human_bytes(have)} already here)" if have else "")
+        + (f"; skipping {len(plan.skipped)} vLLM does not read" if plan.skipped else "")
+    )
+    cancel = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        path = run_download(
+            plan, revision=args.revision, target=target, on_progress=_Printer(sys.stdout),
+            cancel=cancel,
+        )  # fmt: skip
+    except Cancelled:
+        print("\nstopped; what came is kept: rerun the same command to resume", file=sys.stderr)
+        return 130
+    except DownloadError as exc:
+        print(f"\nvtui download: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(f"ready: {path}")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from vtui.backends.model_inventory import local_models
+
+    dirs = args.dir or ([Path("/data/models")] if Path("/data/models").is_dir() else [])
+    found = local_models(model_dirs=dirs)
+    if args.json:
+        print(json.dumps([m.as_json() for m in found], indent=2))
+        return 0
+    if not found:
+        where = "the HF cache" + (" or " + ", ".join(map(str, dirs)) if dirs else "")
+        print(f"no models in {where}; `vtui download REPO` fetches one")
+        return 0
+    print(f"{'MODEL':<50} {'SIZE':>9} {'REVISION':<12} {'LAST USED':<16} WHERE")
+    for m in found:
+        used = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.last_used)) if m.last_used else "?"
+        print(
+            f"{m.name:<50} {human_bytes(m.size_bytes):>9} {m.revision[:12]:<12} "
+            f"{used:<16} {m.where}"
+        )
+    return 0
