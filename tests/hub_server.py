@@ -1,9 +1,10 @@
 """A loopback stand-in for the Hugging Face Hub: the model listing (GET /api/models), one
 model's metadata (GET /api/models/ORG/NAME[/revision/REV], with file sizes and blob ids as
-`?blobs=true` asks) and file downloads (HEAD/GET .../resolve/REV/FILE, LFS files redirected
-to a CDN path as the Hub does, Range requests answered 206), with the headers
-huggingface_hub reads (X-Repo-Commit, ETag, X-Linked-Etag, X-Linked-Size, X-Error-Code).
-Tests can cut a file's first transfer short, or slow every transfer down."""
+`?blobs=true` asks; .../tree/REV as `hf download` lists files) and file downloads
+(HEAD/GET .../resolve/REV/FILE, LFS files redirected to a CDN on another origin as the Hub
+does, Range requests answered 206), with the headers huggingface_hub reads (X-Repo-Commit,
+ETag, X-Linked-Etag, X-Linked-Size, X-Error-Code). Tests can cut a file's first transfer
+short, or slow every transfer down."""
 
 from __future__ import annotations
 
@@ -81,6 +82,10 @@ def _blob(name: str, body: bytes) -> dict[str, Any]:
     return sibling
 
 
+def _tree_lfs(lfs: dict[str, Any]) -> dict[str, Any]:
+    return {"oid": lfs["sha256"], "size": lfs["size"], "pointerSize": lfs["pointerSize"]}
+
+
 @dataclass
 class FakeHub:
     url: str
@@ -90,6 +95,7 @@ class FakeHub:
     cut_after: dict[str, int] = field(default_factory=dict)  # first GET of FILE stops here
     bytes_per_second: float | None = None  # slows every file transfer down
     files: dict[str, bytes] = field(default_factory=lambda: dict(TINY_FILES))
+    cdn_url: str = ""
 
 
 @contextmanager
@@ -115,7 +121,12 @@ def hub_server() -> Iterator[FakeHub]:
 
         def _model(self, path: str) -> None:
             repo = path.removeprefix("/api/models/").partition("/revision/")[0]
-            if repo == TINY:
+            if repo.startswith(TINY + "/tree/"):  # the listing `hf download` asks for
+                tree = [{"type": "file", "path": b["rfilename"], "size": b["size"],
+                         "oid": b["blobId"], **({"lfs": _tree_lfs(b["lfs"])} if "lfs" in b else {})}
+                        for b in (_blob(n, body) for n, body in hub.files.items())]  # fmt: skip
+                self._send(200, json.dumps(tree).encode(), {"content-type": "application/json"})
+            elif repo == TINY:
                 siblings = [_blob(name, body) for name, body in hub.files.items()]
                 record = {"_id": "1" * 24, "id": repo, "sha": COMMIT, "siblings": siblings}
                 self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
@@ -140,7 +151,7 @@ def hub_server() -> Iterator[FakeHub]:
             if "lfs" in sibling:  # the Hub sends LFS files to its CDN
                 sha = sibling["lfs"]["sha256"]
                 headers |= {"X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(len(body)),
-                            "Location": f"/cdn/{sha}?name={filename}"}  # fmt: skip
+                            "Location": f"{hub.cdn_url}/cdn/{sha}?name={filename}"}  # fmt: skip
                 self._send(302, b"", headers)
                 return
             self._serve_bytes(filename, body, headers)
@@ -228,6 +239,8 @@ def hub_server() -> Iterator[FakeHub]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     hub.url = f"http://127.0.0.1:{server.server_address[1]}"
+    # Another origin for the same server, as the Hub's CDN is another host.
+    hub.cdn_url = f"http://localhost:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
