@@ -54,6 +54,30 @@ def test_models_search_narrowed(snap_compare: Snap) -> None:
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
 
 
+def test_models_with_downloads_under_way(snap_compare: Snap) -> None:
+    """Fixed figures, posted as the downloader would post them: the clock plays no part."""
+    from vtui.core.downloads import Progress
+    from vtui.ui.screens.models import ModelsScreen
+    from vtui.ui.widgets.downloads import DownloadRow
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot.app)  # type: ignore[arg-type]
+        screen = pilot.app.screen
+        assert isinstance(screen, ModelsScreen)
+        progress = Progress("Qwen/Qwen3-8B", 6_300_000_000, 16_400_000_000,
+                            "model-00002-of-00005.safetensors", 1_200_000_000,
+                            3_960_000_000, rate=112_000_000)  # fmt: skip
+        for row in (
+            DownloadRow("openai/gpt-oss-20b", "done", note="/srv/hf-cache/hub/gpt-oss-20b"),
+            DownloadRow("Qwen/Qwen3-8B", "downloading", progress),
+            DownloadRow("google/gemma-3-27b-it", "queued"),
+        ):
+            screen.post_message(ModelsScreen.DownloadChanged(row))
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
 def test_launch_with_an_error_showing(snap_compare: Snap) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_screen("launch")(pilot)

@@ -114,13 +114,8 @@ class _Printer:
 
 
 def _download(args: argparse.Namespace) -> int:
-    from vtui.backends.hub.download import (
-        Cancelled,
-        DownloadError,
-        Target,
-        plan_download,
-        run_download,
-    )
+    from vtui.backends.hub.download import Target, plan_download, run_download
+    from vtui.core.downloads import Cancelled, DownloadError
 
     target = Target(cache_dir=args.cache_dir, local_dir=args.local_dir)
     try:

@@ -21,6 +21,14 @@ NEVER = ("original/*", "*/original/*", "*.gguf", "*.onnx", "*.msgpack", "*.h5", 
 DISK_MARGIN_BYTES = 1024**3
 
 
+class DownloadError(Exception):
+    """A download that cannot go on, with what to do about it."""
+
+
+class Cancelled(Exception):
+    """The user stopped the download; what came stays for the next run."""
+
+
 @dataclass(frozen=True)
 class RepoFile:
     path: str

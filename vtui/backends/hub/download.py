@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from vtui.core.downloads import (
+    Cancelled,
+    DownloadError,
     DownloadPlan,
     Progress,
     RateMeter,
@@ -34,14 +36,6 @@ from vtui.core.downloads import (
 PARTIAL_SUFFIX = ".vtui-partial"
 REPORT_EVERY_S = 0.1
 RETRIES = 5  # a dropped connection is resumed this many times before giving up
-
-
-class DownloadError(Exception):
-    """A download that cannot go on, with what to do about it."""
-
-
-class Cancelled(Exception):
-    """The user stopped the download; the partial files stay for the next run."""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,12 @@ import json
 import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from vtui.core.downloads import DownloadPlan, Progress
 from vtui.core.model_shape import checkpoint_bytes
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 
@@ -93,6 +96,19 @@ class HfHub:
                 f"the Hub at {self.endpoint} did not answer ({type(exc).__name__}: "
                 f"{str(exc)[:160]})"
             ) from exc
+
+    def plan_download(self, repo_id: str) -> DownloadPlan:
+        from vtui.backends.hub.download import plan_download
+
+        return plan_download(repo_id, endpoint=self.endpoint)
+
+    def download(
+        self, plan: DownloadPlan, on_progress: Callable[[Progress], None], cancel: threading.Event
+    ) -> str:
+        from vtui.backends.hub.download import run_download
+
+        path = run_download(plan, endpoint=self.endpoint, on_progress=on_progress, cancel=cancel)
+        return str(path)
 
     def checkpoint(self, repo_id: str) -> ModelCheckpoint:
         api = self._reachable_client()

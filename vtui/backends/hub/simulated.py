@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
+from vtui.core.downloads import (
+    Cancelled,
+    DownloadError,
+    DownloadPlan,
+    Progress,
+    RateMeter,
+    RepoFile,
+)
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 from vtui.sim.catalogue import CATALOGUE, SimModel
+
+# The demo fetches nothing; it walks through a download at this pace, so a 16 GB model
+# takes a few seconds.
+DEMO_BYTES_PER_SECOND = 4e9
+DEMO_TICK_S = 0.1
 
 
 def summary(model: SimModel) -> ModelSummary:
@@ -18,8 +35,60 @@ def summary(model: SimModel) -> ModelSummary:
     )
 
 
+def _model(repo_id: str) -> SimModel:
+    for model in CATALOGUE:
+        if model.repo_id == repo_id:
+            return model
+    raise DownloadError(f"{repo_id}: no such model on the simulated Hub")
+
+
 class SimulatedHub:
     label = "simulated Hub"
+
+    def __init__(self, pause: Callable[[float], None] = time.sleep) -> None:
+        self.pause = pause
+        self.downloaded: dict[str, int] = {}  # bytes kept per repo, as partial files would be
+
+    def plan_download(self, repo_id: str) -> DownloadPlan:
+        model = _model(repo_id)
+        shard = model.size_bytes // model.shards
+        files = [RepoFile("config.json", 1_000, "c"), RepoFile("tokenizer.json", 7_000_000, "t")]
+        files += [
+            RepoFile(f"model-{i:05d}-of-{model.shards:05d}.safetensors", shard, f"s{i}")
+            for i in range(1, model.shards + 1)
+        ]
+        have = self.downloaded.get(repo_id, 0)
+        kept = []
+        for f in files:
+            kept.append(RepoFile(f.path, f.size, f.blob, min(f.size, have)))
+            have = max(0, have - f.size)
+        return DownloadPlan(repo_id, "0" * 40, tuple(kept), ("original/consolidated.pth",))
+
+    def download(
+        self, plan: DownloadPlan, on_progress: Callable[[Progress], None], cancel: threading.Event
+    ) -> str:
+        done = plan.total_bytes - plan.missing_bytes
+        meter = RateMeter()
+        clock = 0.0
+        for f in plan.files:
+            file_done = f.have
+            while file_done < f.size:
+                if cancel.is_set():
+                    self.downloaded[plan.repo_id] = done
+                    raise Cancelled()
+                step = min(f.size - file_done, int(DEMO_BYTES_PER_SECOND * DEMO_TICK_S))
+                file_done += step
+                done += step
+                clock += DEMO_TICK_S
+                self.pause(DEMO_TICK_S)
+                rate = meter.update(clock, done)
+                on_progress(
+                    Progress(plan.repo_id, done, plan.total_bytes, f.path, file_done, f.size, rate)
+                )
+        self.downloaded[plan.repo_id] = plan.total_bytes
+        on_progress(Progress(plan.repo_id, done, plan.total_bytes, finished=True))
+        folder = "models--" + plan.repo_id.replace("/", "--")
+        return f"/srv/hf-cache/hub/{folder}/snapshots/{plan.commit}"
 
     def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
         needle = query.strip().lower()

@@ -1,6 +1,9 @@
-"""Models: search the hub and pick what to serve."""
+"""Models: search the hub, download a model, and pick what to serve."""
 
 from __future__ import annotations
+
+import threading
+from collections import deque
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,6 +14,7 @@ from textual.widgets import DataTable, Input, Static
 from vtui.core import units
 from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
+from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel
 from vtui.ui.widgets.notice import Notice
 
 FIT_WIDTH = 11  # "fits at 24k", "needs TP 4", "fits 9.4x"
@@ -21,7 +25,14 @@ class ModelsScreen(VtuiScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("escape", "leave_search", "Leave search", show=False),
+        Binding("d", "download", "Download"),
+        Binding("x", "stop_download", "Stop download"),
     ]
+
+    class DownloadChanged(Message):
+        def __init__(self, row: DownloadRow) -> None:
+            super().__init__()
+            self.row = row
 
     class Found(Message):
         def __init__(self, query: str, models: list[ModelSummary], error: str | None) -> None:
@@ -37,6 +48,7 @@ class ModelsScreen(VtuiScreen):
         yield Input(placeholder="Search models (Enter). Empty: most downloaded", id="model-search")
         yield Static(id="models-status", classes="status")
         yield Notice(id="models-notice")
+        yield DownloadsPanel(id="downloads")
         table: DataTable[str] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Model", "Task", "Params", "Weights", "Context")
         # A fixed width: verdicts arrive row by row, and a column that grew with them
@@ -46,6 +58,12 @@ class ModelsScreen(VtuiScreen):
         yield table
 
     def on_mount(self) -> None:
+        self._waiting: deque[str] = deque()
+        self._stop = threading.Event()
+        # Guards _waiting and _downloading together, so a download asked for just as the
+        # downloader runs out of work is never left waiting with no one to fetch it.
+        self._queue_lock = threading.Lock()
+        self._downloading = False
         self.query_one(Notice).hide()
         self.call_after_refresh(self.search, "")
         self.query_one(DataTable).focus()
@@ -98,6 +116,70 @@ class ModelsScreen(VtuiScreen):
             f"{len(message.models)} models {what} \u00b7 {where} \u00b7 "
             "Enter picks the model for Launch"
         )
+
+    def _selected_repo(self) -> str | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_download(self) -> None:
+        repo_id = self._selected_repo()
+        if repo_id is None:
+            return
+        rows = self.query_one(DownloadsPanel).rows
+        if repo_id in rows and rows[repo_id].state in ("queued", "downloading"):
+            self.notify(f"{repo_id} is already {rows[repo_id].state}.", title="Download")
+            return
+        self.query_one(DownloadsPanel).set_row(DownloadRow(repo_id, "queued"))
+        with self._queue_lock:
+            self._waiting.append(repo_id)
+            start = not self._downloading
+            self._downloading = True
+        if start:
+            self.run_downloads()
+
+    def action_stop_download(self) -> None:
+        self._stop.set()
+
+    @work(thread=True, group="downloads")
+    def run_downloads(self) -> None:
+        """One download at a time, in the order asked for; the rest wait their turn. Ends
+        when none is left, so the screen is idle again."""
+        from vtui.core.downloads import Cancelled, DownloadError
+
+        hub = self.vtui.backends.hub
+        while True:
+            with self._queue_lock:
+                if not self._waiting:
+                    self._downloading = False
+                    return
+                repo_id = self._waiting.popleft()
+            self._stop.clear()
+            try:
+                plan = hub.plan_download(repo_id)
+                self._tell(DownloadRow(repo_id, "downloading"))
+                path = hub.download(
+                    plan, lambda p: self._tell(DownloadRow(p.repo_id, "downloading", p)), self._stop
+                )
+                self._tell(DownloadRow(repo_id, "done", note=path))
+            except Cancelled:
+                self._tell(DownloadRow(repo_id, "stopped", note="what came is kept: d resumes"))
+            except DownloadError as exc:
+                self._tell(DownloadRow(repo_id, "failed", note=str(exc)))
+
+    def _tell(self, row: DownloadRow) -> None:
+        self.post_message(self.DownloadChanged(row))
+
+    def on_models_screen_download_changed(self, message: DownloadChanged) -> None:
+        panel = self.query_one(DownloadsPanel)
+        row = message.row
+        previous = panel.rows.get(row.repo_id)
+        if row.state == "downloading" and row.progress is None and previous is not None:
+            row.progress = previous.progress  # keep the bar until the first figures come
+        panel.set_row(row)
+        if row.state == "done":
+            self.notify(f"{row.repo_id} is ready. Enter picks it for Launch.", title="Download")
 
     @on(DataTable.RowSelected, "#models-table")
     def _picked(self, event: DataTable.RowSelected) -> None:

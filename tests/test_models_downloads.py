@@ -1,0 +1,99 @@
+"""Downloading from the Models screen: queue, progress, stop and resume, as a user sees it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.widgets import DataTable
+
+from tests.helpers import demo_app
+from vtui.backends.hub.simulated import SimulatedHub
+from vtui.core.downloads import Progress
+from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
+from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel, render_downloads
+
+
+def panel_text(app: VtuiApp) -> str:
+    return str(render_downloads(list(app.screen.query_one(DownloadsPanel).rows.values())))
+
+
+async def wait_for(app: VtuiApp, pilot: Any, words: str, limit: float = 20.0) -> None:
+    deadline = time.monotonic() + limit
+    while words not in panel_text(app):
+        assert time.monotonic() < deadline, f"never showed {words!r}: {panel_text(app)!r}"
+        await pilot.pause(0.05)
+
+
+async def pick_row(app: VtuiApp, pilot: Any, repo_id: str, *, wait: bool = True) -> None:
+    if wait:  # for the table to fill; not while a download runs, which settle would wait out
+        await settle(app)
+    table: DataTable[Any] = app.screen.query_one(DataTable)
+    table.move_cursor(row=table.get_row_index(repo_id))
+    await pilot.pause()
+
+
+async def test_d_downloads_the_selected_model_with_progress_until_done() -> None:
+    app = demo_app()
+    app.backends.hub = SimulatedHub(pause=lambda _s: time.sleep(0.002))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pick_row(app, pilot, "Qwen/Qwen3-8B")
+        await pilot.press("d")
+        await wait_for(app, pilot, "done")
+        text = panel_text(app)
+        assert "Qwen/Qwen3-8B" in text and "/snapshots/" in text
+        assert "ready" in " ".join(str(n.message) for n in app._notifications)
+
+
+async def test_x_stops_a_download_and_d_resumes_it_from_where_it_stopped() -> None:
+    app = demo_app()
+    hub = SimulatedHub(pause=lambda _s: time.sleep(0.02))
+    app.backends.hub = hub
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pick_row(app, pilot, "meta-llama/Llama-3.3-70B-Instruct")
+        await pilot.press("d")
+        await wait_for(app, pilot, "ETA")
+        await pilot.press("x")
+        await wait_for(app, pilot, "stopped")
+        kept = hub.downloaded["meta-llama/Llama-3.3-70B-Instruct"]
+        assert kept > 0
+        assert hub.plan_download("meta-llama/Llama-3.3-70B-Instruct").missing_bytes == (
+            hub.plan_download("meta-llama/Llama-3.3-70B-Instruct").total_bytes - kept
+        )
+        await pilot.press("d")
+        await wait_for(app, pilot, "downloading")
+        await pilot.press("x")
+        await wait_for(app, pilot, "stopped")
+        assert hub.downloaded["meta-llama/Llama-3.3-70B-Instruct"] >= kept
+
+
+async def test_a_second_model_waits_its_turn() -> None:
+    app = demo_app()
+    # Ten progress reports a second, as the real downloader sends them.
+    app.backends.hub = SimulatedHub(pause=lambda _s: time.sleep(0.1))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pick_row(app, pilot, "meta-llama/Llama-3.3-70B-Instruct")
+        await pilot.press("d")
+        await pick_row(app, pilot, "Qwen/Qwen3-8B", wait=False)
+        await pilot.press("d")
+        await wait_for(app, pilot, "queued")
+        rows = app.screen.query_one(DownloadsPanel).rows
+        assert rows["Qwen/Qwen3-8B"].state == "queued"
+        await pilot.press("x")
+        await wait_for(app, pilot, "stopped")
+        await wait_for(app, pilot, "done", limit=30)  # the queued one ran after
+        assert rows["Qwen/Qwen3-8B"].state == "done"
+
+
+def test_a_failed_download_says_why_in_its_row() -> None:
+    text = str(
+        render_downloads(
+            [
+                DownloadRow("org/a", "failed", note="org/a is gated: accept its terms ..."),
+                DownloadRow("org/b", "downloading", Progress("org/b", 5, 10, "w.safetensors")),
+            ]
+        )
+    )
+    assert "failed      org/a" in text and "is gated" in text
+    assert "downloading org/b" in text and "(50%)" in text
