@@ -234,3 +234,26 @@ def test_search_lists_models_from_the_hub(hub: FakeHub, tmp_path: Path) -> None:
     assert found and all("qwen3" in m["repo_id"].lower() for m in found)
     table = vtui("search", "qwen3", env=vtui_env(hub, tmp_path / "hub")).stdout
     assert table.splitlines()[0].startswith("MODEL") and "Qwen/Qwen3-8B" in table
+
+
+def test_delete_removes_a_cached_repo_as_hf_cache_delete_does(hub: FakeHub, tmp_path: Path) -> None:
+    from vtui.backends.model_inventory import delete_local, local_models
+
+    cache = tmp_path / "hub"
+    assert vtui("download", TINY, env=vtui_env(hub, cache)).returncode == 0
+    (model,) = local_models(cache_dir=cache)
+    delete_local(model, cache_dir=cache)
+    assert local_models(cache_dir=cache) == []
+    assert not list((cache / "models--vtui-test--tiny-model").rglob("*.safetensors"))
+
+
+def test_delete_refuses_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
+    from vtui.backends.model_inventory import delete_local
+    from vtui.core.downloads import DownloadError, LocalModel
+
+    precious = tmp_path / "models" / "photos"
+    precious.mkdir(parents=True)
+    (precious / "cat.jpg").write_bytes(b"meow")
+    with pytest.raises(DownloadError, match="does not look like a model directory"):
+        delete_local(LocalModel("photos", str(precious), str(tmp_path / "models"), 4, "", None))
+    assert (precious / "cat.jpg").exists()

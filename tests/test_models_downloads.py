@@ -97,3 +97,46 @@ def test_a_failed_download_says_why_in_its_row() -> None:
     )
     assert "failed      org/a" in text and "is gated" in text
     assert "downloading org/b" in text and "(50%)" in text
+
+
+async def test_l_lists_local_models_and_enter_hands_one_to_launch() -> None:
+    app = demo_app()
+    app.backends.hub = SimulatedHub(pause=lambda _s: time.sleep(0.002))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app)
+        await pilot.press("l")
+        await settle(app)
+        local: DataTable[Any] = app.screen.query_one("#local-table", DataTable)
+        assert local.display and local.row_count == 1
+        assert str(local.get_row_at(0)[0]) == "Qwen/Qwen2.5-7B-Instruct"
+        await pilot.press("enter")
+        assert app.selected_model == "Qwen/Qwen2.5-7B-Instruct"  # the repo id: vLLM finds it
+        await pilot.press("l")  # back to the Hub, download one, and it is listed
+        await settle(app)
+        await pick_row(app, pilot, "Qwen/Qwen3-8B")
+        await pilot.press("d")
+        await wait_for(app, pilot, "done")
+        await pilot.press("l")
+        await settle(app)
+        assert local.row_count == 2
+
+
+async def test_delete_asks_first_and_then_frees_the_disk() -> None:
+    app = demo_app()
+    hub = SimulatedHub()
+    app.backends.hub = hub
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app)
+        await pilot.press("l")
+        await settle(app)
+        await pilot.press("delete")
+        await pilot.pause()
+        await pilot.press("n")  # the question is answered no: nothing goes
+        await settle(app)
+        assert "Qwen/Qwen2.5-7B-Instruct" in hub.downloaded
+        await pilot.press("delete")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app)
+        assert "Qwen/Qwen2.5-7B-Instruct" not in hub.downloaded
+        assert app.screen.query_one("#local-table", DataTable).row_count == 0

@@ -78,6 +78,15 @@ def test_models_with_downloads_under_way(snap_compare: Snap) -> None:
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
 
 
+def test_models_on_this_machine(snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await pilot.press("l")
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
 def test_launch_with_an_error_showing(snap_compare: Snap) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_screen("launch")(pilot)

@@ -3,23 +3,11 @@ fill) and plain model directories such as /data/models/NAME."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
-
-@dataclass(frozen=True)
-class LocalModel:
-    name: str  # the repo id, or the directory's name
-    path: str  # what --model takes: a snapshot directory or the model directory
-    where: str  # "HF cache" or the model directory it is in
-    size_bytes: int
-    revision: str  # commit for cached repos, "" for plain directories
-    last_used: float | None  # seconds since the epoch, from file access times
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+from vtui.core.downloads import HF_CACHE, DownloadError, LocalModel
 
 
 def _cached(cache_dir: Path | None) -> list[LocalModel]:
@@ -41,7 +29,7 @@ def _cached(cache_dir: Path | None) -> list[LocalModel]:
             LocalModel(
                 name=repo.repo_id,
                 path=str(newest.snapshot_path),
-                where="HF cache",
+                where=HF_CACHE,
                 size_bytes=repo.size_on_disk,
                 revision=newest.commit_hash,
                 last_used=repo.last_accessed,
@@ -78,3 +66,26 @@ def local_models(
     """Every model found, largest first; cache_dir None is HF_HUB_CACHE, as for `hf`."""
     models = _cached(cache_dir) + _directory_models(model_dirs)
     return sorted(models, key=lambda m: m.size_bytes, reverse=True)
+
+
+def delete_local(model: LocalModel, *, cache_dir: Path | None = None) -> None:
+    """Removes a model from disk: every cached revision of the repo (as `hf cache delete`
+    does), or the model's directory."""
+    if model.where == HF_CACHE:
+        from huggingface_hub import scan_cache_dir
+
+        info = scan_cache_dir(cache_dir)
+        hashes = [
+            revision.commit_hash
+            for repo in info.repos
+            if repo.repo_id == model.name and repo.repo_type == "model"
+            for revision in repo.revisions
+        ]
+        if not hashes:
+            raise DownloadError(f"{model.name} is no longer in the HF cache")
+        info.delete_revisions(*hashes).execute()
+        return
+    path = Path(model.path)
+    if not (path / "config.json").is_file() or path.parent != Path(model.where):
+        raise DownloadError(f"{path} does not look like a model directory: not deleting it")
+    shutil.rmtree(path)

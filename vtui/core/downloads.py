@@ -4,7 +4,8 @@ download's progress reads. Pure: the Hub and the disk are the backends' business
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 # What vLLM reads: weights, configs, tokenizer files, chat templates, processor configs.
 NEEDED = (
@@ -19,6 +20,30 @@ PYTORCH_WEIGHTS = ("*.bin", "*.bin.index.json", "*.pt", "*.pth")
 NEVER = ("original/*", "*/original/*", "*.gguf", "*.onnx", "*.msgpack", "*.h5", "*.ot")
 # Room left free after a download, so the machine does not run out of disk entirely.
 DISK_MARGIN_BYTES = 1024**3
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A model already on this machine."""
+
+    name: str  # the repo id, or the directory's name
+    path: str  # a snapshot directory or the model directory
+    where: str  # HF_CACHE, or the model directory it is in
+    size_bytes: int
+    revision: str  # commit for cached repos, "" for plain directories
+    last_used: float | None  # seconds since the epoch, from file access times
+
+    @property
+    def launch_name(self) -> str:
+        """What the Launch form's model field takes: the repo id for the HF cache (the vLLM
+        container mounts it and finds the snapshot), the directory otherwise."""
+        return self.name if self.where == HF_CACHE else self.path
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+HF_CACHE = "HF cache"
 
 
 class DownloadError(Exception):

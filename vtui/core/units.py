@@ -35,3 +35,8 @@ def count(n: int | None) -> str:
 
 def or_na(value: object, fmt: str = "{}") -> str:
     return NOT_AVAILABLE if value is None else fmt.format(value)
+
+
+def plural(n: int, noun: str) -> str:
+    """1 model, 2 models."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from vtui.core.downloads import DownloadPlan, Progress
+from vtui.core.downloads import DownloadPlan, LocalModel, Progress
 from vtui.core.records import ModelCheckpoint, ModelSummary
 
 
@@ -34,4 +34,12 @@ class ModelHub(Protocol):
     ) -> str:
         """Fetches what is missing, reporting progress; returns the path vLLM loads.
         Raises DownloadError, or Cancelled when `cancel` is set (what came is kept)."""
+        ...
+
+    def local_models(self) -> list[LocalModel]:
+        """Models already on this machine, largest first."""
+        ...
+
+    def delete_local(self, model: LocalModel) -> None:
+        """Frees the disk a local model takes; raises DownloadError when it cannot."""
         ...

@@ -8,10 +8,11 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from vtui.core.downloads import DownloadPlan, Progress
+from vtui.core.downloads import DownloadPlan, LocalModel, Progress
 from vtui.core.model_shape import checkpoint_bytes
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 
@@ -49,6 +50,8 @@ class HfHub:
         self.endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
         self.label = f"Hugging Face Hub ({self.endpoint})"
         self._api: Any = None
+        # Plain model directories listed beside the HF cache, as in `vtui models`.
+        self.model_dirs = [Path("/data/models")] if Path("/data/models").is_dir() else []
 
     def _client(self) -> Any:
         if self._api is None:
@@ -109,6 +112,16 @@ class HfHub:
 
         path = run_download(plan, endpoint=self.endpoint, on_progress=on_progress, cancel=cancel)
         return str(path)
+
+    def local_models(self) -> list[LocalModel]:
+        from vtui.backends.model_inventory import local_models
+
+        return local_models(model_dirs=self.model_dirs)
+
+    def delete_local(self, model: LocalModel) -> None:
+        from vtui.backends.model_inventory import delete_local
+
+        delete_local(model)
 
     def checkpoint(self, repo_id: str) -> ModelCheckpoint:
         api = self._reachable_client()

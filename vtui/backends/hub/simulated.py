@@ -7,9 +7,11 @@ import time
 from collections.abc import Callable
 
 from vtui.core.downloads import (
+    HF_CACHE,
     Cancelled,
     DownloadError,
     DownloadPlan,
+    LocalModel,
     Progress,
     RateMeter,
     RepoFile,
@@ -21,6 +23,8 @@ from vtui.sim.catalogue import CATALOGUE, SimModel
 # takes a few seconds.
 DEMO_BYTES_PER_SECOND = 4e9
 DEMO_TICK_S = 0.1
+DEMO_CACHED = "Qwen/Qwen2.5-7B-Instruct"  # the model the demo's container serves
+DEMO_LAST_USED = 1_790_000_000.0  # a fixed time, so screenshots do not change
 
 
 def summary(model: SimModel) -> ModelSummary:
@@ -47,7 +51,10 @@ class SimulatedHub:
 
     def __init__(self, pause: Callable[[float], None] = time.sleep) -> None:
         self.pause = pause
-        self.downloaded: dict[str, int] = {}  # bytes kept per repo, as partial files would be
+        # Bytes on disk per repo, as partial files would keep them; the demo's running
+        # model is there from the start.
+        self.downloaded: dict[str, int] = {}
+        self.downloaded[DEMO_CACHED] = self.plan_download(DEMO_CACHED).total_bytes
 
     def plan_download(self, repo_id: str) -> DownloadPlan:
         model = _model(repo_id)
@@ -89,6 +96,20 @@ class SimulatedHub:
         on_progress(Progress(plan.repo_id, done, plan.total_bytes, finished=True))
         folder = "models--" + plan.repo_id.replace("/", "--")
         return f"/srv/hf-cache/hub/{folder}/snapshots/{plan.commit}"
+
+    def local_models(self) -> list[LocalModel]:
+        found = []
+        for repo_id, have in self.downloaded.items():
+            plan = self.plan_download(repo_id)
+            if have >= plan.total_bytes:
+                folder = "models--" + repo_id.replace("/", "--")
+                path = f"/srv/hf-cache/hub/{folder}/snapshots/{plan.commit}"
+                found.append(LocalModel(repo_id, path, HF_CACHE, have, plan.commit, DEMO_LAST_USED))
+        return sorted(found, key=lambda m: m.size_bytes, reverse=True)
+
+    def delete_local(self, model: LocalModel) -> None:
+        if self.downloaded.pop(model.name, None) is None:
+            raise DownloadError(f"{model.name} is no longer in the HF cache")
 
     def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
         needle = query.strip().lower()

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from vtui.core import units
+from vtui.core.downloads import LocalModel, human_bytes
 from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel
@@ -27,7 +28,14 @@ class ModelsScreen(VtuiScreen):
         Binding("escape", "leave_search", "Leave search", show=False),
         Binding("d", "download", "Download"),
         Binding("x", "stop_download", "Stop download"),
+        Binding("l", "toggle_local", "Local/Hub"),
+        Binding("delete", "delete_local", "Delete"),
     ]
+
+    class LocalFound(Message):
+        def __init__(self, models: list[LocalModel], error: str | None) -> None:
+            super().__init__()
+            self.models, self.error = models, error
 
     class DownloadChanged(Message):
         def __init__(self, row: DownloadRow) -> None:
@@ -56,6 +64,10 @@ class ModelsScreen(VtuiScreen):
         self.fit_column = table.add_column("Fit here", width=FIT_WIDTH)
         table.add_columns("Downloads", "Likes")
         yield table
+        local: DataTable[str] = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
+        local.add_columns("Model", "Size", "Revision", "Last used", "Where")
+        local.display = False
+        yield local
 
     def on_mount(self) -> None:
         self._waiting: deque[str] = deque()
@@ -64,20 +76,22 @@ class ModelsScreen(VtuiScreen):
         # downloader runs out of work is never left waiting with no one to fetch it.
         self._queue_lock = threading.Lock()
         self._downloading = False
+        self.local_mode = False
+        self.local: dict[str, LocalModel] = {}
         self.query_one(Notice).hide()
         self.call_after_refresh(self.search, "")
-        self.query_one(DataTable).focus()
+        self.query_one("#models-table", DataTable).focus()
 
     def action_focus_search(self) -> None:
         self.query_one(Input).focus()
 
     def action_leave_search(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one("#models-table", DataTable).focus()
 
     @on(Input.Submitted, "#model-search")
     def _submitted(self, event: Input.Submitted) -> None:
         self.search(event.value)
-        self.query_one(DataTable).focus()
+        self.query_one("#models-table", DataTable).focus()
 
     @work(thread=True, exclusive=True, group="hub-search")
     def search(self, query: str) -> None:
@@ -88,7 +102,7 @@ class ModelsScreen(VtuiScreen):
             self.post_message(self.Found(query, [], exc.reason))
 
     def on_models_screen_found(self, message: Found) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#models-table", DataTable)
         table.clear()
         notice = self.query_one(Notice)
         status = self.query_one("#models-status", Static)
@@ -117,8 +131,104 @@ class ModelsScreen(VtuiScreen):
             "Enter picks the model for Launch"
         )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hub keys in the Hub list, the delete key in the local one (hidden elsewhere)."""
+        local = getattr(self, "local_mode", False)
+        if action == "delete_local":
+            return local
+        if action in ("download", "focus_search"):
+            return not local
+        return True
+
+    def action_toggle_local(self) -> None:
+        self.local_mode = not self.local_mode
+        self.query_one("#models-table").display = not self.local_mode
+        self.query_one("#model-search").display = not self.local_mode
+        self.query_one("#local-table").display = self.local_mode
+        self.query_one("#local-table" if self.local_mode else "#models-table").focus()
+        self.refresh_bindings()
+        if self.local_mode:
+            self.load_local()
+        else:
+            self.search(self.query_one(Input).value)
+
+    @work(thread=True, exclusive=True, group="models-local")
+    def load_local(self) -> None:
+        try:
+            self.post_message(self.LocalFound(self.vtui.backends.hub.local_models(), None))
+        except Exception as exc:  # a cache that cannot be read must not take the screen down
+            self.post_message(self.LocalFound([], f"{type(exc).__name__}: {exc}"))
+
+    def on_models_screen_local_found(self, message: LocalFound) -> None:
+        import time
+
+        table = self.query_one("#local-table", DataTable)
+        table.clear()
+        self.local = {m.path: m for m in message.models}
+        status = self.query_one("#models-status", Static)
+        if message.error:
+            self.query_one(Notice).show(f"Local models unreadable: {message.error}", error=True)
+            return
+        for m in message.models:
+            used = (
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(m.last_used))
+                if m.last_used
+                else units.NOT_AVAILABLE
+            )
+            table.add_row(
+                m.name, human_bytes(m.size_bytes), m.revision[:12] or "-", used, m.where,
+                key=m.path,
+            )  # fmt: skip
+        total = human_bytes(sum(m.size_bytes for m in message.models))
+        status.update(
+            f"{units.plural(len(message.models), 'model')} on this machine, {total} \u00b7 "
+            "Enter picks one for "
+            "Launch \u00b7 Delete frees its disk \u00b7 l: back to the Hub"
+        )
+
+    def _selected_local(self) -> LocalModel | None:
+        table = self.query_one("#local-table", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.local.get(str(key))
+
+    def action_delete_local(self) -> None:
+        model = self._selected_local()
+        if model is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_local(model)
+
+        from vtui.ui.widgets.dialogs import Confirm
+
+        question = f"Delete {model.name} ({human_bytes(model.size_bytes)}) from {model.where}?"
+        self.app.push_screen(Confirm(question), answered)
+
+    @work(thread=True, group="models-local-delete")
+    def delete_local(self, model: LocalModel) -> None:
+        from vtui.core.downloads import DownloadError
+
+        try:
+            self.vtui.backends.hub.delete_local(model)
+        except (DownloadError, OSError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", title="Delete")
+            return
+        freed = human_bytes(model.size_bytes)
+        self.app.call_from_thread(self.notify, f"{model.name} deleted, {freed} freed.")
+        self.load_local()
+
+    @on(DataTable.RowSelected, "#local-table")
+    def _picked_local(self, event: DataTable.RowSelected) -> None:
+        model = self.local.get(str(event.row_key.value))
+        if model is not None:
+            self.vtui.selected_model = model.launch_name
+            self.notify(f"{model.launch_name} picked. Press 2 for Launch.", title="Model")
+
     def _selected_repo(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#models-table", DataTable)
         if table.row_count == 0:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -180,6 +290,8 @@ class ModelsScreen(VtuiScreen):
         panel.set_row(row)
         if row.state == "done":
             self.notify(f"{row.repo_id} is ready. Enter picks it for Launch.", title="Download")
+            if self.local_mode:
+                self.load_local()
 
     @on(DataTable.RowSelected, "#models-table")
     def _picked(self, event: DataTable.RowSelected) -> None:
@@ -220,6 +332,6 @@ class ModelsScreen(VtuiScreen):
             self.post_message(self.FitFound(repo_id, verdict))
 
     def on_models_screen_fit_found(self, message: FitFound) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one("#models-table", DataTable)
         if message.repo_id in table.rows:
             table.update_cell(message.repo_id, self.fit_column, message.verdict[:FIT_WIDTH])
