@@ -33,3 +33,13 @@ def test_an_unreachable_hub_is_reported_at_once() -> None:
     hub = HfHub(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(BackendUnavailable, match="out of reach"):
         hub.search("llama")
+
+
+def test_offline_mode_asks_nothing_and_points_to_the_local_models(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with hub_server() as hub:
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        with pytest.raises(BackendUnavailable, match=r"HF_HUB_OFFLINE is set.*press l"):
+            HfHub(hub.url).search("qwen")
+    assert hub.requests == []

@@ -97,12 +97,6 @@ class Target:
         return self._repo_dir(plan.repo_id) / "snapshots" / plan.commit
 
 
-def _offline() -> bool:
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE)
-
-
 def _hub_failure(repo_id: str, exc: Exception) -> DownloadError:
     name = type(exc).__name__
     status = getattr(getattr(exc, "response", None), "status_code", None)
@@ -130,7 +124,9 @@ def plan_download(
     endpoint: str | None = None,
 ) -> DownloadPlan:
     """The files vLLM needs, their sizes, and how much of each is already on disk."""
-    if _offline():
+    from vtui.backends.hub.hf import hub_offline
+
+    if hub_offline():
         raise DownloadError("HF_HUB_OFFLINE is set: vtui can list local models but not download")
     from huggingface_hub import HfApi
 

@@ -35,6 +35,11 @@ def _unreachable(endpoint: str) -> str | None:
         return f"cannot connect to {parts.hostname}:{port} ({exc.strerror or exc})"
 
 
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE as huggingface_hub reads it (1, ON, YES, TRUE)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+
+
 def _weights(info: Any) -> tuple[float | None, int | None]:
     st = getattr(info, "safetensors", None)
     if st is None:
@@ -66,6 +71,11 @@ class HfHub:
         return self._api
 
     def _reachable_client(self) -> Any:
+        if hub_offline():
+            raise BackendUnavailable(
+                "HF_HUB_OFFLINE is set, so the Hub is not asked: press l for the models on "
+                "this machine"
+            )
         problem = _unreachable(self.endpoint)
         if problem:
             raise BackendUnavailable(f"the Hub at {self.endpoint} is out of reach: {problem}")
