@@ -21,9 +21,9 @@ from vtui.core.downloads import (
     Progress,
     RepoFile,
     disk_problem,
-    human_bytes,
     needed_files,
 )
+from vtui.core.units import human_bytes
 
 SHARDS = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
 NEEDED = {name for name in TINY_FILES if name not in

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from vtui.core.downloads import Progress, human_bytes
+from vtui.core.bars import bar
+from vtui.core.downloads import Progress
+from vtui.core.units import human_bytes
 
 PLAIN_EVERY_S = 2.0  # without a TTY, a progress line this often
 BAR_WIDTH = 30
@@ -102,9 +104,7 @@ class _Printer:
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         if self.tty:
-            filled = int(p.fraction * BAR_WIDTH)
-            bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-            self.stream.write(f"\r\x1b[K{bar} {p.line()}")
+            self.stream.write(f"\r\x1b[K{bar(p.fraction, BAR_WIDTH)} {p.line()}")
             if p.finished:
                 self.stream.write("\n")
         elif p.finished or now - self.last >= PLAIN_EVERY_S:

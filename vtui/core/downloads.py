@@ -7,6 +7,8 @@ import fnmatch
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from vtui.core.units import human_bytes
+
 # What vLLM reads: weights, configs, tokenizer files, chat templates, processor configs.
 NEEDED = (
     "*.safetensors", "*.safetensors.index.json", "config.json", "generation_config.json",
@@ -107,14 +109,6 @@ def disk_problem(plan: DownloadPlan, free_bytes: int, where: str) -> str | None:
         f"{human_bytes(free_bytes)} free (vtui keeps {human_bytes(DISK_MARGIN_BYTES)} spare): "
         "free some space or choose another directory"
     )
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
 
 
 def human_duration(seconds: float) -> str:

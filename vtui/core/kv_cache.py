@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from vtui.core.kv_state import RecurrentState, recurrent_state
+from vtui.core.kv_state import RecurrentState, recurrent_state, required_int
 from vtui.core.kv_state import UnknownLayout as UnknownLayout  # raised here too
 
 GIB = 1024**3
@@ -56,13 +56,6 @@ class KvLayout:
         return bool(self.sliding_layers or self.state_layers)
 
 
-def _field(config: dict[str, Any], name: str) -> int:
-    value = config.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise UnknownLayout(f"config.json has no usable {name}")
-    return value
-
-
 def _layer_kinds(source: dict[str, Any], layers: int, model_type: str) -> tuple[int, int, int]:
     """(full, sliding, state) layer counts, as vLLM's model code assigns them."""
     kinds = source.get("layer_types") or source.get("layers_block_type")
@@ -94,20 +87,20 @@ def _layer_kinds(source: dict[str, Any], layers: int, model_type: str) -> tuple[
 def layout(config: dict[str, Any]) -> KvLayout:
     text = config.get("text_config")
     source = text if isinstance(text, dict) else config
-    layers = _field(source, "num_hidden_layers")
+    layers = required_int(source, "num_hidden_layers")
     model_type = str(source.get("model_type") or config.get("model_type") or "")
     full, sliding, state_layers = _layer_kinds(source, layers, model_type)
     state = recurrent_state(source) if state_layers else None
     if source.get("kv_lora_rank"):
         if sliding or state_layers:
             raise UnknownLayout("MLA mixed with other layer kinds is not modelled yet")
-        latent = _field(source, "kv_lora_rank") + _field(source, "qk_rope_head_dim")
+        latent = required_int(source, "kv_lora_rank") + required_int(source, "qk_rope_head_dim")
         return KvLayout(layers=layers, kv_heads=1, head_dim=latent, mla_latent=latent)
     if source.get("global_head_dim") or source.get("num_global_key_value_heads"):
         raise UnknownLayout("layers with different head sizes are not modelled yet")
-    heads = _field(source, "num_attention_heads")
+    heads = required_int(source, "num_attention_heads")
     kv_heads = source.get("num_key_value_heads") or heads
-    head_dim = source.get("head_dim") or _field(source, "hidden_size") // heads
+    head_dim = source.get("head_dim") or required_int(source, "hidden_size") // heads
     return KvLayout(
         layers=full + sliding,
         kv_heads=int(kv_heads),

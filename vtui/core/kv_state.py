@@ -58,55 +58,55 @@ def _ssm_bytes(source: dict[str, Any], key: str, default: str | None) -> int | N
     return _SSM_DTYPE_BYTES.get(str(name)) if name else None
 
 
-def _need(source: dict[str, Any], *names: str) -> int:
-    for name in names:
-        value = source.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    raise UnknownLayout(f"config.json has no usable {names[0]}")
+def required_int(source: dict[str, Any], name: str) -> int:
+    """A positive integer field of config.json, or UnknownLayout naming the field."""
+    value = source.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise UnknownLayout(f"config.json has no usable {name}")
+    return value
 
 
 def recurrent_state(source: dict[str, Any]) -> RecurrentState:
     """The state layers' dimensions, for the configs vLLM 0.33 reads them from."""
     if "linear_num_value_heads" in source:
-        keys = _need(source, "linear_num_key_heads")
-        values = _need(source, "linear_num_value_heads")
-        key_dim = _need(source, "linear_key_head_dim")
-        value_dim = _need(source, "linear_value_head_dim")
+        keys = required_int(source, "linear_num_key_heads")
+        values = required_int(source, "linear_num_value_heads")
+        key_dim = required_int(source, "linear_key_head_dim")
+        value_dim = required_int(source, "linear_value_head_dim")
         return RecurrentState(
             StateKind.GATED_DELTA_NET,
             conv_channels=2 * keys * key_dim + values * value_dim,
-            conv_kernel=_need(source, "linear_conv_kernel_dim"),
+            conv_kernel=required_int(source, "linear_conv_kernel_dim"),
             heads=values,
             head_elements=key_dim * value_dim,
             ssm_bytes=_ssm_bytes(source, "mamba_ssm_dtype", None),
         )
     if "mamba_num_heads" in source:  # Nemotron-H
-        heads = _need(source, "mamba_num_heads")
-        head_dim = _need(source, "mamba_head_dim")
-        state_size = _need(source, "ssm_state_size")
+        heads = required_int(source, "mamba_num_heads")
+        head_dim = required_int(source, "mamba_head_dim")
+        state_size = required_int(source, "ssm_state_size")
         return RecurrentState(
             StateKind.MAMBA2,
             conv_channels=heads * head_dim,
-            conv_kernel=_need(source, "conv_kernel"),
+            conv_kernel=required_int(source, "conv_kernel"),
             heads=heads,
             head_elements=head_dim * state_size,
-            groups=_need(source, "n_groups"),
+            groups=required_int(source, "n_groups"),
             state_size=state_size,
             ssm_bytes=_ssm_bytes(source, "mamba_ssm_cache_dtype", "float32"),
         )
     if "mamba_n_heads" in source:  # Granite 4 (GraniteMoeHybrid)
-        heads = _need(source, "mamba_n_heads")
-        head_dim = _need(source, "mamba_d_head")
-        state_size = _need(source, "mamba_d_state")
+        heads = required_int(source, "mamba_n_heads")
+        head_dim = required_int(source, "mamba_d_head")
+        state_size = required_int(source, "mamba_d_state")
         expand = source.get("mamba_expand") or 2
         return RecurrentState(
             StateKind.MAMBA2,
-            conv_channels=int(expand * _need(source, "hidden_size")),
-            conv_kernel=_need(source, "mamba_d_conv"),
+            conv_channels=int(expand * required_int(source, "hidden_size")),
+            conv_kernel=required_int(source, "mamba_d_conv"),
             heads=heads,
             head_elements=head_dim * state_size,
-            groups=_need(source, "mamba_n_groups"),
+            groups=required_int(source, "mamba_n_groups"),
             state_size=state_size,
         )
     raise UnknownLayout("this model's Mamba / linear-attention layers are not modelled yet")

@@ -5,7 +5,7 @@ from __future__ import annotations
 NOT_AVAILABLE = "N/A"
 
 
-def human_bytes(n: int | None) -> str:
+def human_bytes(n: float | None) -> str:
     if n is None:
         return NOT_AVAILABLE
     value = float(n)

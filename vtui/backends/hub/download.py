@@ -29,9 +29,9 @@ from vtui.core.downloads import (
     RateMeter,
     RepoFile,
     disk_problem,
-    human_bytes,
     needed_files,
 )
+from vtui.core.units import human_bytes
 
 PARTIAL_SUFFIX = ".vtui-partial"
 REPORT_EVERY_S = 0.1

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from vtui.core import units
-from vtui.core.downloads import LocalModel, human_bytes
+from vtui.core.downloads import LocalModel
 from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel
@@ -176,10 +176,10 @@ class ModelsScreen(VtuiScreen):
                 else units.NOT_AVAILABLE
             )
             table.add_row(
-                m.name, human_bytes(m.size_bytes), m.revision[:12] or "-", used, m.where,
+                m.name, units.human_bytes(m.size_bytes), m.revision[:12] or "-", used, m.where,
                 key=m.path,
             )  # fmt: skip
-        total = human_bytes(sum(m.size_bytes for m in message.models))
+        total = units.human_bytes(sum(m.size_bytes for m in message.models))
         status.update(
             f"{units.plural(len(message.models), 'model')} on this machine, {total} \u00b7 "
             "Enter picks one for "
@@ -204,7 +204,8 @@ class ModelsScreen(VtuiScreen):
 
         from vtui.ui.widgets.dialogs import Confirm
 
-        question = f"Delete {model.name} ({human_bytes(model.size_bytes)}) from {model.where}?"
+        size = units.human_bytes(model.size_bytes)
+        question = f"Delete {model.name} ({size}) from {model.where}?"
         self.app.push_screen(Confirm(question), answered)
 
     @work(thread=True, group="models-local-delete")
@@ -216,7 +217,7 @@ class ModelsScreen(VtuiScreen):
         except (DownloadError, OSError) as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", title="Delete")
             return
-        freed = human_bytes(model.size_bytes)
+        freed = units.human_bytes(model.size_bytes)
         self.app.call_from_thread(self.notify, f"{model.name} deleted, {freed} freed.")
         self.load_local()
 
