@@ -154,9 +154,9 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from vtui.backends.model_inventory import local_models
+    from vtui.backends.model_inventory import default_model_dirs, local_models
 
-    dirs = args.dir or ([Path("/data/models")] if Path("/data/models").is_dir() else [])
+    dirs = args.dir or default_model_dirs()
     found = local_models(model_dirs=dirs)
     if args.json:
         print(json.dumps([m.as_json() for m in found], indent=2))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from vtui.backends.hub.hf import hub_offline, hub_problem
 from vtui.core.downloads import (
     Cancelled,
     DownloadError,
@@ -98,22 +99,7 @@ class Target:
 
 
 def _hub_failure(repo_id: str, exc: Exception) -> DownloadError:
-    name = type(exc).__name__
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if "GatedRepo" in name or status in (401, 403):
-        return DownloadError(
-            f"{repo_id} is gated or private: accept its terms on the model page, then "
-            "`hf auth login` or set HF_TOKEN"
-        )
-    if "RepositoryNotFound" in name or (status == 404 and "Revision" not in name):
-        return DownloadError(f"{repo_id}: no such model on the Hub (or it is private)")
-    if "RevisionNotFound" in name:
-        return DownloadError(f"{repo_id}: no such revision")
-    if status == 429:
-        return DownloadError("the Hub is rate limiting this machine: wait a minute and rerun")
-    if isinstance(exc, OSError) or "Connect" in name or "Timeout" in name:
-        return DownloadError(f"the Hub is out of reach ({name}): check the network and rerun")
-    return DownloadError(f"the Hub did not answer for {repo_id} ({name}: {str(exc)[:160]})")
+    return DownloadError(hub_problem(repo_id, exc))
 
 
 def plan_download(
@@ -124,8 +110,6 @@ def plan_download(
     endpoint: str | None = None,
 ) -> DownloadPlan:
     """The files vLLM needs, their sizes, and how much of each is already on disk."""
-    from vtui.backends.hub.hf import hub_offline
-
     if hub_offline():
         raise DownloadError("HF_HUB_OFFLINE is set: vtui can list local models but not download")
     from huggingface_hub import HfApi

@@ -8,7 +8,6 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,8 +54,6 @@ class HfHub:
         self.endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
         self.label = f"Hugging Face Hub ({self.endpoint})"
         self._api: Any = None
-        # Plain model directories listed beside the HF cache, as in `vtui models`.
-        self.model_dirs = [Path("/data/models")] if Path("/data/models").is_dir() else []
 
     def _client(self) -> Any:
         if self._api is None:
@@ -124,9 +121,9 @@ class HfHub:
         return str(path)
 
     def local_models(self) -> list[LocalModel]:
-        from vtui.backends.model_inventory import local_models
+        from vtui.backends.model_inventory import default_model_dirs, local_models
 
-        return local_models(model_dirs=self.model_dirs)
+        return local_models(model_dirs=default_model_dirs())
 
     def delete_local(self, model: LocalModel) -> None:
         from vtui.backends.model_inventory import delete_local
@@ -142,7 +139,9 @@ class HfHub:
                 config = json.load(handle)
             info = api.model_info(repo_id, expand=["safetensors"])
         except Exception as exc:
-            raise BackendUnavailable(_hub_error(repo_id, exc)) from exc
+            if "EntryNotFound" in type(exc).__name__:
+                raise BackendUnavailable(f"{repo_id} has no config.json") from exc
+            raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
         st = getattr(info, "safetensors", None)
         params = dict(getattr(st, "parameters", None) or {})
         if not isinstance(config, dict):
@@ -150,15 +149,22 @@ class HfHub:
         return ModelCheckpoint(repo_id, "Hub", config, params)
 
 
-def _hub_error(repo_id: str, exc: Exception) -> str:
+def hub_problem(repo_id: str, exc: Exception) -> str:
+    """What went wrong asking the Hub about a repo, and what to do: for huggingface_hub's
+    errors and for HTTP status errors alike (the downloader's own requests)."""
     name = type(exc).__name__
-    if "GatedRepo" in name:
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if "GatedRepo" in name or status in (401, 403):
         return (
-            f"{repo_id} is gated: accept its terms on the model page, then `hf auth login` "
-            "or set HF_TOKEN"
+            f"{repo_id} is gated or private: accept its terms on the model page, then "
+            "`hf auth login` or set HF_TOKEN"
         )
-    if "RepositoryNotFound" in name:
+    if "RepositoryNotFound" in name or (status == 404 and "Revision" not in name):
         return f"{repo_id}: no such model on the Hub (or it is private)"
-    if "EntryNotFound" in name:
-        return f"{repo_id} has no config.json"
+    if "RevisionNotFound" in name:
+        return f"{repo_id}: no such revision"
+    if status == 429:
+        return "the Hub is rate limiting this machine: wait a minute and rerun"
+    if isinstance(exc, OSError) or "Connect" in name or "Timeout" in name:
+        return f"the Hub is out of reach ({name}): check the network and rerun"
     return f"the Hub did not answer for {repo_id} ({name}: {str(exc)[:160]})"
