@@ -9,6 +9,13 @@ from vtui.backends.engine.docker_engine import DockerEngine
 SIM_IMAGE = "vtui-test/vllm-sim"
 
 
+@pytest.fixture(autouse=True)
+def own_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets an empty HF home: none reads or fills the machine's real HF cache."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+
+
 @pytest.fixture(scope="session")
 def docker_engine() -> DockerEngine:
     """vtui's real engine backend on this machine's dockerd, with the simulator image built.

@@ -19,29 +19,50 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from vtui.sim.catalogue import CATALOGUE
+from vtui.sim.catalogue import CATALOGUE, SimModel
 from vtui.sim.model_configs import config_json, dtype_parameters
 
 
-def hub_record(repo_id: str, downloads: int, likes: int, params: int) -> dict[str, Any]:
-    """One model as the Hub lists it with expand=downloads,likes,pipeline_tag,safetensors."""
-    return {
-        "_id": f"{abs(hash(repo_id)):024x}"[:24],
-        "id": repo_id,
-        "downloads": downloads,
-        "likes": likes,
-        "pipeline_tag": "text-generation",
-        "safetensors": {"parameters": {"BF16": params}, "total": params},
+def hub_record(model: SimModel) -> dict[str, Any]:
+    """One model as the Hub lists it with the fields vtui asks to expand."""
+    params = dtype_parameters(model)
+    record = {
+        "_id": f"{abs(hash(model.repo_id)):024x}"[:24],
+        "id": model.repo_id,
+        "downloads": model.downloads,
+        "likes": model.likes,
+        "pipeline_tag": model.pipeline_tag,
+        "gated": model.gated or False,
+        "lastModified": f"{model.updated}T10:00:00.000Z",
+        "trendingScore": model.likes // 10,
+        "tags": ["transformers", *model.tags, model.pipeline_tag, "region:us"],
     }
+    if params:  # the Hub gives no safetensors block for repos without safetensors
+        record["safetensors"] = {"parameters": params, "total": sum(params.values())}
+    return record
+
+
+def _band(text: str) -> tuple[float, float]:
+    """The Hub's num_parameters filter, 'min:4B,max:16B', in parameters."""
+    low, high = 0.0, float("inf")
+    for part in text.split(","):
+        key, _, value = part.partition(":")
+        number = float(value.rstrip("BM")) * (1e9 if value.endswith("B") else 1e6)
+        low, high = (number, high) if key == "min" else (low, number)
+    return low, high
+
+
+def _sort_key(name: str) -> str:
+    return {"trendingScore": "trendingScore", "lastModified": "lastModified",
+            "likes": "likes"}.get(name, "downloads")  # fmt: skip
 
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 GATED = "meta-llama/Gated-Model"
 CONFIGS = {m.repo_id: config_json(m) for m in CATALOGUE}
 PARAMETERS = {m.repo_id: dtype_parameters(m) for m in CATALOGUE}
-MODELS = [
-    hub_record(m.repo_id, m.downloads, m.likes, int(m.params_billions * 1e9)) for m in CATALOGUE
-]
+MODELS = [hub_record(m) for m in CATALOGUE]
+BY_ID = {m.repo_id: m for m in CATALOGUE}
 
 
 def _content(name: str, size: int) -> bytes:
@@ -96,6 +117,9 @@ class FakeHub:
     bytes_per_second: float | None = None  # slows every file transfer down
     files: dict[str, bytes] = field(default_factory=lambda: dict(TINY_FILES))
     cdn_url: str = ""
+    # The next this-many model searches are answered 429 with this Retry-After.
+    rate_limited: int = 0
+    retry_after: int = 1
 
 
 @contextmanager
@@ -117,7 +141,10 @@ def hub_server() -> Iterator[FakeHub]:
 
         def _error(self, status: int, code: str, message: str) -> None:
             body = json.dumps({"error": message}).encode()
-            self._send(status, body, {"X-Error-Code": code, "X-Error-Message": message})
+            headers = {"X-Error-Code": code, "X-Error-Message": message}
+            if status == 429:
+                headers["Retry-After"] = str(hub.retry_after)
+            self._send(status, body, headers)
 
         def _model(self, path: str) -> None:
             repo = path.removeprefix("/api/models/").partition("/revision/")[0]
@@ -130,16 +157,34 @@ def hub_server() -> Iterator[FakeHub]:
                 siblings = [_blob(name, body) for name, body in hub.files.items()]
                 record = {"_id": "1" * 24, "id": repo, "sha": COMMIT, "siblings": siblings}
                 self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
-            elif repo == GATED:
-                self._error(401, "GatedRepo", "Access to this model is restricted")
+            elif repo == GATED:  # a gated repo's metadata is public; its files are not
+                files = [{"rfilename": "config.json", "size": 700},
+                         {"rfilename": "model.safetensors", "size": 4096}]  # fmt: skip
+                record = {"_id": "2" * 24, "id": repo, "sha": COMMIT, "gated": "manual",
+                          "siblings": files}  # fmt: skip
+                self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
             elif repo not in CONFIGS:
                 self._error(404, "RepoNotFound", "Repository not found")
             else:
-                params = PARAMETERS[repo]
-                weights = {"parameters": params, "total": sum(params.values())}
-                record = {"_id": "0" * 24, "id": repo, "sha": COMMIT, "safetensors": weights}
-                body = json.dumps(record).encode()
-                self._send(200, body, {"content-type": "application/json"})
+                self._catalogue_model(BY_ID[repo])
+
+        def _catalogue_model(self, model: SimModel) -> None:
+            """model_info as the Hub gives it with ?blobs=true: metadata and file sizes."""
+            record = {**hub_record(model), "sha": COMMIT,
+                      "cardData": {"license": model.license}}  # fmt: skip
+            shard = model.size_bytes // model.shards
+            files = [(f"model-{i:05d}-of-{model.shards:05d}.safetensors", shard)
+                     for i in range(1, model.shards + 1)]  # fmt: skip
+            if model.quant == "GGUF":
+                files = [(f"{model.repo_id.split('/')[1]}-Q4_K_M.gguf", model.size_bytes)]
+            else:  # config and tokenizer with the shards, and a copy vLLM skips
+                files += [("config.json", len(json.dumps(CONFIGS[model.repo_id], indent=2))),
+                          ("tokenizer.json", 7_000_000),
+                          ("original/consolidated.00.pth", model.size_bytes)]  # fmt: skip
+            files.append(("README.md", 5_000))
+            record["siblings"] = [{"rfilename": name, "size": size, "blobId": f"{i:040x}"}
+                                  for i, (name, size) in enumerate(files)]  # fmt: skip
+            self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
 
         def _tiny_file(self, filename: str) -> None:
             body = hub.files.get(filename)
@@ -198,11 +243,13 @@ def hub_server() -> Iterator[FakeHub]:
             filename = rest.partition("/")[2]
             if repo == TINY:
                 self._tiny_file(filename)
-            elif repo == GATED:
+            elif repo == GATED or (
+                repo in BY_ID and BY_ID[repo].gated and not self.headers.get("authorization")
+            ):
                 self._error(401, "GatedRepo", "Access to this model is restricted")
             elif repo not in CONFIGS:
                 self._error(404, "RepoNotFound", "Repository not found")
-            elif filename != "config.json":
+            elif filename != "config.json" or BY_ID[repo].quant == "GGUF":
                 self._error(404, "EntryNotFound", "Entry not found")
             else:
                 body = json.dumps(CONFIGS[repo], indent=2).encode()
@@ -230,10 +277,30 @@ def hub_server() -> Iterator[FakeHub]:
             if parts.path != "/api/models":
                 self.send_error(404)
                 return
+            if hub.rate_limited > 0:
+                hub.rate_limited -= 1
+                self._error(429, "RateLimited", "Too Many Requests")
+                return
+            self._search(query)
+
+        def _search(self, query: dict[str, list[str]]) -> None:
+            """GET /api/models: search, author, filter (tags), num_parameters, sort, limit."""
             needle = query.get("search", [""])[0].lower()
+            author = query.get("author", [""])[0].lower()
+            tags = set(query.get("filter", []))
+            low, high = _band(query["num_parameters"][0]) if "num_parameters" in query else (
+                0.0, float("inf"))  # fmt: skip
             limit = int(query.get("limit", ["1000"])[0])
-            found = [m for m in MODELS if needle in m["id"].lower()]
-            found.sort(key=lambda m: m["downloads"], reverse=True)
+            found = [
+                m for m in MODELS
+                if needle in m["id"].lower()
+                and (not author or m["id"].lower().startswith(author + "/"))
+                and tags <= set(m["tags"])
+                and (("num_parameters" not in query) or (
+                    "safetensors" in m and low <= m["safetensors"]["total"] <= high))
+            ]  # fmt: skip
+            key = _sort_key(query.get("sort", ["downloads"])[0])
+            found.sort(key=lambda m: m[key], reverse=True)
             data = json.dumps(found[:limit]).encode()
             self._send(200, data, {"content-type": "application/json; charset=utf-8"})
 

@@ -16,6 +16,7 @@ from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.gpu.nvml import NvmlGpus
 from vtui.backends.hub.hf import HfHub
 from vtui.backends.registry import Backends
+from vtui.sim.catalogue import CATALOGUE
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
 from vtui.ui.screens.chat import ChatScreen
@@ -78,7 +79,7 @@ async def test_search_filters_and_enter_picks_the_model_for_launch() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
         table = app.screen.query_one(DataTable)
-        assert table.row_count == 12
+        assert table.row_count == len(CATALOGUE)
         await pilot.press("slash", *"gemma", "enter")
         await settle(app)
         assert table.row_count == 1

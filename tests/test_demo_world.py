@@ -6,6 +6,7 @@ import pytest
 
 from tests.helpers import ManualClock, demo
 from vtui.core import labels
+from vtui.core.model_search import SearchQuery
 from vtui.core.records import ChatMessage, ContainerState, RunRequest
 from vtui.core.vllm_release import DEFAULT_IMAGE
 from vtui.sim.catalogue import CATALOGUE
@@ -95,7 +96,7 @@ def test_catalogue_holds_a_dozen_distinct_real_models() -> None:
     ids = [m.repo_id for m in CATALOGUE]
     assert len(ids) >= 12 and len(set(ids)) == len(ids)
     assert all("/" in i for i in ids)
-    assert demo().hub.search("llama")[0].repo_id == "meta-llama/Llama-3.1-8B-Instruct"
+    assert demo().hub.search(SearchQuery("llama"))[0].repo_id == "meta-llama/Llama-3.1-8B-Instruct"
 
 
 def test_a_taken_host_port_is_refused_as_docker_refuses_it() -> None:

@@ -54,6 +54,19 @@ def test_models_search_narrowed(snap_compare: Snap) -> None:
     assert snap_compare(demo_app(), terminal_size=(80, 24), run_before=run_before)
 
 
+def test_models_details_of_a_gated_model(snap_compare: Snap) -> None:
+    """The details pane on a gated model, with the list narrowed by author."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot.app)  # type: ignore[arg-type]
+        pilot.app.screen.query_one("#model-author", Input).value = "meta-llama"
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await pilot.press("down")
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
 def test_models_with_downloads_under_way(snap_compare: Snap) -> None:
     """Fixed figures, posted as the downloader would post them: the clock plays no part."""
     from vtui.core.downloads import Progress

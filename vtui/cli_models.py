@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from vtui.core.bars import bar
 from vtui.core.downloads import Progress
+from vtui.core.model_search import QUANTS, SIZES, SORTS
 from vtui.core.units import human_bytes
 
 PLAIN_EVERY_S = 2.0  # without a TTY, a progress line this often
@@ -24,10 +25,24 @@ def add_commands(commands: Any) -> None:
     search = commands.add_parser(
         "search",
         help="search the Hub for models",
-        description="Search the Hugging Face Hub (or HF_ENDPOINT) for text-generation models, "
-        "most downloaded first.",
+        description="Search the Hugging Face Hub (or HF_ENDPOINT) for models vLLM can serve\n"
+        "(safetensors; GGUF marked experimental), most downloaded first.",
+        epilog="examples:\n  vtui search qwen3 --quant AWQ\n"
+        "  vtui search --author meta-llama --size 4-16B --sort likes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    search.add_argument("query", metavar="QUERY", help="words in the repo id, e.g. 'qwen3 awq'")
+    search.add_argument(
+        "query", metavar="QUERY", nargs="?", default="", help="words in the repo id, e.g. qwen3"
+    )
+    search.add_argument("--author", default="", metavar="ORG", help="e.g. Qwen, RedHatAI")
+    search.add_argument("--quant", choices=QUANTS, default="any", help="default: any")
+    search.add_argument(
+        "--size", choices=SIZES, default="any", metavar="BAND",
+        help=f"parameters: {', '.join(SIZES)} (default: any)",
+    )  # fmt: skip
+    search.add_argument(
+        "--sort", choices=tuple(SORTS), default="downloads", help="default: downloads"
+    )
     search.add_argument("--limit", type=int, default=20, metavar="N", help="default: 20")
     search.add_argument("--json", action="store_true", help="one JSON array")
 
@@ -72,10 +87,16 @@ def main(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     from vtui.backends.hub.hf import HfHub
+    from vtui.core.model_search import SearchQuery
     from vtui.core.records import BackendUnavailable
 
+    query = SearchQuery(args.query, args.author, args.quant, args.size, args.sort)
+
+    def waiting(why: str) -> None:
+        print(f"vtui search: {why}", file=sys.stderr)
+
     try:
-        found = HfHub().search(args.query, limit=max(1, args.limit))
+        found = HfHub().search(query, limit=max(1, args.limit), on_wait=waiting)
     except BackendUnavailable as exc:
         print(f"vtui search: {exc.reason}", file=sys.stderr)
         return 1
@@ -83,13 +104,18 @@ def _search(args: argparse.Namespace) -> int:
         print(json.dumps([m.__dict__ for m in found], indent=2))
         return 0
     if not found:
-        print(f"no models match {args.query!r}")
+        print(f"no models {query.describe()}")
         return 0
-    print(f"{'MODEL':<50} {'PARAMS':>8} {'SIZE':>9} {'DOWNLOADS':>10}")
+    print(f"{'MODEL':<46} {'QUANT':<8} {'PARAMS':>7} {'SIZE':>9} {'DOWNLOADS':>10} "
+          f"{'GATED':<6} UPDATED")  # fmt: skip
     for m in found:
         params = f"{m.params_billions:.1f}B" if m.params_billions else "?"
         size = human_bytes(m.size_bytes) if m.size_bytes else "?"
-        print(f"{m.repo_id:<50} {params:>8} {size:>9} {m.downloads or 0:>10,}")
+        quant = "GGUF*" if m.quant == "GGUF" else (m.quant or "-")
+        print(f"{m.repo_id:<46} {quant:<8} {params:>7} {size:>9} {m.downloads or 0:>10,} "
+              f"{'yes' if m.gated else '-':<6} {m.last_modified or '?'}")  # fmt: skip
+    if any(m.quant == "GGUF" for m in found):
+        print("* GGUF: vLLM's support is experimental; prefer a safetensors variant")
     return 0
 
 

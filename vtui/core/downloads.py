@@ -99,6 +99,18 @@ def needed_files(paths: list[str]) -> tuple[list[str], list[str]]:
     return needed, skipped
 
 
+def weights_problem(repo_id: str, needed: list[str], paths: list[str]) -> str | None:
+    """Why a repo holds nothing vtui would download for vLLM; None when it has weights."""
+    if any(p.endswith((".safetensors", ".bin", ".pt", ".pth")) for p in needed):
+        return None
+    if any(p.endswith(".gguf") for p in paths):
+        return (
+            f"{repo_id} holds GGUF files only: vLLM's GGUF support is experimental and loads "
+            "one file (`hf download REPO FILE.gguf`); pick a safetensors variant to serve it"
+        )
+    return f"{repo_id} has no safetensors or PyTorch weights for vLLM to load"
+
+
 def disk_problem(plan: DownloadPlan, free_bytes: int, where: str) -> str | None:
     """Why the download must not start for lack of disk, with the numbers; None if it fits."""
     need = plan.missing_bytes

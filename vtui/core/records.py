@@ -65,6 +65,10 @@ class ModelSummary:
     params_billions: float | None
     size_bytes: int | None
     max_context: int | None = None
+    quant: str | None = None  # "AWQ", "GPTQ", "FP8", "bnb", "GGUF", ...; None: full precision
+    gated: str | None = None  # "auto" or "manual" when the terms must be accepted first
+    last_modified: str | None = None  # ISO date, "2025-04-29"
+    has_safetensors: bool = True
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,18 @@ class SimModel:
     downloads: int
     likes: int
     pipeline_tag: str = "text-generation"
+    quant: str | None = None  # as vtui names it from the Hub's tags: AWQ, FP8, GGUF, ...
+    gated: str | None = None
+    license: str = "apache-2.0"
+    updated: str = "2025-07-26"
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The Hub's tags that vtui reads: format, quantization and licence."""
+        formats = ("gguf",) if self.quant == "GGUF" else ("safetensors",)
+        quant = {"AWQ": ("awq", "4-bit"), "FP8": ("compressed-tensors", "fp8"),
+                 "bnb": ("bitsandbytes", "4-bit"), "mxfp4": ("mxfp4",)}  # fmt: skip
+        return (*formats, *quant.get(self.quant or "", ()), f"license:{self.license}")
 
     @property
     def kv_layout(self) -> KvLayout:
@@ -52,6 +64,7 @@ CATALOGUE: tuple[SimModel, ...] = (
         4,
         9_412_000,
         862,
+        updated="2025-01-12",
     ),
     SimModel(
         "Qwen/Qwen3-8B",
@@ -78,6 +91,9 @@ CATALOGUE: tuple[SimModel, ...] = (
         4,
         5_327_000,
         4_812,
+        gated="manual",
+        license="llama3.1",
+        updated="2024-12-15",
     ),
     SimModel(
         "meta-llama/Llama-3.3-70B-Instruct",
@@ -91,6 +107,9 @@ CATALOGUE: tuple[SimModel, ...] = (
         30,
         1_104_000,
         2_498,
+        gated="manual",
+        license="llama3.3",
+        updated="2024-12-21",
     ),
     SimModel(
         "mistralai/Mistral-7B-Instruct-v0.3",
@@ -104,6 +123,7 @@ CATALOGUE: tuple[SimModel, ...] = (
         3,
         1_893_000,
         2_105,
+        updated="2025-07-24",
     ),
     SimModel(
         "google/gemma-3-27b-it",
@@ -118,6 +138,9 @@ CATALOGUE: tuple[SimModel, ...] = (
         1_311_000,
         1_533,
         "image-text-to-text",
+        gated="manual",
+        license="gemma",
+        updated="2025-03-21",
     ),
     SimModel(
         "microsoft/Phi-4-mini-instruct",
@@ -131,6 +154,8 @@ CATALOGUE: tuple[SimModel, ...] = (
         2,
         412_000,
         598,
+        license="mit",
+        updated="2025-03-10",
     ),
     SimModel(
         "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",
@@ -144,6 +169,8 @@ CATALOGUE: tuple[SimModel, ...] = (
         8,
         1_021_000,
         1_467,
+        license="mit",
+        updated="2025-02-24",
     ),
     SimModel(
         "Qwen/Qwen2.5-Coder-32B-Instruct",
@@ -157,6 +184,7 @@ CATALOGUE: tuple[SimModel, ...] = (
         14,
         288_000,
         1_906,
+        updated="2025-01-12",
     ),
     SimModel(
         "openai/gpt-oss-20b",
@@ -170,6 +198,8 @@ CATALOGUE: tuple[SimModel, ...] = (
         3,
         7_760_000,
         3_904,
+        quant="mxfp4",
+        updated="2025-08-26",
     ),
     SimModel(
         "openai/gpt-oss-120b",
@@ -183,6 +213,8 @@ CATALOGUE: tuple[SimModel, ...] = (
         15,
         3_412_000,
         4_120,
+        quant="mxfp4",
+        updated="2025-08-26",
     ),
     SimModel(
         "Qwen/Qwen3-30B-A3B",
@@ -198,6 +230,21 @@ CATALOGUE: tuple[SimModel, ...] = (
         789,
     ),
 )
+
+# Quantized variants, so the quantization filters have something to find.
+QUANTIZED: tuple[SimModel, ...] = (
+    SimModel("Qwen/Qwen3-8B-AWQ", "Qwen3ForCausalLM", 8.19, int(6.14 * GB), 40960, 36, 8, 128,
+             2, 512_000, 98, quant="AWQ", updated="2025-05-21"),
+    SimModel("RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8", "LlamaForCausalLM", 8.03,
+             int(9.08 * GB), 131072, 32, 8, 128, 2, 301_000, 41, quant="FP8",
+             license="llama3.1", updated="2025-02-12"),
+    SimModel("unsloth/Llama-3.1-8B-Instruct-bnb-4bit", "LlamaForCausalLM", 8.03,
+             int(5.7 * GB), 131072, 32, 8, 128, 1, 210_000, 52, quant="bnb",
+             license="llama3.1", updated="2025-04-18"),
+    SimModel("Qwen/Qwen3-8B-GGUF", "Qwen3ForCausalLM", 8.19, int(5.03 * GB), 40960, 36, 8, 128,
+             1, 198_000, 187, quant="GGUF", updated="2025-05-12"),
+)  # fmt: skip
+CATALOGUE = CATALOGUE + QUANTIZED
 
 # A model the catalogue does not know still gets a plausible 7B shape.
 FALLBACK = SimModel("unknown", "LlamaForCausalLM", 7.0, int(14.0 * GB), 32768, 32, 8, 128, 3, 0, 0)

@@ -49,6 +49,19 @@ EXTRA: dict[str, dict[str, Any]] = {
                             "num_local_experts": 128, "num_experts_per_tok": 4,
                             "layer_types": ["sliding_attention", "full_attention"] * 18,
                             **_WINDOWED_GPT_OSS},
+    "Qwen/Qwen3-8B-AWQ": {"hidden_size": 4096, "intermediate_size": 12288,
+                          "num_attention_heads": 32, "vocab_size": 151936, "torch_dtype": "float16",
+                          "quantization_config": {"quant_method": "awq", "bits": 4,
+                                                  "group_size": 128, "version": "gemm"}},
+    "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8": {
+        "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
+        "vocab_size": 128256, "rope_scaling": LLAMA3_ROPE,
+        "quantization_config": {"quant_method": "compressed-tensors", "config_groups": {
+            "group_0": {"weights": {"num_bits": 8, "type": "float"}}}}},
+    "unsloth/Llama-3.1-8B-Instruct-bnb-4bit": {
+        "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
+        "vocab_size": 128256, "rope_scaling": LLAMA3_ROPE,
+        "quantization_config": {"quant_method": "bitsandbytes", "load_in_4bit": True}},
     "Qwen/Qwen3-30B-A3B": {"hidden_size": 2048, "intermediate_size": 6144,
                            "moe_intermediate_size": 768, "num_attention_heads": 32,
                            "vocab_size": 151936, "num_experts": 128, "num_experts_per_tok": 8},
@@ -72,7 +85,17 @@ def config_json(model: SimModel) -> dict[str, Any]:
 
 
 def dtype_parameters(model: SimModel) -> dict[str, int]:
-    """Parameters per safetensors dtype, as the Hub's metadata gives them."""
+    """Parameters per safetensors dtype, as the Hub's metadata gives them: packed
+    quantized weights count as the integers that hold them, not as parameters."""
+    size = model.size_bytes
+    if model.quant == "GGUF":
+        return {}  # no safetensors, so the Hub counts nothing
+    if model.quant == "AWQ":  # eight 4-bit weights an int32; scales and the rest in F16
+        return {"I32": int(size * 0.7) // 4, "F16": int(size * 0.3) // 2}
+    if model.quant == "FP8":
+        return {"F8_E4M3": int(size * 0.84), "BF16": int(size * 0.16) // 2}
+    if model.quant == "bnb":
+        return {"U8": int(size * 0.7), "BF16": int(size * 0.3) // 2}
     if "quantization_config" in EXTRA.get(model.repo_id, {}):
-        return {"U8": model.size_bytes}  # packed 4-bit experts: bytes, not parameters
-    return {"BF16": model.size_bytes // 2}
+        return {"U8": size}  # packed 4-bit experts: bytes, not parameters
+    return {"BF16": size // 2}

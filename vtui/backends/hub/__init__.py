@@ -7,14 +7,31 @@ from collections.abc import Callable
 from typing import Protocol
 
 from vtui.core.downloads import DownloadPlan, LocalModel, Progress
+from vtui.core.model_details import ModelDetails
+from vtui.core.model_search import SearchQuery
 from vtui.core.records import ModelCheckpoint, ModelSummary
 
 
 class ModelHub(Protocol):
     label: str
 
-    def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
-        """Text-generation models matching `query`, most downloaded first."""
+    @property
+    def hf_home(self) -> str | None:
+        """The HF home on this machine that the hub's models land in; None when simulated."""
+        ...
+
+    def search(
+        self,
+        query: SearchQuery,
+        limit: int = 30,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> list[ModelSummary]:
+        """Models vLLM can serve that match `query`, in its order. `on_wait` hears why the
+        search is waiting (the Hub rate limiting it, say). Raises BackendUnavailable."""
+        ...
+
+    def details(self, repo_id: str) -> ModelDetails:
+        """What the details pane shows of one model; raises BackendUnavailable."""
         ...
 
     def checkpoint(self, repo_id: str) -> ModelCheckpoint:

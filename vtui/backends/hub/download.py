@@ -31,6 +31,7 @@ from vtui.core.downloads import (
     RepoFile,
     disk_problem,
     needed_files,
+    weights_problem,
 )
 from vtui.core.units import human_bytes
 
@@ -120,6 +121,9 @@ def plan_download(
         raise _hub_failure(repo_id, exc) from exc
     siblings = {s.rfilename: s for s in info.siblings or []}
     needed, skipped = needed_files(sorted(siblings))
+    problem = weights_problem(repo_id, needed, sorted(siblings))
+    if problem:
+        raise DownloadError(problem)
     where = target or Target()
     files = []
     for path in needed:

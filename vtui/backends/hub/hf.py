@@ -5,13 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from vtui.core.downloads import DownloadPlan, LocalModel, Progress
+from vtui.core.model_details import ModelDetails
+from vtui.core.model_search import (
+    SORTS,
+    SearchQuery,
+    hub_num_parameters,
+    hub_tag,
+    keep,
+    quantization_of,
+)
 from vtui.core.model_shape import checkpoint_bytes
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 
@@ -34,6 +45,105 @@ def _unreachable(endpoint: str) -> str | None:
         return f"cannot connect to {parts.hostname}:{port} ({exc.strerror or exc})"
 
 
+# huggingface_hub warns through this logger before each retry it makes.
+HTTP_LOGGER = "huggingface_hub.utils._http"
+SEARCH_PAGE = 100
+SEARCH_FIELDS = [
+    "downloads", "likes", "pipeline_tag", "safetensors", "gated", "lastModified", "tags",
+]  # fmt: skip
+
+
+def summary_of(info: Any) -> ModelSummary:
+    """A search result as the table shows it, from the Hub's listing."""
+    params, size = _weights(info)
+    modified = getattr(info, "last_modified", None)
+    return ModelSummary(
+        repo_id=info.id,
+        pipeline_tag=getattr(info, "pipeline_tag", None),
+        downloads=getattr(info, "downloads", None),
+        likes=getattr(info, "likes", None),
+        params_billions=params,
+        size_bytes=size,
+        quant=quantization_of(info.id, getattr(info, "tags", None) or ()),
+        gated=getattr(info, "gated", None) or None,
+        last_modified=modified.date().isoformat() if modified else None,
+        has_safetensors=getattr(info, "safetensors", None) is not None,
+    )
+
+
+def _license(card: Any, tags: Any) -> str | None:
+    value = getattr(card, "license", None)
+    if isinstance(value, str) and value:
+        return value
+    for tag in tags:
+        if str(tag).startswith("license:"):
+            return str(tag).removeprefix("license:")
+    return None
+
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(getattr(exc, "response", None), "status_code", None)
+
+
+class _WaitReporter(logging.Handler):
+    """Hears huggingface_hub say it will retry (after a 429, it waits the Retry-After it
+    was given) and tells the caller, so a search that waits says why and for how long."""
+
+    WAIT = re.compile(r"(?:Waiting|Retrying in) ([\d.]+)s.*\[Retry (\d+)/(\d+)\]")
+    STATUS = re.compile(r"HTTP Error (\d+)")
+
+    def __init__(self, on_wait: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.on_wait = on_wait
+        self.thread = threading.get_ident()
+        self.status = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        text = record.getMessage()
+        if status := self.STATUS.search(text):
+            self.status = status.group(1)
+            return
+        wait = self.WAIT.search(text)
+        if wait is None:
+            return
+        why = (
+            "the Hub is rate limiting this machine (HTTP 429)"
+            if self.status == "429"
+            else f"the Hub failed (HTTP {self.status})"
+            if self.status
+            else "the Hub could not be reached"
+        )
+        seconds, attempt, attempts = float(wait.group(1)), wait.group(2), wait.group(3)
+        self.on_wait(f"{why}; asking again in {seconds:.0f} s (retry {attempt} of {attempts})")
+
+
+@contextmanager
+def _rate_limit_watch(on_wait: Callable[[str], None] | None) -> Iterator[None]:
+    if on_wait is None:
+        yield
+        return
+    logger = logging.getLogger(HTTP_LOGGER)
+    # vtui silences huggingface_hub below ERROR; its retry warnings come here, not to stderr.
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    handler = _WaitReporter(on_wait)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def hub_cache_dir() -> str:
+    """The HF cache as the environment names it now (huggingface_hub reads it once, at
+    import): HF_HUB_CACHE, else HF_HOME/hub."""
+    from vtui.backends.profile_store import default_hf_cache
+
+    return os.environ.get("HF_HUB_CACHE") or os.path.join(default_hf_cache(), "hub")
+
+
 def hub_offline() -> bool:
     """HF_HUB_OFFLINE as huggingface_hub reads it (1, ON, YES, TRUE)."""
     return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
@@ -54,6 +164,13 @@ class HfHub:
         self.endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
         self.label = f"Hugging Face Hub ({self.endpoint})"
         self._api: Any = None
+
+    @property
+    def hf_home(self) -> str | None:
+        """The HF home whose cache the fit check reads before asking the Hub."""
+        from vtui.backends.profile_store import default_hf_cache
+
+        return default_hf_cache()
 
     def _client(self) -> Any:
         if self._api is None:
@@ -78,34 +195,66 @@ class HfHub:
             raise BackendUnavailable(f"the Hub at {self.endpoint} is out of reach: {problem}")
         return self._client()
 
-    def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
+    def search(
+        self,
+        query: SearchQuery,
+        limit: int = 30,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> list[ModelSummary]:
         api = self._reachable_client()
         try:
-            found = api.list_models(
-                search=query.strip() or None,
-                sort="downloads",
-                limit=limit,
-                expand=["downloads", "likes", "pipeline_tag", "safetensors"],
-            )
-            results = []
-            for info in found:
-                params, size = _weights(info)
-                results.append(
-                    ModelSummary(
-                        repo_id=info.id,
-                        pipeline_tag=getattr(info, "pipeline_tag", None),
-                        downloads=getattr(info, "downloads", None),
-                        likes=getattr(info, "likes", None),
-                        params_billions=params,
-                        size_bytes=size,
-                    )
+            with _rate_limit_watch(on_wait):
+                found = api.list_models(
+                    search=query.text.strip() or None,
+                    author=query.author.strip() or None,
+                    filter=hub_tag(query),
+                    num_parameters=hub_num_parameters(query),
+                    sort=SORTS.get(query.sort, "downloads"),
+                    # Models vLLM cannot serve are dropped after the Hub answers.
+                    limit=min(SEARCH_PAGE, limit * 3),
+                    expand=SEARCH_FIELDS,
                 )
-            return results
+                return keep((summary_of(info) for info in found), query, limit)
         except Exception as exc:
             raise BackendUnavailable(
-                f"the Hub at {self.endpoint} did not answer ({type(exc).__name__}: "
+                hub_problem("the search", exc)
+                if _status(exc) == 429
+                else f"the Hub at {self.endpoint} did not answer ({type(exc).__name__}: "
                 f"{str(exc)[:160]})"
             ) from exc
+
+    def details(self, repo_id: str) -> ModelDetails:
+        from vtui.core.downloads import needed_files
+
+        api = self._reachable_client()
+        try:
+            info = api.model_info(repo_id, files_metadata=True)
+        except Exception as exc:
+            raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
+        siblings = {s.rfilename: s for s in info.siblings or []}
+        needed, skipped = needed_files(sorted(siblings))
+        config: Mapping[str, Any] | None = None
+        problem = None
+        try:
+            config = self.checkpoint(repo_id).config
+        except BackendUnavailable as exc:
+            problem = exc.reason
+        st = getattr(info, "safetensors", None)
+        card = getattr(info, "card_data", None)
+        modified = getattr(info, "last_modified", None)
+        return ModelDetails(
+            repo_id=repo_id,
+            quant=quantization_of(repo_id, info.tags or ()),
+            gated=info.gated or None,
+            license=_license(card, info.tags or ()),
+            last_modified=modified.date().isoformat() if modified else None,
+            dtype_parameters=dict(getattr(st, "parameters", None) or {}),
+            needed_files=len(needed),
+            needed_bytes=sum(int(siblings[n].size or 0) for n in needed),
+            skipped=tuple(skipped),
+            config=dict(config) if config is not None else None,
+            config_problem=problem,
+        )
 
     def plan_download(self, repo_id: str) -> DownloadPlan:
         from vtui.backends.hub.download import plan_download
@@ -134,7 +283,9 @@ class HfHub:
         api = self._reachable_client()
         try:
             # Into the shared HF cache, where vLLM's container and `hf download` find it too.
-            path = api.hf_hub_download(repo_id=repo_id, filename="config.json")
+            path = api.hf_hub_download(
+                repo_id=repo_id, filename="config.json", cache_dir=hub_cache_dir()
+            )
             with open(path, encoding="utf-8") as handle:
                 config = json.load(handle)
             info = api.model_info(repo_id, expand=["safetensors"])
@@ -164,7 +315,13 @@ def hub_problem(repo_id: str, exc: Exception) -> str:
     if "RevisionNotFound" in name:
         return f"{repo_id}: no such revision"
     if status == 429:
-        return "the Hub is rate limiting this machine: wait a minute and rerun"
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        wait = headers.get("Retry-After", "")
+        when = f"in {wait} s" if wait.isdigit() and int(wait) > 0 else "in a minute"
+        return (
+            f"the Hub is rate limiting this machine (HTTP 429): try again {when}; signed-in "
+            "users (`hf auth login` or HF_TOKEN) get a higher limit"
+        )
     if isinstance(exc, OSError) or "Connect" in name or "Timeout" in name:
         return f"the Hub is out of reach ({name}): check the network and rerun"
     return f"the Hub did not answer for {repo_id} ({name}: {str(exc)[:160]})"

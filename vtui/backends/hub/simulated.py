@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from vtui.core.downloads import (
     HF_CACHE,
@@ -15,9 +16,12 @@ from vtui.core.downloads import (
     Progress,
     RateMeter,
     RepoFile,
+    weights_problem,
 )
+from vtui.core.model_details import ModelDetails
+from vtui.core.model_search import SearchQuery, keep, quantization_of
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
-from vtui.sim.catalogue import CATALOGUE, SimModel
+from vtui.sim.catalogue import CATALOGUE, SimModel, find
 
 # The demo fetches nothing; it walks through a download at this pace, so a 16 GB model
 # takes a few seconds.
@@ -36,7 +40,21 @@ def summary(model: SimModel) -> ModelSummary:
         params_billions=model.params_billions,
         size_bytes=model.size_bytes,
         max_context=model.max_context,
+        quant=quantization_of(model.repo_id, model.tags),
+        gated=model.gated,
+        last_modified=model.updated,
+        has_safetensors="safetensors" in model.tags,
     )
+
+
+# How the demo orders a search; "trending" weighs likes against downloads, as a stand-in
+# for the Hub's recent-activity score.
+_SORT_KEYS: dict[str, Callable[[SimModel], Any]] = {
+    "downloads": lambda m: m.downloads,
+    "likes": lambda m: m.likes,
+    "trending": lambda m: m.likes * 1000 + m.downloads // 1000,
+    "updated": lambda m: m.updated,
+}
 
 
 def _model(repo_id: str) -> SimModel:
@@ -48,6 +66,7 @@ def _model(repo_id: str) -> SimModel:
 
 class SimulatedHub:
     label = "simulated Hub"
+    hf_home: str | None = None  # the demo never reads this machine's HF cache
 
     def __init__(self, pause: Callable[[float], None] = time.sleep) -> None:
         self.pause = pause
@@ -58,6 +77,8 @@ class SimulatedHub:
 
     def plan_download(self, repo_id: str) -> DownloadPlan:
         model = _model(repo_id)
+        if model.quant == "GGUF":
+            raise DownloadError(weights_problem(repo_id, [], [f"{repo_id}-Q4_K_M.gguf"]))
         shard = model.size_bytes // model.shards
         files = [RepoFile("config.json", 1_000, "c"), RepoFile("tokenizer.json", 7_000_000, "t")]
         files += [
@@ -111,16 +132,50 @@ class SimulatedHub:
         if self.downloaded.pop(model.name, None) is None:
             raise DownloadError(f"{model.name} is no longer in the HF cache")
 
-    def search(self, query: str, limit: int = 30) -> list[ModelSummary]:
-        needle = query.strip().lower()
-        found = [m for m in CATALOGUE if needle in m.repo_id.lower()]
-        found.sort(key=lambda m: m.downloads, reverse=True)
-        return [summary(m) for m in found[:limit]]
+    def search(
+        self,
+        query: SearchQuery,
+        limit: int = 30,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> list[ModelSummary]:
+        needle = query.text.strip().lower()
+        author = query.author.strip().lower()
+        found = [
+            m
+            for m in CATALOGUE
+            if needle in m.repo_id.lower()
+            and (not author or m.repo_id.lower().startswith(author + "/"))
+        ]
+        found.sort(key=_SORT_KEYS.get(query.sort, _SORT_KEYS["downloads"]), reverse=True)
+        return keep((summary(m) for m in found), query, limit)
+
+    def details(self, repo_id: str) -> ModelDetails:
+        from vtui.sim.model_configs import config_json, dtype_parameters  # only when asked
+
+        model = find(repo_id)
+        if model.repo_id != repo_id:
+            raise BackendUnavailable(f"{repo_id}: no such model on the simulated Hub")
+        files = [] if model.quant == "GGUF" else list(self.plan_download(repo_id).files)
+        return ModelDetails(
+            repo_id=repo_id,
+            quant=quantization_of(repo_id, model.tags),
+            gated=model.gated,
+            license=model.license,
+            last_modified=model.updated,
+            dtype_parameters=dtype_parameters(model),
+            needed_files=len(files),
+            needed_bytes=sum(f.size for f in files),
+            skipped=("original/consolidated.pth",) if files else (),
+            config=None if model.quant == "GGUF" else config_json(model),
+            config_problem="GGUF repos carry no config.json" if model.quant == "GGUF" else None,
+        )
 
     def checkpoint(self, repo_id: str) -> ModelCheckpoint:
         from vtui.sim.model_configs import config_json, dtype_parameters  # only when asked
 
         for model in CATALOGUE:
+            if model.repo_id == repo_id and model.quant == "GGUF":
+                raise BackendUnavailable(f"{repo_id}: GGUF repos carry no config.json")
             if model.repo_id == repo_id:
                 return ModelCheckpoint(
                     repo_id, "simulated Hub", config_json(model), dtype_parameters(model)

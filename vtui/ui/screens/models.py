@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 from textual import on, work
@@ -10,19 +11,57 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from vtui.core import units
 from vtui.core.downloads import LocalModel
+from vtui.core.model_details import ModelDetails, detail_lines
+from vtui.core.model_search import GGUF, SearchQuery
 from vtui.core.records import BackendUnavailable, ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel
+from vtui.ui.widgets.model_filters import ModelFilters
 from vtui.ui.widgets.notice import Notice
 
 FIT_WIDTH = 11  # "fits at 24k", "needs TP 4", "fits 9.4x"
+MODEL_WIDTH = 40
+MODEL_WIDTH_NARROW = 30
+WIDE = 110  # columns
+QUANT_WIDTH = 8
+DETAILS_PAUSE_S = 0.2
+TYPING_PAUSE_S = 0.3
+
+
+def _cancelled_after(seconds: float) -> bool:
+    """Waits in a thread worker; True when a newer request cancelled it meanwhile."""
+    worker = get_current_worker()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if worker.is_cancelled:
+            return True
+        time.sleep(0.02)
+    return worker.is_cancelled
+
+
+def search_row(m: ModelSummary) -> tuple[str, ...]:
+    quant = "GGUF exp" if m.quant == GGUF else (m.quant or "-")
+    return (
+        m.repo_id,
+        "\u2026",
+        units.or_na(m.params_billions, "{:.1f}B"),
+        units.human_bytes(m.size_bytes),
+        quant[:QUANT_WIDTH],
+        units.count(m.downloads),
+        units.count(m.likes),
+        "gated" if m.gated else "-",
+        m.last_modified or units.NOT_AVAILABLE,
+    )
 
 
 class ModelsScreen(VtuiScreen):
     SCREEN_TITLE = "Models"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("escape", "leave_search", "Leave search", show=False),
@@ -43,27 +82,44 @@ class ModelsScreen(VtuiScreen):
             self.row = row
 
     class Found(Message):
-        def __init__(self, query: str, models: list[ModelSummary], error: str | None) -> None:
+        def __init__(
+            self, query: SearchQuery, models: list[ModelSummary], error: str | None
+        ) -> None:
             super().__init__()
             self.query, self.models, self.error = query, models, error
 
-    class FitFound(Message):
-        def __init__(self, repo_id: str, verdict: str) -> None:
+    class Waiting(Message):
+        """The search is waiting on the Hub, and why (a rate limit, say)."""
+
+        def __init__(self, query: SearchQuery, why: str) -> None:
             super().__init__()
-            self.repo_id, self.verdict = repo_id, verdict
+            self.query, self.why = query, why
+
+    class FitFound(Message):
+        def __init__(self, repo_id: str, verdict: str, summary: str) -> None:
+            super().__init__()
+            self.repo_id, self.verdict, self.summary = repo_id, verdict, summary
+
+    class DetailsFound(Message):
+        def __init__(self, repo_id: str, details: ModelDetails | None, error: str | None) -> None:
+            super().__init__()
+            self.repo_id, self.details, self.error = repo_id, details, error
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="Search models (Enter). Empty: most downloaded", id="model-search")
+        yield ModelFilters(id="model-filters")
         yield Static(id="models-status", classes="status")
         yield Notice(id="models-notice")
         yield DownloadsPanel(id="downloads")
         table: DataTable[str] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Model", "Task", "Params", "Weights", "Context")
-        # A fixed width: verdicts arrive row by row, and a column that grew with them
-        # would be drawn at whatever width it had reached.
+        # Fixed widths: verdicts arrive row by row, and a column that grew with them would
+        # be drawn at whatever width it had reached. The fit comes second, so that even a
+        # narrow terminal shows it.
+        wide = self.app.size.width >= WIDE
+        table.add_column("Model", width=MODEL_WIDTH if wide else MODEL_WIDTH_NARROW)
         self.fit_column = table.add_column("Fit here", width=FIT_WIDTH)
-        table.add_columns("Downloads", "Likes")
+        table.add_columns("Params", "Size", "Quant", "Downloads", "Likes", "Gated", "Updated")
         yield table
+        yield Static(id="model-details")
         local: DataTable[str] = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
         local.add_columns("Model", "Size", "Revision", "Last used", "Where")
         local.display = False
@@ -79,29 +135,53 @@ class ModelsScreen(VtuiScreen):
         self.local_mode = False
         self.local: dict[str, LocalModel] = {}
         self.query_one(Notice).hide()
-        self.call_after_refresh(self.search, "")
+        self.asked = SearchQuery()
+        self.fit_summaries: dict[str, str] = {}
+        self.details: dict[str, ModelDetails] = {}
+        self.call_after_refresh(self.ask, self.asked)
         self.query_one("#models-table", DataTable).focus()
 
     def action_focus_search(self) -> None:
-        self.query_one(Input).focus()
+        self.query_one("#model-search", Input).focus()
 
     def action_leave_search(self) -> None:
         self.query_one("#models-table", DataTable).focus()
 
-    @on(Input.Submitted, "#model-search")
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.search(event.value)
-        self.query_one("#models-table", DataTable).focus()
+    @on(ModelFilters.Changed)
+    def _query_changed(self, event: ModelFilters.Changed) -> None:
+        if event.submitted or event.query != self.asked:
+            self.ask(event.query, pause=TYPING_PAUSE_S if event.typed else 0.0)
+        if event.submitted:
+            self.query_one("#models-table", DataTable).focus()
+
+    def ask(self, query: SearchQuery, pause: float = 0.0) -> None:
+        """Search; answers to any earlier question are dropped when they come."""
+        self.asked = query
+        self.search(query, pause)
 
     @work(thread=True, exclusive=True, group="hub-search")
-    def search(self, query: str) -> None:
+    def search(self, query: SearchQuery, pause: float = 0.0) -> None:
+        # The next key typed within the pause cancels this search before it asks the Hub.
+        if pause and _cancelled_after(pause):
+            return
         hub = self.vtui.backends.hub
+
+        def waiting(why: str) -> None:
+            self.post_message(self.Waiting(query, why))
+
         try:
-            self.post_message(self.Found(query, hub.search(query), None))
+            found = hub.search(query, on_wait=waiting)
+            self.post_message(self.Found(query, found, None))
         except BackendUnavailable as exc:
             self.post_message(self.Found(query, [], exc.reason))
 
+    def on_models_screen_waiting(self, message: Waiting) -> None:
+        if message.query == self.asked:
+            self.query_one("#models-status", Static).update(f"Waiting: {message.why}\u2026")
+
     def on_models_screen_found(self, message: Found) -> None:
+        if message.query != self.asked:
+            return  # a slower answer to an earlier question
         table = self.query_one("#models-table", DataTable)
         table.clear()
         notice = self.query_one(Notice)
@@ -112,24 +192,15 @@ class ModelsScreen(VtuiScreen):
             return
         notice.hide()
         for m in message.models:
-            table.add_row(
-                m.repo_id,
-                m.pipeline_tag or units.NOT_AVAILABLE,
-                units.or_na(m.params_billions, "{:.1f}B"),
-                units.human_bytes(m.size_bytes),
-                units.or_na(m.max_context, "{:,}"),
-                "\u2026",
-                units.count(m.downloads),
-                units.count(m.likes),
-                key=m.repo_id,
-            )
+            table.add_row(*search_row(m), key=m.repo_id)
         self.judge_fit([m.repo_id for m in message.models])
         where = self.vtui.backends.hub.label
-        what = f"matching \u201c{message.query}\u201d" if message.query else "most downloaded"
         status.update(
-            f"{len(message.models)} models {what} \u00b7 {where} \u00b7 "
-            "Enter picks the model for Launch"
+            f"{units.plural(len(message.models), 'model')} {message.query.describe()} \u00b7 "
+            f"{where} \u00b7 Enter picks the model for Launch"
         )
+        if not message.models:
+            self.query_one("#model-details", Static).update("No model matches: widen the filters.")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hub keys in the Hub list, the delete key in the local one (hidden elsewhere)."""
@@ -142,15 +213,15 @@ class ModelsScreen(VtuiScreen):
 
     def action_toggle_local(self) -> None:
         self.local_mode = not self.local_mode
-        self.query_one("#models-table").display = not self.local_mode
-        self.query_one("#model-search").display = not self.local_mode
+        for hub_part in ("#models-table", "#model-filters", "#model-details"):
+            self.query_one(hub_part).display = not self.local_mode
         self.query_one("#local-table").display = self.local_mode
         self.query_one("#local-table" if self.local_mode else "#models-table").focus()
         self.refresh_bindings()
         if self.local_mode:
             self.load_local()
         else:
-            self.search(self.query_one(Input).value)
+            self.ask(self.query_one(ModelFilters).search_query)
 
     @work(thread=True, exclusive=True, group="models-local")
     def load_local(self) -> None:
@@ -160,8 +231,6 @@ class ModelsScreen(VtuiScreen):
             self.post_message(self.LocalFound([], f"{type(exc).__name__}: {exc}"))
 
     def on_models_screen_local_found(self, message: LocalFound) -> None:
-        import time
-
         table = self.query_one("#local-table", DataTable)
         table.clear()
         self.local = {m.path: m for m in message.models}
@@ -304,10 +373,7 @@ class ModelsScreen(VtuiScreen):
     def judge_fit(self, repo_ids: list[str]) -> None:
         """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
         # Imported here: the Models screen opens at start-up, the fit check need not.
-        from textual.worker import get_current_worker
-
         from vtui.backends.model_lookup import find_checkpoint
-        from vtui.backends.profile_store import default_hf_cache
         from vtui.core.fit import short_verdict
         from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
         from vtui.core.launch_spec import LaunchSpec
@@ -317,22 +383,65 @@ class ModelsScreen(VtuiScreen):
         except BackendUnavailable:
             readings = ()
         memory = gpu_memory(LaunchSpec(name="fit", model=""), readings)
-        hf_cache = default_hf_cache()
+        hf_cache = self.vtui.backends.hub.hf_home
         for repo_id in repo_ids:
             if get_current_worker().is_cancelled:
                 return
             if memory is None:
-                self.post_message(self.FitFound(repo_id, "no GPU"))
+                self.post_message(self.FitFound(repo_id, "no GPU", "no GPU to judge against"))
                 continue
             try:
                 checkpoint = find_checkpoint(repo_id, self.vtui.backends.hub, hf_cache)
                 spec = LaunchSpec(name="fit", model=repo_id)
-                verdict = short_verdict(estimate_launch(spec, checkpoint, memory))
-            except (BackendUnavailable, UnknownModel, LookupError):
-                verdict = units.NOT_AVAILABLE
-            self.post_message(self.FitFound(repo_id, verdict))
+                fit = estimate_launch(spec, checkpoint, memory)
+                verdict, summary = short_verdict(fit), f"{fit.summary} (vLLM's defaults)"
+            except (BackendUnavailable, UnknownModel, LookupError) as exc:
+                verdict, summary = units.NOT_AVAILABLE, f"not known: {exc}"
+            self.post_message(self.FitFound(repo_id, verdict, summary))
 
     def on_models_screen_fit_found(self, message: FitFound) -> None:
+        self.fit_summaries[message.repo_id] = message.summary
         table = self.query_one("#models-table", DataTable)
         if message.repo_id in table.rows:
             table.update_cell(message.repo_id, self.fit_column, message.verdict[:FIT_WIDTH])
+        if message.repo_id == self._selected_repo():
+            self._show_details(message.repo_id)
+
+    @on(DataTable.RowHighlighted, "#models-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        repo_id = str(event.row_key.value)
+        if repo_id in self.details:
+            self._show_details(repo_id)
+            return
+        self.query_one("#model-details", Static).update(f"{repo_id}\nReading its details\u2026")
+        self.load_details(repo_id)
+
+    @work(thread=True, exclusive=True, group="models-details")
+    def load_details(self, repo_id: str) -> None:
+        # Scrolling through the list asks only about the row the cursor stops on.
+        if _cancelled_after(DETAILS_PAUSE_S):
+            return
+        try:
+            self.post_message(
+                self.DetailsFound(repo_id, self.vtui.backends.hub.details(repo_id), None)
+            )
+        except BackendUnavailable as exc:
+            self.post_message(self.DetailsFound(repo_id, None, exc.reason))
+
+    def on_models_screen_details_found(self, message: DetailsFound) -> None:
+        if message.details is not None:
+            self.details[message.repo_id] = message.details
+        if message.repo_id != self._selected_repo():
+            return
+        if message.details is None:
+            self.query_one("#model-details", Static).update(
+                f"{message.repo_id}\nDetails unavailable: {message.error}"
+            )
+            return
+        self._show_details(message.repo_id)
+
+    def _show_details(self, repo_id: str) -> None:
+        details = self.details.get(repo_id)
+        if details is not None:
+            lines = detail_lines(details, self.fit_summaries.get(repo_id))
+            self.query_one("#model-details", Static).update("\n".join(lines))
