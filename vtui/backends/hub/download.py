@@ -49,9 +49,11 @@ class Target:
 
     @staticmethod
     def default_cache() -> Path:
-        from huggingface_hub import constants
+        """The HF cache as the environment names it now (huggingface_hub reads it once, at
+        import): HF_HUB_CACHE, else HF_HOME/hub."""
+        from vtui.backends.profile_store import default_hf_cache
 
-        return Path(constants.HF_HUB_CACHE)
+        return Path(os.environ.get("HF_HUB_CACHE") or Path(default_hf_cache()) / "hub")
 
     def base(self) -> Path:
         return self.local_dir or self.cache_dir or self.default_cache()

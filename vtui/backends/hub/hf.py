@@ -136,14 +136,6 @@ def _rate_limit_watch(on_wait: Callable[[str], None] | None) -> Iterator[None]:
         logger.removeHandler(handler)
 
 
-def hub_cache_dir() -> str:
-    """The HF cache as the environment names it now (huggingface_hub reads it once, at
-    import): HF_HUB_CACHE, else HF_HOME/hub."""
-    from vtui.backends.profile_store import default_hf_cache
-
-    return os.environ.get("HF_HUB_CACHE") or os.path.join(default_hf_cache(), "hub")
-
-
 def hub_offline() -> bool:
     """HF_HUB_OFFLINE as huggingface_hub reads it (1, ON, YES, TRUE)."""
     return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
@@ -283,8 +275,10 @@ class HfHub:
         api = self._reachable_client()
         try:
             # Into the shared HF cache, where vLLM's container and `hf download` find it too.
+            from vtui.backends.hub.download import Target
+
             path = api.hf_hub_download(
-                repo_id=repo_id, filename="config.json", cache_dir=hub_cache_dir()
+                repo_id=repo_id, filename="config.json", cache_dir=Target.default_cache()
             )
             with open(path, encoding="utf-8") as handle:
                 config = json.load(handle)
