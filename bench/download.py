@@ -1,16 +1,23 @@
-"""Download throughput: `vtui download` against `hf download`, the same repo from the same
-loopback Hub in the same run (the issue's target: ratio >= 0.95).
+"""Downloads: throughput of `vtui download` against `hf download`, the same repo from the
+same loopback Hub in the same run (target ratio >= 0.95), and the Models screen's key
+latency while a download runs, against the same screen idle (target <= 50 ms).
 
-    python -m bench.download [--mib N] [--runs R]
+    python -m bench.download [--mib N] [--runs R] [--presses P]
 
 The repo holds a config.json and two safetensors shards of N MiB each (random bytes), all
 of which both tools fetch. Each tool runs as a user runs it, a fresh process into an empty
 cache, R times, alternating; the figure is the median wall time, start-up included.
+
+Key latency: the app runs headless with the real Hub backend on the loopback Hub; P cursor
+moves in the model list, each timed from the key press until the table's cursor has moved
+and the screen has refreshed, first with nothing downloading (the baseline), then while the
+download worker fetches the same repo (slowed to 100 MB/s so it outlasts the presses).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import shutil
@@ -20,8 +27,19 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.hub_server import TINY, TINY_FILES, hub_server
+
+
+def repo_files(mib: int) -> dict[str, bytes]:
+    block = random.Random(7).randbytes(1024 * 1024)
+    shard = b"".join(block[i:] + block[:i] for i in range(mib))
+    return {
+        "config.json": TINY_FILES["config.json"],
+        "model-00001-of-00002.safetensors": shard,
+        "model-00002-of-00002.safetensors": shard[::-1],
+    }
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -30,19 +48,74 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+LATENCY_RUN_RATE = 100e6  # bytes/s: slow enough that the download outlasts the presses
+
+
+async def press_latencies(app: Any, presses: int) -> list[float]:
+    """Seconds from each key's arrival (sent as the terminal driver sends it) until the
+    cursor has moved and the frame is drawn."""
+    from textual import events
+
+    table = app.screen.query_one("#models-table")
+    latencies = []
+    for i in range(presses):
+        before = table.cursor_row
+        key = "down" if i % 2 == 0 else "up"
+        started = time.perf_counter()
+        app._driver.send_message(events.Key(key, None))
+        while table.cursor_row == before:
+            await asyncio.sleep(0.001)
+        refreshed = asyncio.Event()
+        app.call_after_refresh(refreshed.set)
+        await refreshed.wait()
+        latencies.append(time.perf_counter() - started)
+        await asyncio.sleep(0.02)  # a person's pace, not a key-repeat storm
+    return latencies
+
+
+def key_latency(hub_url: str, presses: int) -> tuple[list[float], list[float], str]:
+    from vtui.backends.hub.hf import HfHub
+    from vtui.backends.registry import demo_backends
+    from vtui.ui.app import VtuiApp
+    from vtui.ui.headless import settle
+    from vtui.ui.screens.models import ModelsScreen
+    from vtui.ui.widgets.downloads import DownloadsPanel
+
+    async def run() -> tuple[list[float], list[float], str]:
+        backends = demo_backends()
+        backends.hub = HfHub(hub_url)
+        app = VtuiApp(backends, live=False)
+        async with app.run_test(size=(120, 40)):
+            await settle(app)
+            idle = await press_latencies(app, presses)
+            screen = app.screen
+            assert isinstance(screen, ModelsScreen)
+            screen.queue_download(TINY)  # what d does for the row under the cursor
+            panel = app.screen.query_one(DownloadsPanel)
+            while TINY not in panel.rows or panel.rows[TINY].progress is None:
+                await asyncio.sleep(0.01)
+            busy = await press_latencies(app, presses)
+            state = panel.rows[TINY].state
+            screen.action_stop_download()
+            await settle(app)
+        return idle, busy, state
+
+    return asyncio.run(run())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mib", type=int, default=256, help="size of each shard (default 256)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--presses", type=int, default=60)
     args = parser.parse_args()
     hf = shutil.which("hf") or str(Path(sys.executable).with_name("hf"))
-    block = random.Random(7).randbytes(1024 * 1024)
-    shard = b"".join(block[i:] + block[:i] for i in range(args.mib))
-    files = {
-        "config.json": TINY_FILES["config.json"],
-        "model-00001-of-00002.safetensors": shard,
-        "model-00002-of-00002.safetensors": shard[::-1],
-    }
+    files = repo_files(args.mib)
     total = sum(len(b) for b in files.values())
     times: dict[str, list[float]] = {"vtui": [], "hf": []}
     with hub_server() as hub, tempfile.TemporaryDirectory() as scratch:
@@ -60,11 +133,36 @@ def main() -> None:
                 )
                 times[tool].append(timed(command, env))
                 shutil.rmtree(cache, ignore_errors=True)
+    # The Hub for the latency run lives in its own process, as the real one would.
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "bench.hub_process", str(args.mib), str(LATENCY_RUN_RATE)],
+        # Its stderr would carry the broken pipe of the download stopped at the end.
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert serving.stdout is not None and serving.stdin is not None
+    try:
+        url = serving.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as latency_cache:
+            os.environ["HF_HUB_CACHE"] = latency_cache
+            idle, busy, state = key_latency(url, args.presses)
+    finally:
+        serving.stdin.close()
+        serving.wait(10)
     vtui_s, hf_s = statistics.median(times["vtui"]), statistics.median(times["hf"])
     print(f"repo: {len(files)} files, {total / 1e6:.0f} MB; median of {args.runs} runs each")
     print(f"vtui download: {vtui_s:.2f} s  ({total / vtui_s / 1e6:.0f} MB/s)")
     print(f"hf download:   {hf_s:.2f} s  ({total / hf_s / 1e6:.0f} MB/s)  baseline")
     print(f"throughput ratio vtui / hf: {hf_s / vtui_s:.2f} (target >= 0.95)")
+    ms = {name: [v * 1000 for v in values] for name, values in (("idle", idle), ("busy", busy))}
+    for name, label in (("idle", "idle (baseline)"), ("busy", f"downloading ({state})")):
+        print(f"key latency, {label}: median {statistics.median(ms[name]):.1f} ms, "
+              f"p95 {percentile(ms[name], 0.95):.1f} ms, max {max(ms[name]):.1f} ms "
+              f"over {len(ms[name])} presses")  # fmt: skip
+    ratio = statistics.median(ms["busy"]) / statistics.median(ms["idle"])
+    print(
+        f"key latency ratio downloading / idle (median): {ratio:.2f}; "
+        f"target p95 <= 50 ms: {'met' if percentile(ms['busy'], 0.95) <= 50 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, Select, Static
 
 from tests.helpers import demo_app
@@ -104,3 +105,18 @@ async def test_a_rate_limited_hub_shows_the_wait_then_the_results(tmp_path: Any)
                 await pilot.pause(0.05)
             assert rows(app)[0] == "Qwen/Qwen2.5-7B-Instruct"
             await settle(app)
+
+
+async def test_reading_the_hub_writes_nothing_over_the_screen(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """huggingface_hub draws a progress bar per config.json it fetches for the fit column;
+    under the app they would land on the terminal, over the screen."""
+    app = demo_app()
+    with hub_server() as hub:
+        app.backends.hub = HfHub(hub.url)
+        async with app.run_test(size=(120, 40)):
+            await settle(app)
+            assert "fits" in str(app.screen.query_one("#models-table", DataTable).get_row_at(0))
+    written = capfd.readouterr()
+    assert "config.json" not in written.err and "%|" not in written.err, written.err[-300:]

@@ -168,8 +168,12 @@ class HfHub:
         if self._api is None:
             from huggingface_hub import HfApi  # imported here: it costs start-up time
 
-            # Its warnings go to stderr, which would scribble over the full-screen UI.
+            # Its warnings and progress bars go to stderr, which would scribble over the
+            # full-screen UI.
             logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+            from huggingface_hub.utils.tqdm import disable_progress_bars
+
+            disable_progress_bars()
 
             # The token comes from HF_TOKEN or `hf auth login`, read by huggingface_hub itself,
             # so vtui never holds it.

@@ -305,8 +305,11 @@ class ModelsScreen(VtuiScreen):
 
     def action_download(self) -> None:
         repo_id = self._selected_repo()
-        if repo_id is None:
-            return
+        if repo_id is not None:
+            self.queue_download(repo_id)
+
+    def queue_download(self, repo_id: str) -> None:
+        """Downloads start in the order asked for, one at a time."""
         rows = self.query_one(DownloadsPanel).rows
         if repo_id in rows and rows[repo_id].state in ("queued", "downloading"):
             self.notify(f"{repo_id} is already {rows[repo_id].state}.", title="Download")
