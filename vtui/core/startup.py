@@ -1,0 +1,165 @@
+"""Where a vLLM server is in its start-up, read from its log, its /health and its exit.
+
+vLLM prints the same milestones on every start (loading the checkpoint, the weights' size,
+the KV cache it could keep, CUDA graph capture, "Application startup complete."); the
+tracker follows them, times each phase, and keeps the figures people look for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    PULLING = "pulling image"
+    STARTING = "starting"
+    LOADING = "loading weights"
+    PROFILING = "profiling memory"
+    CAPTURING = "capturing CUDA graphs"
+    READY = "ready"
+    SERVING = "serving"
+    CRASHED = "crashed"
+    STOPPED = "stopped"
+
+
+# The order a healthy start walks through; a line never moves the tracker backwards.
+ORDER = (
+    Phase.PULLING,
+    Phase.STARTING,
+    Phase.LOADING,
+    Phase.PROFILING,
+    Phase.CAPTURING,
+    Phase.READY,
+    Phase.SERVING,
+)
+ENDED = (Phase.CRASHED, Phase.STOPPED)
+
+# (pattern, phase it starts); vLLM 0.33's own texts, older wordings where they differ.
+_MILESTONES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"vLLM API server version|Automatically detected platform"), Phase.STARTING),
+    (re.compile(r"Starting to load model|Loading safetensors checkpoint shards"), Phase.LOADING),
+    (re.compile(r"Model loading took|Loading model weights took"), Phase.PROFILING),
+    (re.compile(r"Capturing CUDA graphs|Capturing cudagraphs"), Phase.CAPTURING),
+    (re.compile(r"Application startup complete\."), Phase.READY),
+    (re.compile(r'"(?:POST|GET) /v1/\S+ HTTP/1\.[01]" 200'), Phase.SERVING),
+)
+_CRASHES = re.compile(
+    r"Engine core initialization failed|EngineCore failed to start|"
+    r"^\S*Error: |error while attempting to bind on address"
+)
+_WEIGHTS = re.compile(r"(?:Model loading|Loading model weights) took ([\d.]+) (GiB|GB)")
+_KV_MEMORY = re.compile(r"Available KV cache memory: ([\d.]+) GiB")
+_KV_TOKENS = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
+_CONCURRENCY = re.compile(r"Maximum concurrency for ([\d,]+) tokens per request: ([\d.]+)x")
+_GRAPHS = re.compile(r"Graph capturing finished in \d+ secs?, took ([\d.]+) GiB")
+
+
+@dataclass
+class LoadFigures:
+    weights_gib: float | None = None
+    kv_cache_gib: float | None = None
+    kv_cache_tokens: int | None = None
+    max_concurrency: float | None = None
+    context_tokens: int | None = None  # the request length the concurrency is for
+    cuda_graphs_gib: float | None = None
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.weights_gib is not None:
+            out.append(f"weights {self.weights_gib:.2f} GiB")
+        if self.kv_cache_gib is not None:
+            out.append(f"KV cache {self.kv_cache_gib:.2f} GiB")
+        if self.kv_cache_tokens is not None:
+            out.append(f"{self.kv_cache_tokens:,} KV tokens")
+        if self.max_concurrency is not None and self.context_tokens:
+            out.append(
+                f"{self.max_concurrency:.2f}x requests of {self.context_tokens:,} tokens at once"
+            )
+        return out
+
+
+@dataclass
+class StartupTracker:
+    """Feed it log lines, health answers and the container's end; it says the phase."""
+
+    started_at: float
+    phase: Phase = Phase.STARTING
+    figures: LoadFigures = field(default_factory=LoadFigures)
+    # When each phase began, in seconds on the caller's clock.
+    began: dict[Phase, float] = field(default_factory=dict)
+    crash_line: str | None = None
+    exit_code: int | None = None
+    oom_killed: bool = False
+
+    def __post_init__(self) -> None:
+        self.began.setdefault(self.phase, self.started_at)
+
+    def _enter(self, phase: Phase, now: float) -> None:
+        if self.phase in ENDED:
+            return
+        if phase in ENDED or ORDER.index(phase) > ORDER.index(self.phase):
+            self.phase = phase
+            self.began.setdefault(phase, now)
+
+    def pulling(self, now: float) -> None:
+        self.phase = Phase.PULLING
+        self.began[Phase.PULLING] = now
+
+    def feed(self, line: str, now: float) -> None:
+        for pattern, phase in _MILESTONES:
+            if pattern.search(line):
+                self._enter(phase, now)
+        self._read_figures(line)
+        if self.phase not in ENDED and self.crash_line is None and _CRASHES.search(line):
+            self.crash_line = line.strip()
+
+    def _read_figures(self, line: str) -> None:
+        f = self.figures
+        if m := _WEIGHTS.search(line):
+            size = float(m.group(1))
+            f.weights_gib = size if m.group(2) == "GiB" else size * 1e9 / 2**30
+        elif m := _KV_MEMORY.search(line):
+            f.kv_cache_gib = float(m.group(1))
+        elif m := _KV_TOKENS.search(line):
+            f.kv_cache_tokens = int(m.group(1).replace(",", ""))
+        elif m := _CONCURRENCY.search(line):
+            f.context_tokens = int(m.group(1).replace(",", ""))
+            f.max_concurrency = float(m.group(2))
+        elif m := _GRAPHS.search(line):
+            f.cuda_graphs_gib = float(m.group(1))
+
+    def healthy(self, now: float) -> None:
+        """/health answered 200: the server is up even if its log was missed."""
+        if self.phase not in ENDED and ORDER.index(self.phase) < ORDER.index(Phase.READY):
+            self._enter(Phase.READY, now)
+
+    def exited(self, code: int | None, oom_killed: bool, now: float, asked: bool) -> None:
+        """The container stopped: asked to (stopped) or on its own (crashed)."""
+        self.exit_code, self.oom_killed = code, oom_killed
+        ended = Phase.STOPPED if asked or (code == 0 and not oom_killed) else Phase.CRASHED
+        if self.phase not in ENDED:
+            self.phase = ended
+            self.began.setdefault(ended, now)
+
+    def durations(self, now: float) -> list[tuple[Phase, float]]:
+        """Each phase reached, in order, with the seconds spent in it (to now for the last)."""
+        reached = sorted(self.began.items(), key=lambda kv: kv[1])
+        out = []
+        for i, (phase, start) in enumerate(reached):
+            end = reached[i + 1][1] if i + 1 < len(reached) else now
+            out.append((phase, max(0.0, end - start)))
+        return out
+
+    def describe(self, now: float) -> str:
+        """'loading weights 12s (starting 3s)' or 'crashed (exit 1, killed: out of memory)'."""
+        if self.phase is Phase.CRASHED:
+            why = ["killed: out of memory"] if self.oom_killed else []
+            if self.exit_code is not None:
+                why.insert(0, f"exit {self.exit_code}")
+            return f"crashed ({', '.join(why)})" if why else "crashed"
+        spent = self.durations(now)
+        current = f"{self.phase} {spent[-1][1]:.0f}s" if spent else str(self.phase)
+        earlier = ", ".join(f"{p} {s:.0f}s" for p, s in spent[:-1])
+        return f"{current} ({earlier})" if earlier else current
