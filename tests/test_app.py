@@ -8,7 +8,7 @@ from typing import cast
 
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Log, Static
+from textual.widgets import DataTable, Input, Static
 
 from tests.helpers import demo_app
 from vtui.backends.endpoint.http import HttpEndpoint
@@ -24,6 +24,7 @@ from vtui.ui.screens.gpu import GpuScreen
 from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.models import ModelsScreen
 from vtui.ui.screens.server import ServerScreen
+from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
 from vtui.ui.widgets.top_bar import TopBar
 
@@ -143,7 +144,7 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         notice = text_of(app.screen.query_one(Notice))
         assert "cannot reach the Docker engine at unix:///nonexistent/docker.sock" in notice
         assert "no socket there" in notice
-        assert not app.screen.query_one(Log).display
+        assert not app.screen.query_one(LogView).display
         await pilot.press("4")
         await settle(app)
         assert "GPU figures are unavailable" in text_of(app.screen.query_one(Notice))

@@ -49,6 +49,13 @@ class ProfileError(Exception):
     """A profile cannot be read or written; the message names the file and, if known, the line."""
 
 
+def state_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Where vtui keeps what it writes for the user to read later (saved logs):
+    $XDG_STATE_HOME/vtui, default ~/.local/state/vtui."""
+    home = Path(env.get("HOME", "~")).expanduser()
+    return Path(env.get("XDG_STATE_HOME") or home / ".local" / "state") / "vtui"
+
+
 def default_root(env: Mapping[str, str] = os.environ) -> Path:
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
     return Path(base) / "vtui"

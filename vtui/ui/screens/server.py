@@ -6,10 +6,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Log, Static
+from textual.widgets import DataTable, Input, Static
 
+from vtui.core.log_buffer import fresh_lines
 from vtui.core.records import BackendUnavailable, Deployment
 from vtui.ui.screens.base import VtuiScreen
+from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
 from vtui.ui.widgets.top_bar import deployment_text
 
@@ -18,7 +20,17 @@ LOG_TAIL = 2000
 
 class ServerScreen(VtuiScreen):
     SCREEN_TITLE = "Server"
-    BINDINGS = [Binding("r", "reload_logs", "Reload log")]
+    BINDINGS = [
+        Binding("r", "reload_logs", "Reload log"),
+        Binding("slash", "search_log", "Search"),
+        Binding("n", "next_match", "Next", show=False),
+        Binding("N", "previous_match", "Previous", show=False),
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("e", "first_error", "First error"),
+        Binding("v", "level_filter", "Levels"),
+        Binding("s", "save_log", "Save log"),
+        Binding("escape", "leave_search", "Leave search", show=False),
+    ]
 
     class LogsRead(Message):
         def __init__(self, container_id: str, lines: list[str], error: str | None) -> None:
@@ -36,7 +48,12 @@ class ServerScreen(VtuiScreen):
         table.add_columns("Container", "Model", "State", "Address", "Image")
         yield table
         yield Static(id="log-title", classes="status")
-        yield Log(id="server-log", max_lines=LOG_TAIL, highlight=False)
+        yield LogView(id="server-log")
+        search = Input(
+            placeholder="Search the log (Enter; n/N: next/previous)", id="log-search", compact=True
+        )
+        search.display = False
+        yield search
 
     def on_mount(self) -> None:
         self.query_one(Notice).hide()
@@ -60,7 +77,7 @@ class ServerScreen(VtuiScreen):
             notice.hide()
         self._deployments = list(app.deployments)
         # No container, no log: an empty log frame would only look like a broken one.
-        for widget in (self.query_one("#log-title"), self.query_one(Log)):
+        for widget in (self.query_one("#log-title"), self.query_one(LogView)):
             widget.display = bool(self._deployments)
         table = self.query_one(DataTable)
         cursor = table.cursor_row
@@ -90,9 +107,20 @@ class ServerScreen(VtuiScreen):
         if deployment.container_id == self._shown:
             return
         self._shown = deployment.container_id
-        self.query_one("#log-title", Static).update(f"Log of {deployment.name}")
-        self.query_one(Log).clear()
+        self._shown_name = deployment.name
+        self._tail: list[str] = []
+        self.query_one(LogView).replace([])
+        self._title()
         self.read_logs(deployment.container_id)
+
+    def _title(self, note: str = "") -> None:
+        view = self.query_one(LogView)
+        state = "following" if view.following else f"paused, {view.unseen:,} new lines"
+        levels = "" if view.buffer.filter == "all" else f" \u00b7 {view.buffer.filter} and above"
+        self.query_one("#log-title", Static).update(
+            f"Log of {getattr(self, '_shown_name', '')} \u00b7 {state}{levels}"
+            + (f" \u00b7 {note}" if note else "")
+        )
 
     def _follow_log(self) -> None:
         if self._shown:
@@ -112,12 +140,71 @@ class ServerScreen(VtuiScreen):
     def on_server_screen_logs_read(self, message: LogsRead) -> None:
         if message.container_id != self._shown:
             return
-        log = self.query_one(Log)
+        view = self.query_one(LogView)
         if message.error:
-            log.clear()
-            log.write_line(f"Cannot read the log: {message.error}")
+            self._title(f"cannot read the log: {message.error}")
             return
-        # The engine returns the last LOG_TAIL lines; redraw only when they changed.
-        if list(log.lines) != message.lines:
-            log.clear()
-            log.write_lines(message.lines)
+        # The engine gives the last LOG_TAIL lines each time; only the new ones are added.
+        fresh = fresh_lines(self._tail, message.lines)
+        if fresh is None:
+            view.replace(message.lines)
+        else:
+            view.append(fresh)
+        self._tail = message.lines
+        self._title()
+
+    def action_search_log(self) -> None:
+        box = self.query_one("#log-search", Input)
+        box.display = True
+        box.focus()
+
+    def action_leave_search(self) -> None:
+        self.query_one("#log-search", Input).display = False
+        self.query_one(LogView).focus()
+
+    @on(Input.Submitted, "#log-search")
+    def _search(self, event: Input.Submitted) -> None:
+        found = self.query_one(LogView).search(event.value)
+        self._title("no match" if found is None else f"line {found + 1:,}")
+        self.action_leave_search()
+
+    def action_next_match(self) -> None:
+        view = self.query_one(LogView)
+        found = view.search(view.needle)
+        self._title("no match" if found is None else f"line {found + 1:,}")
+
+    def action_previous_match(self) -> None:
+        view = self.query_one(LogView)
+        found = view.search(view.needle, backwards=True)
+        self._title("no match" if found is None else f"line {found + 1:,}")
+
+    def action_toggle_follow(self) -> None:
+        view = self.query_one(LogView)
+        view.marked = None
+        view.follow(not view.following)
+        self._title()
+
+    def action_first_error(self) -> None:
+        found = self.query_one(LogView).first_error()
+        self._title("no error in the log" if found is None else f"first error: line {found + 1:,}")
+
+    def action_level_filter(self) -> None:
+        self.query_one(LogView).next_filter()
+        self._title()
+
+    def action_save_log(self) -> None:
+        import time
+        from pathlib import Path
+
+        from vtui.backends.profile_store import state_dir
+
+        view = self.query_one(LogView)
+        name = getattr(self, "_shown_name", "log")
+        path = Path(state_dir()) / "logs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(view.buffer.text(), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Cannot save the log: {exc}", severity="error", title="Log")
+            return
+        self.notify(f"{view.buffer.rows:,} lines saved to {path}", title="Log")

@@ -1,0 +1,146 @@
+"""A container's log held in bounded memory, addressable by line number, filterable by
+level and searchable, for a view that draws only the lines on screen.
+
+Lines keep the number they arrived with (the first line ever is 0), so a search result or
+a bookmark stays valid while old lines fall off the front of the ring.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+
+DEFAULT_CAP = 100_000  # lines; about 15-20 MB of vLLM log text
+LEVELS = ("ERROR", "WARNING", "INFO", "DEBUG")
+# Filters, least to most selective: each shows its level and the ones above it.
+FILTERS = ("all", "WARNING", "ERROR")
+
+_LEVEL = re.compile(r"\b(ERROR|CRITICAL|WARNING|WARN|INFO|DEBUG)\b")
+_ERROR_TEXT = re.compile(r"^Traceback \(most recent call last\)|^\S*(?:Error|Exception): ")
+
+
+def level_of(line: str) -> str | None:
+    """vLLM's level word ("(EngineCore pid=1) ERROR 11-19 ..." or "ERROR:    ..."), or
+    ERROR for a traceback and an exception line that carry none."""
+    m = _LEVEL.search(line[:80])
+    if m:
+        word = m.group(1)
+        return {"CRITICAL": "ERROR", "WARN": "WARNING"}.get(word, word)
+    return "ERROR" if _ERROR_TEXT.search(line) else None
+
+
+def _rank(level: str | None) -> int:
+    return {"ERROR": 3, "WARNING": 2}.get(level or "", 1)
+
+
+def passes(level: str | None, chosen: str) -> bool:
+    return chosen == "all" or _rank(level) >= _rank(chosen)
+
+
+class LogBuffer:
+    def __init__(self, cap: int = DEFAULT_CAP) -> None:
+        self.cap = cap
+        self._lines: deque[str] = deque(maxlen=cap)
+        self._levels: deque[str | None] = deque(maxlen=cap)
+        self.first = 0  # number of the oldest line still held
+        self.filter = "all"
+        self._shown: deque[int] = deque()  # numbers of the lines the filter lets through
+
+    @property
+    def end(self) -> int:
+        """One past the newest line's number (all lines ever appended)."""
+        return self.first + len(self._lines)
+
+    @property
+    def dropped(self) -> int:
+        return self.first
+
+    def extend(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            level = level_of(line)
+            if len(self._lines) == self.cap:
+                self.first += 1
+            self._lines.append(line)
+            self._levels.append(level)
+            if self.filter != "all" and passes(level, self.filter):
+                self._shown.append(self.end - 1)
+        while self._shown and self._shown[0] < self.first:
+            self._shown.popleft()
+
+    def clear(self) -> None:
+        self.first = self.end
+        self._lines.clear()
+        self._levels.clear()
+        self._shown.clear()
+
+    def line(self, number: int) -> str:
+        return self._lines[number - self.first]
+
+    def level(self, number: int) -> str | None:
+        return self._levels[number - self.first]
+
+    def set_filter(self, chosen: str) -> None:
+        self.filter = chosen
+        self._shown = deque(
+            self.first + i for i, level in enumerate(self._levels) if passes(level, chosen)
+        )
+
+    # The view: rows 0..rows-1 are the lines the filter lets through, oldest first.
+    @property
+    def rows(self) -> int:
+        return len(self._lines) if self.filter == "all" else len(self._shown)
+
+    def number_at(self, row: int) -> int:
+        return self.first + row if self.filter == "all" else self._shown[row]
+
+    def row_of(self, number: int) -> int | None:
+        if self.filter == "all":
+            return number - self.first if self.first <= number < self.end else None
+        for row, shown in enumerate(self._shown):  # filtered views are short
+            if shown == number:
+                return row
+        return None
+
+    def find(self, needle: str, after: int | None, backwards: bool = False) -> int | None:
+        """The number of the next line (in the view) holding `needle`, case-insensitive,
+        after (or before) line `after`; wraps around once."""
+        if not needle or self.rows == 0:
+            return None
+        low = needle.lower()
+        rows = self.rows
+        start = self.row_of(after) if after is not None else None
+        if start is None:
+            start = rows - 1 if not backwards else 0
+        step = -1 if backwards else 1
+        for k in range(1, rows + 1):
+            row = (start + step * k) % rows
+            number = self.number_at(row)
+            if low in self.line(number).lower():
+                return number
+        return None
+
+    def first_error(self) -> int | None:
+        for i, level in enumerate(self._levels):
+            if level == "ERROR":
+                return self.first + i
+        return None
+
+    def text(self) -> str:
+        return "\n".join(self._lines) + ("\n" if self._lines else "")
+
+
+def fresh_lines(previous: list[str], current: list[str]) -> list[str] | None:
+    """The lines of `current` (a log's last N lines, read again) that follow `previous`
+    (the last read); None when they do not overlap (the log restarted or moved on by more
+    than N lines), so the caller starts over."""
+    if not previous:
+        return current
+    last = previous[-1]
+    for end in range(len(current) - 1, -1, -1):
+        if current[end] != last:
+            continue
+        k = end + 1  # current[:k] should be the end of previous
+        if k <= len(previous) and previous[len(previous) - k :] == current[:k]:
+            return current[k:]
+    return None
