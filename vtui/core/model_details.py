@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vtui.core import units
+from vtui.core.model_config import facts_from_config
 from vtui.core.model_search import GGUF
 
 GATED_HELP = (
@@ -36,21 +37,13 @@ class ModelDetails:
     config_problem: str | None = None
 
     @property
-    def parameters(self) -> int:
-        return sum(self.dtype_parameters.values())
-
-    @property
     def architecture(self) -> str | None:
         names = (self.config or {}).get("architectures")
         return str(names[0]) if isinstance(names, list) and names else None
 
     @property
     def max_context(self) -> int | None:
-        config = self.config or {}
-        text = config.get("text_config")
-        source = text if isinstance(text, Mapping) else config
-        value = source.get("max_position_embeddings")
-        return value if isinstance(value, int) and value > 0 else None
+        return facts_from_config(dict(self.config or {})).max_position_embeddings
 
     @property
     def torch_dtype(self) -> str | None:

@@ -8,7 +8,7 @@ model's quantization from the tags the Hub gives it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from vtui.core.records import ModelSummary
 
@@ -62,10 +62,6 @@ class SearchQuery:
         parts.append(self.size if self.size != ANY else "")
         chosen = ", ".join(p for p in parts if p)
         return f"{chosen + ', ' if chosen else ''}by {self.sort}"
-
-
-def with_text(query: SearchQuery, text: str) -> SearchQuery:
-    return replace(query, text=text)
 
 
 def hub_tag(query: SearchQuery) -> str | None:

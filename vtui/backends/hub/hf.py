@@ -8,7 +8,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -141,11 +141,16 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
 
 
+def _dtype_parameters(info: Any) -> dict[str, int]:
+    """Parameters per safetensors dtype from the Hub's metadata; empty when it has none."""
+    return dict(getattr(getattr(info, "safetensors", None), "parameters", None) or {})
+
+
 def _weights(info: Any) -> tuple[float | None, int | None]:
     st = getattr(info, "safetensors", None)
     if st is None:
         return None, None
-    params = getattr(st, "parameters", None) or {}
+    params = _dtype_parameters(info)
     total = getattr(st, "total", None) or sum(params.values()) or None
     size = checkpoint_bytes(params) or None
     return (total / 1e9 if total else None), size
@@ -229,26 +234,24 @@ class HfHub:
             raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
         siblings = {s.rfilename: s for s in info.siblings or []}
         needed, skipped = needed_files(sorted(siblings))
-        config: Mapping[str, Any] | None = None
+        config: dict[str, Any] | None = None
         problem = None
         try:
-            config = self.checkpoint(repo_id).config
+            config = self._config_json(api, repo_id)
         except BackendUnavailable as exc:
             problem = exc.reason
-        st = getattr(info, "safetensors", None)
-        card = getattr(info, "card_data", None)
-        modified = getattr(info, "last_modified", None)
+        listed = summary_of(info)
         return ModelDetails(
             repo_id=repo_id,
-            quant=quantization_of(repo_id, info.tags or ()),
-            gated=info.gated or None,
-            license=_license(card, info.tags or ()),
-            last_modified=modified.date().isoformat() if modified else None,
-            dtype_parameters=dict(getattr(st, "parameters", None) or {}),
+            quant=listed.quant,
+            gated=listed.gated,
+            license=_license(getattr(info, "card_data", None), info.tags or ()),
+            last_modified=listed.last_modified,
+            dtype_parameters=_dtype_parameters(info),
             needed_files=len(needed),
             needed_bytes=sum(int(siblings[n].size or 0) for n in needed),
             skipped=tuple(skipped),
-            config=dict(config) if config is not None else None,
+            config=config,
             config_problem=problem,
         )
 
@@ -275,27 +278,33 @@ class HfHub:
 
         delete_local(model)
 
-    def checkpoint(self, repo_id: str) -> ModelCheckpoint:
-        api = self._reachable_client()
-        try:
-            # Into the shared HF cache, where vLLM's container and `hf download` find it too.
-            from vtui.backends.hub.download import Target
+    def _config_json(self, api: Any, repo_id: str) -> dict[str, Any]:
+        """The repo's config.json, fetched alone into the shared HF cache (where vLLM's
+        container and `hf download` find it too); raises BackendUnavailable."""
+        from vtui.backends.hub.download import Target
 
+        try:
             path = api.hf_hub_download(
                 repo_id=repo_id, filename="config.json", cache_dir=Target.default_cache()
             )
             with open(path, encoding="utf-8") as handle:
                 config = json.load(handle)
-            info = api.model_info(repo_id, expand=["safetensors"])
         except Exception as exc:
             if "EntryNotFound" in type(exc).__name__:
                 raise BackendUnavailable(f"{repo_id} has no config.json") from exc
             raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
-        st = getattr(info, "safetensors", None)
-        params = dict(getattr(st, "parameters", None) or {})
         if not isinstance(config, dict):
             raise BackendUnavailable(f"{repo_id}: config.json does not hold a JSON object")
-        return ModelCheckpoint(repo_id, "Hub", config, params)
+        return config
+
+    def checkpoint(self, repo_id: str) -> ModelCheckpoint:
+        api = self._reachable_client()
+        config = self._config_json(api, repo_id)
+        try:
+            info = api.model_info(repo_id, expand=["safetensors"])
+        except Exception as exc:
+            raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
+        return ModelCheckpoint(repo_id, "Hub", config, _dtype_parameters(info))
 
 
 def hub_problem(repo_id: str, exc: Exception) -> str:
