@@ -53,8 +53,8 @@ def _band(text: str) -> tuple[float, float]:
 
 
 def _sort_key(name: str) -> str:
-    return {"trendingScore": "trendingScore", "lastModified": "lastModified",
-            "likes": "likes"}.get(name, "downloads")  # fmt: skip
+    """The record field a sort orders by; the Hub's default is downloads."""
+    return name if name in ("trendingScore", "lastModified", "likes") else "downloads"
 
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -56,6 +56,11 @@ class LogBuffer:
     def dropped(self) -> int:
         return self.first
 
+    @property
+    def held(self) -> int:
+        """Lines in memory, whatever the filter shows."""
+        return len(self._lines)
+
     def extend(self, lines: Iterable[str]) -> None:
         for line in lines:
             level = level_of(line)

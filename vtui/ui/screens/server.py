@@ -40,6 +40,8 @@ class ServerScreen(VtuiScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown: str | None = None
+        self._shown_name = ""
+        self._tail: list[str] = []  # the engine's last answer, to tell new lines from old
         self._deployments: list[Deployment] = []
 
     def compose_body(self) -> ComposeResult:
@@ -108,7 +110,7 @@ class ServerScreen(VtuiScreen):
             return
         self._shown = deployment.container_id
         self._shown_name = deployment.name
-        self._tail: list[str] = []
+        self._tail = []
         self.query_one(LogView).replace([])
         self._title()
         self.read_logs(deployment.container_id)
@@ -118,7 +120,7 @@ class ServerScreen(VtuiScreen):
         state = "following" if view.following else f"paused, {view.unseen:,} new lines"
         levels = "" if view.buffer.filter == "all" else f" \u00b7 {view.buffer.filter} and above"
         self.query_one("#log-title", Static).update(
-            f"Log of {getattr(self, '_shown_name', '')} \u00b7 {state}{levels}"
+            f"Log of {self._shown_name} \u00b7 {state}{levels}"
             + (f" \u00b7 {note}" if note else "")
         )
 
@@ -162,25 +164,23 @@ class ServerScreen(VtuiScreen):
         self.query_one("#log-search", Input).display = False
         self.query_one(LogView).focus()
 
+    def _find(self, needle: str, backwards: bool = False) -> None:
+        found = self.query_one(LogView).search(needle, backwards)
+        self._title("no match" if found is None else f"line {found + 1:,}")
+
     @on(Input.Submitted, "#log-search")
     def _search(self, event: Input.Submitted) -> None:
-        found = self.query_one(LogView).search(event.value)
-        self._title("no match" if found is None else f"line {found + 1:,}")
+        self._find(event.value)
         self.action_leave_search()
 
     def action_next_match(self) -> None:
-        view = self.query_one(LogView)
-        found = view.search(view.needle)
-        self._title("no match" if found is None else f"line {found + 1:,}")
+        self._find(self.query_one(LogView).needle)
 
     def action_previous_match(self) -> None:
-        view = self.query_one(LogView)
-        found = view.search(view.needle, backwards=True)
-        self._title("no match" if found is None else f"line {found + 1:,}")
+        self._find(self.query_one(LogView).needle, backwards=True)
 
     def action_toggle_follow(self) -> None:
         view = self.query_one(LogView)
-        view.marked = None
         view.follow(not view.following)
         self._title()
 
@@ -194,17 +194,16 @@ class ServerScreen(VtuiScreen):
 
     def action_save_log(self) -> None:
         import time
-        from pathlib import Path
 
         from vtui.backends.profile_store import state_dir
 
         view = self.query_one(LogView)
-        name = getattr(self, "_shown_name", "log")
-        path = Path(state_dir()) / "logs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = state_dir() / "logs" / f"{self._shown_name or 'log'}-{stamp}.log"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(view.buffer.text(), encoding="utf-8")
         except OSError as exc:
             self.notify(f"Cannot save the log: {exc}", severity="error", title="Log")
             return
-        self.notify(f"{view.buffer.rows:,} lines saved to {path}", title="Log")
+        self.notify(f"{view.buffer.held:,} lines saved to {path}", title="Log")

@@ -81,6 +81,7 @@ class LogView(ScrollView, can_focus=True):
 
     def follow(self, on: bool) -> None:
         self.following = on
+        self.marked = None
         if on:
             self.unseen = 0
             self._to_end()
@@ -113,28 +114,23 @@ class LogView(ScrollView, can_focus=True):
 
     # Scrolling up by hand pauses following (layout clamping the scroll does not); End
     # resumes it.
-    def _pause(self) -> None:
-        self.following = False
-        self.marked = None
-
     def action_scroll_up(self) -> None:
-        self._pause()
+        self.follow(False)
         super().action_scroll_up()
 
     def action_page_up(self) -> None:
-        self._pause()
+        self.follow(False)
         super().action_page_up()
 
     def action_scroll_home(self) -> None:
-        self._pause()
+        self.follow(False)
         super().action_scroll_home()
 
     def action_scroll_end(self) -> None:
-        self.marked = None
         self.follow(True)
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self._pause()
+        self.follow(False)
         super()._on_mouse_scroll_up(event)
 
     # Drawing ----------------------------------------------------------------------------
