@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.keys import key_latencies, percentile
 from tests.hub_server import TINY, TINY_FILES, hub_server
 
 
@@ -48,34 +49,14 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 LATENCY_RUN_RATE = 100e6  # bytes/s: slow enough that the download outlasts the presses
 
 
 async def press_latencies(app: Any, presses: int) -> list[float]:
-    """Seconds from each key's arrival (sent as the terminal driver sends it) until the
-    cursor has moved and the frame is drawn."""
-    from textual import events
-
+    """Down and up in the model list, each timed until the cursor moved and is drawn."""
     table = app.screen.query_one("#models-table")
-    latencies = []
-    for i in range(presses):
-        before = table.cursor_row
-        key = "down" if i % 2 == 0 else "up"
-        started = time.perf_counter()
-        app._driver.send_message(events.Key(key, None))
-        while table.cursor_row == before:
-            await asyncio.sleep(0.001)
-        refreshed = asyncio.Event()
-        app.call_after_refresh(refreshed.set)
-        await refreshed.wait()
-        latencies.append(time.perf_counter() - started)
-        await asyncio.sleep(0.02)  # a person's pace, not a key-repeat storm
-    return latencies
+    keys = ["down" if i % 2 == 0 else "up" for i in range(presses)]
+    return await key_latencies(app, keys, lambda: table.cursor_row, pace=0.02)
 
 
 def key_latency(hub_url: str, presses: int) -> tuple[list[float], list[float], str]:

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from bench.keys import key_latencies, next_frame, percentile
+
 BATCH = 1_000
 
 
@@ -83,14 +85,11 @@ async def ingest(widget_kind: str, lines: list[str], frame_per_batch: bool) -> f
             else:  # the loop may draw between batches, at its own frame rate, as in the app
                 await asyncio.sleep(0)
         await pilot.pause()
-        drawn = asyncio.Event()
-        app.call_after_refresh(drawn.set)
-        await drawn.wait()
+        await next_frame(app)
         return len(lines) / (time.perf_counter() - started)
 
 
 async def latency_under_load(lines_per_second: int, presses: int) -> list[float]:
-    from textual import events
     from textual.app import App, ComposeResult
 
     from vtui.ui.widgets.log_view import LogView
@@ -101,7 +100,6 @@ async def latency_under_load(lines_per_second: int, presses: int) -> list[float]
 
     source = vllm_lines()
     app = One()
-    latencies = []
     async with app.run_test(size=(120, 40)):
         view = app.query_one(LogView)
         view.focus()
@@ -116,17 +114,8 @@ async def latency_under_load(lines_per_second: int, presses: int) -> list[float]
 
         feeder = asyncio.create_task(feed())
         await asyncio.sleep(0.5)
-        for i in range(presses):
-            before = view.scroll_y
-            started = time.perf_counter()
-            app._driver.send_message(events.Key("up" if i % 2 == 0 else "pageup", None))  # type: ignore[union-attr]
-            while view.scroll_y == before:
-                await asyncio.sleep(0.001)
-            drawn = asyncio.Event()
-            app.call_after_refresh(drawn.set)
-            await drawn.wait()
-            latencies.append(time.perf_counter() - started)
-            await asyncio.sleep(0.03)
+        keys = ["up" if i % 2 == 0 else "pageup" for i in range(presses)]
+        latencies = await key_latencies(app, keys, lambda: view.scroll_y, pace=0.03)
         stop = True
         await feeder
     return latencies
@@ -149,7 +138,7 @@ def main() -> None:
               f"{'met' if ours >= 50_000 else 'MISSED'})")  # fmt: skip
 
     ms = [v * 1000 for v in asyncio.run(latency_under_load(10_000, args.presses))]
-    p95 = sorted(ms)[int(0.95 * (len(ms) - 1))]
+    p95 = percentile(ms, 0.95)
     print(f"key latency while 10,000 lines/s arrive: median {statistics.median(ms):.1f} ms, "
           f"p95 {p95:.1f} ms, max {max(ms):.1f} ms over {len(ms)} keys "
           f"(target <= 50 ms: {'met' if p95 <= 50 else 'MISSED'})")  # fmt: skip
