@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.core.records import Deployment, RunRequest
 
 SIM_IMAGE = "vtui-test/vllm-sim"
 
@@ -38,3 +41,21 @@ def docker_engine() -> DockerEngine:
             pytest.fail(reason)
         pytest.skip(reason)
     return DockerEngine()
+
+
+@pytest.fixture
+def launched(docker_engine: DockerEngine) -> Iterator[Callable[[RunRequest], Deployment]]:
+    """Runs requests and removes whatever they started, whatever the test did."""
+    started: list[str] = []
+
+    def launch(request: RunRequest) -> Deployment:
+        deployment = docker_engine.run(request)
+        started.append(deployment.container_id)
+        return deployment
+
+    yield launch
+    for container_id in started:
+        with contextlib.suppress(KeyError, RuntimeError, ValueError):
+            docker_engine.stop(container_id, timeout=2)
+        with contextlib.suppress(KeyError, RuntimeError, ValueError):
+            docker_engine.remove(container_id)

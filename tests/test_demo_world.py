@@ -99,9 +99,12 @@ def test_catalogue_holds_a_dozen_distinct_real_models() -> None:
     assert demo().hub.search(SearchQuery("llama"))[0].repo_id == "meta-llama/Llama-3.1-8B-Instruct"
 
 
-def test_a_taken_host_port_is_refused_as_docker_refuses_it() -> None:
+def test_a_taken_host_port_is_refused_in_the_docker_engines_words() -> None:
     backends = demo()
     request = launch("Qwen/Qwen3-8B", "second")
     taken = RunRequest(**{**request.__dict__, "host_port": 8000})
-    with pytest.raises(RuntimeError, match="port is already allocated"):
+    with pytest.raises(
+        ValueError,
+        match='port 8000 is already published by the running container "vtui-qwen',
+    ):
         backends.engine.run(taken)

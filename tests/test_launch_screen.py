@@ -124,7 +124,7 @@ async def test_launching_over_an_existing_container_says_why_it_failed() -> None
         await settle(app)
         assert isinstance(app.screen, LaunchScreen)
         messages = [n.message for n in app._notifications]
-        assert any("Launch failed" in m and "already exists" in m for m in messages)
+        assert any("Launch failed" in m and "is already running" in m for m in messages)
 
 
 async def test_write_compose_writes_the_file_and_a_private_env(tmp_path: Path) -> None:

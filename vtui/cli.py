@@ -24,6 +24,10 @@ screens (one key each, also in the command palette, ctrl+p):
   5 Chat     talk to the running model
 
 commands (each has --help):
+  up PROFILE                        launch a profile; wait until it serves, or say why not
+  ps [--json]                       vLLM containers here (vtui's and any vllm/vllm-openai)
+  logs NAME [-f]                    a container's log
+  down NAME                         stop and remove a container
   compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
   profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
   estimate MODEL [--json]           will it fit these GPUs, with how much KV cache
@@ -34,6 +38,7 @@ commands (each has --help):
 examples:
   vtui --demo                       try it with no GPU, Docker or network
   vtui profile new qwen --model Qwen/Qwen3-8B -- --max-model-len 32k
+  vtui up qwen                      start it here and wait until it answers
   vtui compose qwen -o docker-compose.yml && docker compose up -d
   vtui estimate Qwen/Qwen3-8B --max-model-len 32k
   vtui                              manage vLLM on this machine (Docker + NVIDIA driver)
@@ -84,6 +89,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="terminal size for --headless, in cells (default: 120x40)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    from vtui.cli_deploy import add_commands as add_deploy_commands
     from vtui.cli_estimate import add_command as add_estimate
     from vtui.cli_models import add_commands as add_model_commands
     from vtui.cli_profiles import add_commands
@@ -91,6 +97,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(commands)
     add_model_commands(commands)
+    add_deploy_commands(commands)
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     return parser
@@ -149,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         from vtui.cli_estimate import main as run_estimate
 
         return run_estimate(args)
+    if args.command in ("up", "ps", "logs", "down"):
+        from vtui.cli_deploy import main as run_deploy
+
+        return run_deploy(args, make_backends(args.demo, args.seed))
     if args.command in ("search", "download", "models"):
         from vtui.cli_models import main as run_models
 

@@ -64,7 +64,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         required=True,
         help="a Hub repo id (Qwen/Qwen3-8B) or a model directory on this machine",
     )
-    new.add_argument("--gpus", default="all", help='"all" (default) or indices, e.g. 0,1')
+    new.add_argument(
+        "--gpus",
+        default="all",
+        help='"all" (default), indices such as 0,1, or "none" (no GPU: a CPU build of vLLM)',
+    )
     new.add_argument(
         "--host",
         default="127.0.0.1",
@@ -165,7 +169,7 @@ def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
     vllm_args, problems = args_from_tokens(list(args.vllm_args))
     gpus = parse_gpus(args.gpus)
     if gpus is None:
-        problems.append(Problem("gpus", f'"all" or indices such as 0,1, not {args.gpus!r}'))
+        problems.append(Problem("gpus", f'"all", "none" or indices such as 0,1, not {args.gpus!r}'))
         gpus = "all"
     spec = LaunchSpec(
         name=args.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from vtui.core import labels
@@ -31,6 +31,7 @@ LOG_EPOCH = datetime(2026, 11, 24, 9, 0, 0)
 STARTUP_SECONDS = 12.0
 DEMO_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 DEMO_PORT = 8000
+SHUTDOWN_LINE = "(APIServer pid=1) INFO:     Shutting down"
 
 
 @dataclass
@@ -39,10 +40,12 @@ class SimContainer:
     config: SimServerConfig
     gpu_indices: tuple[int, ...]
     started_at: float
-    log: list[tuple[float, str]]
+    log: list[tuple[float, str]]  # this run's script: (seconds after its start, line)
     api_key: str
     stopped_at: float | None = None
-    extra_log: list[str] = field(default_factory=list)
+    # Lines on the world's clock: what earlier runs wrote, and this run's shutdown message.
+    history: list[tuple[float, str]] = field(default_factory=list)
+    shutdown: list[tuple[float, str]] = field(default_factory=list)
 
 
 def _model_from_command(command: tuple[str, ...], fallback: str) -> str:
@@ -93,12 +96,15 @@ class DemoWorld:
         model = _model_from_command(request.command, request.labels.get(labels.MODEL, "model"))
         profile = catalogue.find(model)
         gpus = request.gpus if isinstance(request.gpus, tuple) else tuple(range(GPU_COUNT))
+        if request.gpus is None:
+            gpus = ()
         config = SimServerConfig(
             model="/app/model",
             served_model_name=model,
             profile=profile,
             port=request.container_port,
             gpu_memory_utilization=_flag_float(request.command, "--gpu-memory-utilization", 0.9),
+            max_model_len=int(_flag_float(request.command, "--max-model-len", 0)) or None,
             tensor_parallel_size=int(_flag_float(request.command, "--tensor-parallel-size", 1)),
             gpu_memory_gib=GPU_TOTAL_MIB / 1024 - 0.46,
             api_key_set=True,
@@ -113,24 +119,30 @@ class DemoWorld:
             host=request.host,
             port=request.host_port,
             labels=dict(request.labels),
+            command=request.command,
         )
         container = SimContainer(deployment, config, gpus, started_at, log, api_key)
         self._containers[container_id] = container
         return container
 
     def run(self, request: RunRequest) -> Deployment:
+        # The same refusals, in the same words, as the Docker engine backend.
         with self._lock:
-            if any(c.deployment.name == request.name for c in self._containers.values()):
-                raise ValueError(f'a container named "{request.name}" already exists')
-            if any(
-                self._current(c).state in (ContainerState.RUNNING, ContainerState.STARTING)
-                and c.deployment.port == request.host_port
-                for c in self._containers.values()
-            ):
-                # What Docker answers when the host port is taken.
-                raise RuntimeError(
-                    f"Bind for {request.host}:{request.host_port} failed: port is already allocated"
-                )
+            for existing in list(self._containers.values()):
+                live = self._current(existing).live
+                if existing.deployment.name == request.name:
+                    if live:
+                        raise ValueError(
+                            f'a container named "{request.name}" is already running; stop it '
+                            f"first (vtui down {request.name}) or give this launch another "
+                            "container name"
+                        )
+                    del self._containers[existing.deployment.container_id]
+                elif live and existing.deployment.port == request.host_port:
+                    raise ValueError(
+                        f"port {request.host_port} is already published by the running "
+                        f'container "{existing.deployment.name}"; stop it or choose another port'
+                    )
             key = request.environment.get("VLLM_API_KEY", "demo")
             container = self._add(request, self.clock(), key)
             return self._current(container)
@@ -138,15 +150,25 @@ class DemoWorld:
     def stop(self, container_id: str) -> None:
         with self._lock:
             container = self._get(container_id)
-            if container.stopped_at is None:
+            if self._current(container).live:
                 container.stopped_at = self.clock()
-                container.extra_log.append("(APIServer pid=1) INFO:     Shutting down")
+                container.shutdown = [(container.stopped_at, SHUTDOWN_LINE)]
+
+    def restart(self, container_id: str) -> None:
+        with self._lock:
+            container = self._get(container_id)
+            now = self.clock()
+            if self._current(container).live:
+                container.stopped_at = now
+                container.shutdown = [(now, SHUTDOWN_LINE)]
+            container.history, container.shutdown = self._entries(container), []
+            container.started_at, container.stopped_at = now, None
 
     def remove(self, container_id: str) -> None:
         with self._lock:
             container = self._get(container_id)
-            if container.stopped_at is None:
-                raise ValueError("stop the container before removing it")
+            if self._current(container).live:
+                raise ValueError("the container is running: stop it before removing it")
             del self._containers[container_id]
 
     def _get(self, container_id: str) -> SimContainer:
@@ -158,6 +180,12 @@ class DemoWorld:
     def _elapsed(self, container: SimContainer) -> float:
         end = container.stopped_at if container.stopped_at is not None else self.clock()
         return end - container.started_at
+
+    def _entries(self, container: SimContainer) -> list[tuple[float, str]]:
+        """Every line written so far, stamped on the world's clock, in order."""
+        elapsed = self._elapsed(container)
+        run = [(container.started_at + at, text) for at, text in container.log if at <= elapsed]
+        return container.history + run + container.shutdown
 
     def _current(self, container: SimContainer) -> Deployment:
         d = container.deployment
@@ -171,20 +199,19 @@ class DemoWorld:
             state, code = ContainerState.RUNNING, None
         else:
             state, code = ContainerState.STARTING, None
-        return Deployment(
-            d.container_id, d.name, d.image, d.model, state, d.host, d.port, code, d.labels
-        )
+        return replace(d, state=state, exit_code=code, started_at=container.started_at)
 
     def deployments(self) -> list[Deployment]:
         with self._lock:
             return [self._current(c) for c in self._containers.values()]
 
-    def logs(self, container_id: str, tail: int) -> list[str]:
+    def deployment(self, container_id: str) -> Deployment:
         with self._lock:
-            container = self._get(container_id)
-            elapsed = self._elapsed(container)
-            lines = [text for at, text in container.log if at <= elapsed] + container.extra_log
-            return lines[-tail:] if tail else lines
+            return self._current(self._get(container_id))
+
+    def log_entries(self, container_id: str) -> list[tuple[float, str]]:
+        with self._lock:
+            return self._entries(self._get(container_id))
 
     def api_key(self, container_id: str) -> str:
         with self._lock:

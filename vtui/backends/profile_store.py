@@ -23,7 +23,7 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
 from vtui.core.launch_checks import PROFILE_NAME
-from vtui.core.launch_spec import LaunchSpec
+from vtui.core.launch_spec import NO_GPU, LaunchSpec
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 TOP_KEYS = (
@@ -43,6 +43,9 @@ NEW_PROFILE_HEADER = (
     "vtui launch profile. Edit freely: vtui keeps your comments and your layout.",
     "[vllm] holds vLLM's own arguments, named as on the command line without the dashes.",
 )
+
+
+_GPUS_ARE = 'gpus must be "all", "none" or a list of GPU indices'
 
 
 class ProfileError(Exception):
@@ -186,7 +189,7 @@ def _fill(doc: tomlkit.TOMLDocument, spec: LaunchSpec, key_file: str) -> None:
     values: dict[str, Any] = {
         "model": spec.model,
         "image": spec.image,
-        "gpus": spec.gpus if spec.gpus == "all" else list(spec.gpus),
+        "gpus": spec.gpus if isinstance(spec.gpus, str) else list(spec.gpus),
         "container_name": spec.container_name or None,
         "host": spec.host,
         "port": spec.port,
@@ -247,10 +250,10 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
     gpus = want("gpus", (str, list), "all")
     if isinstance(gpus, list):
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in gpus):
-            raise ProfileError(f'{path}: gpus must be "all" or a list of GPU indices')
+            raise ProfileError(f"{path}: {_GPUS_ARE}")
         gpus = tuple(gpus)
-    elif gpus != "all":
-        raise ProfileError(f'{path}: gpus must be "all" or a list of GPU indices')
+    elif gpus not in ("all", NO_GPU):
+        raise ProfileError(f"{path}: {_GPUS_ARE}")
     vllm = want("vllm", dict, {})
     env = want("env", dict, {})
     extra = want("extra_args", list, [])

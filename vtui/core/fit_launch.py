@@ -24,6 +24,8 @@ class GpuMemory:
 def chosen_gpus(spec: LaunchSpec, gpus: Sequence[GpuReading]) -> list[GpuReading]:
     if spec.gpus == "all":
         return list(gpus)
+    if isinstance(spec.gpus, str):  # "none"
+        return []
     wanted = set(spec.gpus)
     return [g for g in gpus if g.index in wanted]
 

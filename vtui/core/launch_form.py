@@ -39,7 +39,11 @@ SPEC_FIELDS: tuple[FormField, ...] = (
     FormField(
         "image", "image", "The vLLM image. Pinned to a release so a pull cannot change what runs."
     ),
-    FormField("gpus", "GPUs", "all, or GPU indices such as 0,1 (see the GPU screen)."),
+    FormField(
+        "gpus",
+        "GPUs",
+        "all, GPU indices such as 0,1 (see the GPU screen), or none (CPU builds of vLLM only).",
+    ),
     FormField(
         "extra",
         "extra arguments",
@@ -101,7 +105,7 @@ def spec_from_texts(base: LaunchSpec, texts: dict[str, str]) -> tuple[LaunchSpec
         elif key == "gpus":
             gpus = parse_gpus(text)
             if gpus is None:
-                problems.append(Problem("gpus", "all, or indices such as 0,1"))
+                problems.append(Problem("gpus", "all, none, or indices such as 0,1"))
             else:
                 changes["gpus"] = gpus
         elif key == "extra":

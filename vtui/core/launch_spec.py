@@ -26,6 +26,9 @@ OWN_FIELDS = frozenset({"--model", "--served-model-name", "--host", "--port", "-
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+NO_GPU = "none"
+
+
 def is_local_model(model: str) -> bool:
     return model.startswith(("/", "./", "../", "~"))
 
@@ -35,7 +38,8 @@ class LaunchSpec:
     name: str
     model: str  # a Hub repo id, or a directory on the host (mounted at /app/model)
     image: str = DEFAULT_IMAGE
-    gpus: str | tuple[int, ...] = "all"  # "all" or GPU indices
+    # "all", GPU indices, or "none" (no GPU request: a CPU build of vLLM, or the simulator)
+    gpus: str | tuple[int, ...] = "all"
     container_name: str = ""  # empty: vtui-<name>
     host: str = "127.0.0.1"  # where the port is published; 0.0.0.0 opens it to the network
     port: int = 8000
@@ -80,10 +84,13 @@ class LaunchSpec:
 
 
 def parse_gpus(text: str) -> str | tuple[int, ...] | None:
-    """ "all" (or nothing) for every GPU, or indices such as 0,1; None when it is neither."""
+    """ "all" (or nothing) for every GPU, "none", or indices such as 0,1; None when it is
+    none of these."""
     text = text.strip().lower()
     if text in ("", "all"):
         return "all"
+    if text == NO_GPU:
+        return NO_GPU
     try:
         return tuple(int(part) for part in text.replace(" ", "").split(","))
     except ValueError:
@@ -91,7 +98,7 @@ def parse_gpus(text: str) -> str | tuple[int, ...] | None:
 
 
 def format_gpus(gpus: str | tuple[int, ...]) -> str:
-    return "all" if gpus == "all" else ",".join(str(i) for i in gpus)
+    return gpus if isinstance(gpus, str) else ",".join(str(i) for i in gpus)
 
 
 def arg_tokens(spec: ArgSpec, value: object) -> list[str]:
@@ -171,7 +178,7 @@ def run_request(spec: LaunchSpec, api_key: str, host_env: Mapping[str, str]) -> 
         container_port=CONTAINER_PORT,
         environment=environment,
         labels=container_labels(spec),
-        gpus=spec.gpus,
-        volumes={src: dst for src, dst, _mode in volumes(spec)},
+        gpus=None if spec.gpus == NO_GPU else spec.gpus,
+        volumes=tuple(volumes(spec)),
         ipc_host=True,
     )

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
+
+from vtui.core.labels import MANAGED as MANAGED_LABEL
+from vtui.core.labels import PROFILE as PROFILE_LABEL
 
 
 class BackendUnavailable(Exception):
@@ -95,7 +98,8 @@ class ContainerState(StrEnum):
 
 @dataclass(frozen=True)
 class Deployment:
-    """A vLLM container that vtui manages (it carries vtui's labels)."""
+    """A vLLM container: one of vtui's (it carries vtui's labels) or one found running a
+    vLLM image."""
 
     container_id: str
     name: str
@@ -106,6 +110,27 @@ class Deployment:
     port: int | None
     exit_code: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    # The arguments vLLM was started with (the container's command).
+    command: tuple[str, ...] = ()
+    # When this run of the container began, on the engine's clock (None: never started).
+    started_at: float | None = None
+    oom_killed: bool = False
+
+    @property
+    def managed(self) -> bool:
+        return self.labels.get(MANAGED_LABEL) == "true"
+
+    @property
+    def profile(self) -> str | None:
+        return self.labels.get(PROFILE_LABEL)
+
+    @property
+    def live(self) -> bool:
+        return self.state in (
+            ContainerState.RUNNING,
+            ContainerState.STARTING,
+            ContainerState.UNHEALTHY,
+        )
 
     @property
     def address(self) -> str:
@@ -117,6 +142,13 @@ class Deployment:
             return None
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}"
+
+
+class LogLine(NamedTuple):
+    """One line of a container's log and when the engine received it (ns, engine's clock)."""
+
+    at_ns: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -133,7 +165,8 @@ class RunRequest:
     labels: dict[str, str] = field(default_factory=dict)
     # None: no GPU; "all": every GPU; a tuple: those indices.
     gpus: str | tuple[int, ...] | None = None
-    volumes: dict[str, str] = field(default_factory=dict)
+    # (host path, container path, "ro" or "rw")
+    volumes: tuple[tuple[str, str, str], ...] = ()
     ipc_host: bool = True
 
 

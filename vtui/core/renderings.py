@@ -6,6 +6,7 @@ import shlex
 
 from vtui.core.launch_spec import (
     HF_TOKEN_VAR,
+    NO_GPU,
     LaunchSpec,
     container_labels,
     literal_environment,
@@ -100,6 +101,8 @@ def render_compose(spec: LaunchSpec) -> str:
 
 
 def _gpu_reservation(spec: LaunchSpec) -> list[str]:
+    if spec.gpus == NO_GPU:
+        return []
     lines = [
         "    deploy:",
         "      resources:",
@@ -120,7 +123,7 @@ def docker_run_argv(spec: LaunchSpec) -> list[str]:
     argv = ["docker", "run", "-d", "--name", spec.container, "--ipc=host"]
     if spec.gpus == "all":
         argv += ["--gpus", "all"]
-    else:
+    elif spec.gpus != NO_GPU:
         # Docker splits --gpus on commas unless the device list is quoted inside the value.
         argv += ["--gpus", '"device=' + ",".join(str(i) for i in spec.gpus) + '"']
     argv += ["-p", spec.published_port]

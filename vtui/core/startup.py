@@ -43,7 +43,8 @@ _MILESTONES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Model loading took|Loading model weights took"), Phase.PROFILING),
     (re.compile(r"Capturing CUDA graphs|Capturing cudagraphs"), Phase.CAPTURING),
     (re.compile(r"Application startup complete\."), Phase.READY),
-    (re.compile(r'"(?:POST|GET) /v1/\S+ HTTP/1\.[01]" 200'), Phase.SERVING),
+    # A request answered; a GET of /v1/models is only a probe (vtui sends one itself).
+    (re.compile(r'"POST /v1/\S+ HTTP/1\.[01]" 200'), Phase.SERVING),
 )
 _CRASHES = re.compile(
     r"Engine core initialization failed|EngineCore failed to start|"

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import calendar
+import contextlib
 import os
+import time
+from collections.abc import Iterator
 from typing import Any
 
+from vtui.backends.engine import PullListener
 from vtui.core import labels
-from vtui.core.records import BackendUnavailable, ContainerState, Deployment, RunRequest
+from vtui.core.image_pull import pull_problem
+from vtui.core.records import (
+    BackendUnavailable,
+    ContainerState,
+    Deployment,
+    LogLine,
+    RunRequest,
+)
+from vtui.core.vllm_release import VLLM_IMAGE
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _STATES = {
@@ -18,6 +31,7 @@ _STATES = {
     "exited": ContainerState.EXITED,
     "dead": ContainerState.DEAD,
 }
+_NEVER = "0001-01-01T00:00:00Z"
 
 
 def _state(attrs: dict[str, Any]) -> ContainerState:
@@ -41,11 +55,85 @@ def _published(attrs: dict[str, Any]) -> tuple[str, int | None]:
     return "", None
 
 
+def is_vllm_image(image: str) -> bool:
+    """vllm/vllm-openai at any tag or digest, also through a mirror (mirror.io/vllm/...)."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    return name == VLLM_IMAGE or name.endswith(f"/{VLLM_IMAGE}")
+
+
+def model_of(command: tuple[str, ...]) -> str | None:
+    """The model a vLLM command line serves: its served name, else --model, else the first
+    positional argument (`vllm serve MODEL`)."""
+    for flag in ("--served-model-name", "--model"):
+        for i, token in enumerate(command):
+            if token == flag and i + 1 < len(command):
+                return command[i + 1]
+            if token.startswith(f"{flag}="):
+                return token.split("=", 1)[1]
+    if command and not command[0].startswith("-"):
+        return command[0]
+    return None
+
+
+def parse_stamp(text: str) -> int | None:
+    """RFC 3339 with nanoseconds, as the engine writes it, to ns since the epoch."""
+    text = text.strip()
+    if not text or text == _NEVER or not text.endswith("Z"):
+        return None
+    base, _, fraction = text[:-1].partition(".")
+    try:
+        seconds = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
+        nanos = int((fraction + "000000000")[:9]) if fraction else 0
+    except ValueError:
+        return None
+    return seconds * 1_000_000_000 + nanos
+
+
+def _split_stamped(raw: bytes) -> LogLine:
+    stamp, _, text = raw.partition(b" ")
+    return LogLine(parse_stamp(stamp.decode("ascii", "replace")) or 0, _text(text))
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+class DockerLogFollow:
+    """`docker logs -f --timestamps`, line by line. Ends quietly when the stream does."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[LogLine]:
+        pending = b""
+        try:
+            for chunk in self._stream:
+                pending += chunk
+                *whole, pending = pending.split(b"\n")
+                for raw in whole:
+                    yield _split_stamped(raw)
+        except Exception:
+            # The daemon went away or close() cut the socket: the follower re-attaches.
+            return
+        if pending:
+            yield _split_stamped(pending)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # already closed by the peer
+            self._stream.close()
+
+
 class DockerEngine:
     def __init__(self, base_url: str | None = None) -> None:
         self._base_url = base_url
         self._client: Any = None
         self.label = "Docker Engine"
+
+    def now(self) -> float:
+        return time.time()
 
     def _docker(self) -> Any:
         if self._client is None:
@@ -58,7 +146,7 @@ class DockerEngine:
                     else docker.from_env()
                 )
                 version = client.version().get("Version", "?")
-            except docker.errors.DockerException as exc:
+            except Exception as exc:  # docker-py lets the socket's own errors through
                 where = self._base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
                 raise BackendUnavailable(
                     f"cannot reach the Docker engine at {where}: {_why(exc)}"
@@ -69,6 +157,7 @@ class DockerEngine:
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         import docker
+        import requests
 
         try:
             return fn(*args, **kwargs)
@@ -76,48 +165,150 @@ class DockerEngine:
             raise KeyError(f"{what}: no such container") from exc
         except docker.errors.APIError as exc:
             raise RuntimeError(f"{what}: {exc.explanation or exc}") from exc
-        except docker.errors.DockerException as exc:
-            raise BackendUnavailable(f"{what}: {_short(exc)}") from exc
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            raise BackendUnavailable(
+                f"the Docker engine stopped answering ({what}): {_why(exc)}"
+            ) from exc
 
-    def _deployment(self, container: Any) -> Deployment:
-        attrs = container.attrs
+    def _attrs(self, container_id: str) -> dict[str, Any]:
+        api = self._docker().api
+        attrs: dict[str, Any] = self._call("inspect", api.inspect_container, container_id)
+        return attrs
+
+    def _deployment(self, attrs: dict[str, Any]) -> Deployment:
         host, port = _published(attrs)
-        container_labels = dict((attrs.get("Config") or {}).get("Labels") or {})
-        exit_code = (attrs.get("State") or {}).get("ExitCode")
+        config = attrs.get("Config") or {}
+        raw_state = attrs.get("State") or {}
+        container_labels = dict(config.get("Labels") or {})
+        command = tuple(str(token) for token in config.get("Cmd") or ())
         state = _state(attrs)
+        started = parse_stamp(str(raw_state.get("StartedAt", "")))
         return Deployment(
-            container_id=container.id,
-            name=container.name,
-            image=(attrs.get("Config") or {}).get("Image", ""),
-            model=container_labels.get(labels.MODEL, "?"),
+            container_id=attrs["Id"],
+            name=str(attrs.get("Name", "")).lstrip("/"),
+            image=config.get("Image", ""),
+            model=container_labels.get(labels.MODEL) or model_of(command) or "?",
             state=state,
             host=host,
             port=port,
-            exit_code=exit_code if state in (ContainerState.EXITED, ContainerState.DEAD) else None,
+            exit_code=raw_state.get("ExitCode")
+            if state in (ContainerState.EXITED, ContainerState.DEAD)
+            else None,
             labels=container_labels,
+            command=command,
+            started_at=started / 1e9 if started else None,
+            oom_killed=bool(raw_state.get("OOMKilled")),
         )
+
+    def inspect(self, container_id: str) -> Deployment:
+        return self._deployment(self._attrs(container_id))
+
+    def _listed(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call(
+            "list containers", self._docker().api.containers, all=True
+        )
+        return found
 
     def list_deployments(self) -> list[Deployment]:
-        client = self._docker()
-        found = self._call(
-            "list containers",
-            client.containers.list,
-            all=True,
-            filters={"label": f"{labels.MANAGED}=true"},
-        )
-        return [self._deployment(c) for c in found]
+        out = []
+        for entry in self._listed():
+            ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
+            if not ours and not is_vllm_image(str(entry.get("Image", ""))):
+                continue
+            try:
+                out.append(self.inspect(entry["Id"]))
+            except KeyError:  # removed since the list was made
+                continue
+        return out
+
+    def log_lines(self, container_id: str, since_ns: int | None = None) -> list[LogLine]:
+        api = self._docker().api
+        kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
+        if since_ns:
+            kwargs["since"] = since_ns / 1e9
+        raw: bytes = self._call("logs", api.logs, container_id, **kwargs)
+        return [_split_stamped(line) for line in raw.split(b"\n") if line]
 
     def logs(self, container_id: str, tail: int = 1000) -> list[str]:
-        container = self._call("logs", self._docker().containers.get, container_id)
+        api = self._docker().api
         raw: bytes = self._call(
-            "logs", container.logs, stdout=True, stderr=True, tail=tail if tail else "all"
+            "logs", api.logs, container_id, stdout=True, stderr=True, tail=tail if tail else "all"
         )
         return raw.decode("utf-8", errors="replace").splitlines()
 
-    def run(self, request: RunRequest) -> Deployment:
+    def follow_logs(self, container_id: str, since_ns: int | None = None) -> DockerLogFollow:
+        api = self._docker().api
+        kwargs: dict[str, Any] = {
+            "stdout": True,
+            "stderr": True,
+            "timestamps": True,
+            "stream": True,
+            "follow": True,
+        }
+        if since_ns:
+            kwargs["since"] = since_ns / 1e9
+        return DockerLogFollow(self._call("logs", api.logs, container_id, **kwargs))
+
+    # -- launching ------------------------------------------------------------------------------
+
+    def _refuse_conflicts(self, request: RunRequest) -> None:
+        for entry in self._listed():
+            names = [n.lstrip("/") for n in entry.get("Names") or ()]
+            running = entry.get("State") == "running"
+            if request.name in names:
+                ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
+                if running:
+                    raise ValueError(
+                        f'a container named "{request.name}" is already running; stop it '
+                        f"first (vtui down {request.name}) or give this launch another "
+                        "container name"
+                    )
+                if not ours:
+                    raise ValueError(
+                        f'a container named "{request.name}" exists and is not vtui\'s; '
+                        f"remove it (docker rm {request.name}) or choose another name"
+                    )
+                # A stopped container of ours: replaced, as `docker compose up` does.
+                self._call("remove", self._docker().api.remove_container, entry["Id"])
+                continue
+            if not running:
+                continue
+            for port in entry.get("Ports") or ():
+                if port.get("PublicPort") == request.host_port and _same_address(
+                    str(port.get("IP", "")), request.host
+                ):
+                    other = names[0] if names else entry["Id"][:12]
+                    raise ValueError(
+                        f"port {request.host_port} is already published by the running "
+                        f'container "{other}"; stop it or choose another port'
+                    )
+
+    def _ensure_image(self, image: str, on_pull: PullListener | None) -> None:
+        import docker
+
+        api = self._docker().api
+        try:
+            self._call("image", api.inspect_image, image)
+            return
+        except KeyError:
+            pass
+        repository, tag = docker.utils.parse_repository_tag(image)
+        try:
+            for event in api.pull(repository, tag=tag or "latest", stream=True, decode=True):
+                if on_pull is not None:
+                    on_pull(event)
+                if event.get("error") or event.get("errorDetail"):
+                    detail = (event.get("errorDetail") or {}).get("message") or event["error"]
+                    raise RuntimeError(pull_problem(image, str(detail)))
+        except docker.errors.APIError as exc:
+            raise RuntimeError(pull_problem(image, str(exc.explanation or exc))) from exc
+
+    def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
         import docker
 
         client = self._docker()
+        self._refuse_conflicts(request)
+        self._ensure_image(request.image, on_pull)
         device_requests = None
         if request.gpus == "all":
             device_requests = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
@@ -128,37 +319,50 @@ class DockerEngine:
                 )
             ]
         container = self._call(
-            "run",
-            client.containers.run,
+            "create",
+            client.containers.create,
             request.image,
             list(request.command),
             name=request.name,
-            detach=True,
             environment=dict(request.environment),
             labels=dict(request.labels),
             ports={f"{request.container_port}/tcp": (request.host, request.host_port)},
             device_requests=device_requests,
             ipc_mode="host" if request.ipc_host else None,
-            volumes={src: {"bind": dst, "mode": "rw"} for src, dst in request.volumes.items()},
+            volumes={src: {"bind": dst, "mode": mode} for src, dst, mode in request.volumes},
         )
-        container.reload()
-        return self._deployment(container)
+        try:
+            self._call("start", container.start)
+        except RuntimeError:
+            # A container that never started holds the name and the port for nothing.
+            self._call("remove", container.remove, force=True)
+            raise
+        return self.inspect(container.id)
 
     def api_key(self, container_id: str) -> str | None:
-        container = self._call("inspect", self._docker().containers.get, container_id)
-        for entry in (container.attrs.get("Config") or {}).get("Env") or []:
+        for entry in (self._attrs(container_id).get("Config") or {}).get("Env") or []:
             name, _, value = entry.partition("=")
             if name == "VLLM_API_KEY":
                 return str(value)
         return None
 
+    # -- lifecycle ------------------------------------------------------------------------------
+
     def stop(self, container_id: str, timeout: int = 10) -> None:
-        container = self._call("stop", self._docker().containers.get, container_id)
-        self._call("stop", container.stop, timeout=timeout)
+        self._call("stop", self._docker().api.stop, container_id, timeout=timeout)
+
+    def restart(self, container_id: str, timeout: int = 10) -> None:
+        self._call("restart", self._docker().api.restart, container_id, timeout=timeout)
 
     def remove(self, container_id: str) -> None:
-        container = self._call("remove", self._docker().containers.get, container_id)
-        self._call("remove", container.remove)
+        if self.inspect(container_id).live:
+            raise ValueError("the container is running: stop it before removing it")
+        self._call("remove", self._docker().api.remove_container, container_id)
+
+
+def _same_address(published: str, wanted: str) -> bool:
+    anywhere = ("", "0.0.0.0", "::")
+    return published == wanted or published in anywhere or wanted in anywhere
 
 
 def _why(exc: Exception) -> str:
@@ -167,8 +371,11 @@ def _why(exc: Exception) -> str:
     if "FileNotFoundError" in text or "No such file" in text:
         return "no socket there. Is Docker Engine installed and dockerd running?"
     if "PermissionError" in text or "Permission denied" in text:
-        return "permission denied. Run as root or join the docker group."
-    if "Connection refused" in text:
+        return (
+            "permission denied on the socket. Run vtui as root, or add this user to the "
+            "docker group (sudo usermod -aG docker $USER, then log in again)."
+        )
+    if "Connection refused" in text or "Connection aborted" in text:
         return "connection refused. Is dockerd running?"
     return _short(exc)
 

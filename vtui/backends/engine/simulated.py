@@ -2,8 +2,45 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
 from vtui.backends.demo_world import DemoWorld
-from vtui.core.records import Deployment, RunRequest
+from vtui.backends.engine import PullListener
+from vtui.core.records import Deployment, LogLine, RunRequest
+
+FOLLOW_POLL_SECONDS = 0.2
+
+
+def _ns(seconds: float) -> int:
+    return round(seconds * 1e9)
+
+
+class SimulatedLogFollow:
+    """The world's log of one container, as it is written; ends when the container stops."""
+
+    def __init__(self, world: DemoWorld, container_id: str, since_ns: int | None) -> None:
+        self._world, self._id = world, container_id
+        self._since = since_ns or 0
+        self._closed = threading.Event()
+
+    def __iter__(self) -> Iterator[LogLine]:
+        sent = 0  # lines at or after `since` already given
+        while not self._closed.is_set():
+            try:
+                entries = self._world.log_entries(self._id)
+                live = self._world.deployment(self._id).live
+            except KeyError:
+                return
+            fresh = [LogLine(_ns(at), text) for at, text in entries if _ns(at) >= self._since]
+            yield from fresh[sent:]
+            sent = len(fresh)
+            if not live:
+                return
+            self._closed.wait(FOLLOW_POLL_SECONDS)
+
+    def close(self) -> None:
+        self._closed.set()
 
 
 class SimulatedEngine:
@@ -12,13 +49,32 @@ class SimulatedEngine:
     def __init__(self, world: DemoWorld) -> None:
         self.world = world
 
+    def now(self) -> float:
+        return self.world.clock()
+
     def list_deployments(self) -> list[Deployment]:
         return self.world.deployments()
 
-    def logs(self, container_id: str, tail: int = 1000) -> list[str]:
-        return self.world.logs(container_id, tail)
+    def inspect(self, container_id: str) -> Deployment:
+        return self.world.deployment(container_id)
 
-    def run(self, request: RunRequest) -> Deployment:
+    def log_lines(self, container_id: str, since_ns: int | None = None) -> list[LogLine]:
+        since = since_ns or 0
+        return [
+            LogLine(_ns(at), text)
+            for at, text in self.world.log_entries(container_id)
+            if _ns(at) >= since
+        ]
+
+    def logs(self, container_id: str, tail: int = 1000) -> list[str]:
+        lines = [text for _at, text in self.world.log_entries(container_id)]
+        return lines[-tail:] if tail else lines
+
+    def follow_logs(self, container_id: str, since_ns: int | None = None) -> SimulatedLogFollow:
+        self.world.deployment(container_id)  # KeyError now, as the real engine does
+        return SimulatedLogFollow(self.world, container_id, since_ns)
+
+    def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
         return self.world.run(request)
 
     def api_key(self, container_id: str) -> str | None:
@@ -26,6 +82,9 @@ class SimulatedEngine:
 
     def stop(self, container_id: str, timeout: int = 10) -> None:
         self.world.stop(container_id)
+
+    def restart(self, container_id: str, timeout: int = 10) -> None:
+        self.world.restart(container_id)
 
     def remove(self, container_id: str) -> None:
         self.world.remove(container_id)

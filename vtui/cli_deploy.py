@@ -1,0 +1,308 @@
+"""`vtui up`, `ps`, `logs` and `down`: deployments from the command line.
+
+`up` reads the container the way the Server screen does (DeploymentWatch), so both say the
+same phases, figures and failures. Ctrl-C only stops vtui: the container keeps running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vtui.backends.deployment_watch import WatchUpdate
+    from vtui.backends.registry import Backends
+    from vtui.core.records import Deployment
+
+UP_TIMEOUT_SECONDS = 1800
+
+
+def add_commands(commands: Any) -> None:
+    up = commands.add_parser(
+        "up",
+        help="launch a profile and wait until it answers",
+        description="Start a profile's container and follow it until vLLM serves: the image "
+        "pulled if missing, then each start-up phase with its time, then the address. On a "
+        "failure it says why and how to fix it, and exits 1. Ctrl-C leaves the container "
+        "running (see `vtui ps`, `vtui down NAME`).",
+        epilog="example:\n  vtui up qwen && vtui chat --prompt 'Say hi'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    up.add_argument("profile", help="profile name (see `vtui profile list`)")
+    up.add_argument(
+        "--timeout",
+        type=float,
+        default=UP_TIMEOUT_SECONDS,
+        metavar="S",
+        help=f"give up waiting after S seconds (default {UP_TIMEOUT_SECONDS}; the container "
+        "keeps starting)",
+    )
+    ps = commands.add_parser(
+        "ps",
+        help="vLLM containers on this engine",
+        description="vtui's containers and any other container running a vllm/vllm-openai "
+        "image, running or stopped.",
+    )
+    ps.add_argument("--json", action="store_true", help="one JSON list instead of a table")
+    logs = commands.add_parser(
+        "logs", help="a container's log", description="Print a vLLM container's log."
+    )
+    logs.add_argument("name", help="container name, id prefix, or profile name")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    logs.add_argument(
+        "--tail", type=int, default=0, metavar="N", help="only the last N lines (default: all)"
+    )
+    down = commands.add_parser(
+        "down",
+        help="stop a container and remove it",
+        description="Stop a vLLM container (SIGTERM, then SIGKILL after --timeout) and "
+        "remove it, as `docker compose down` does. Containers vtui did not start are stopped "
+        "but never removed.",
+    )
+    down.add_argument("name", help="container name, id prefix, or profile name")
+    down.add_argument(
+        "--timeout", type=int, default=30, metavar="S", help="seconds before SIGKILL (default 30)"
+    )
+    down.add_argument("--keep", action="store_true", help="stop only; keep the container")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"vtui: error: {message}", file=sys.stderr)
+    return code
+
+
+def find(deployments: list[Deployment], name: str) -> Deployment | None:
+    """By container name, then profile name, then id prefix (4+ characters)."""
+    by_name = [d for d in deployments if d.name == name]
+    by_profile = [d for d in deployments if d.profile == name or d.name == f"vtui-{name}"]
+    by_id = [d for d in deployments if len(name) >= 4 and d.container_id.startswith(name)]
+    for found in (by_name, by_profile, by_id):
+        if found:
+            return found[0]
+    return None
+
+
+def main(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.core.records import BackendUnavailable
+
+    try:
+        if args.command == "ps":
+            return _ps(args, backends)
+        if args.command == "up":
+            return _up(args, backends)
+        deployment = find(backends.engine.list_deployments(), args.name)
+        if deployment is None:
+            return _fail(f"no vLLM container called {args.name!r} here (see `vtui ps`)")
+        if args.command == "logs":
+            return _logs(args, backends, deployment)
+        return _down(args, backends, deployment)
+    except BackendUnavailable as exc:
+        return _fail(exc.reason)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        return _fail(str(exc).strip("'\""))
+
+
+def _ps(args: argparse.Namespace, backends: Backends) -> int:
+    deployments = backends.engine.list_deployments()
+    if args.json:
+        rows = [
+            {
+                "name": d.name,
+                "id": d.container_id[:12],
+                "state": str(d.state),
+                "exit_code": d.exit_code,
+                "model": d.model,
+                "address": d.base_url,
+                "image": d.image,
+                "vtui": d.managed,
+                "profile": d.profile,
+            }
+            for d in deployments
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not deployments:
+        print("no vLLM containers here; start one with `vtui up PROFILE`")
+        return 0
+    print(f"{'NAME':28} {'STATE':12} {'MODEL':40} {'ADDRESS':22} OWNER")
+    for d in deployments:
+        state = f"exited ({d.exit_code})" if d.exit_code is not None else str(d.state)
+        owner = "vtui" if d.managed else "found"
+        print(f"{d.name:28} {state:12} {d.model:40} {d.address:22} {owner}")
+    return 0
+
+
+def _logs(args: argparse.Namespace, backends: Backends, deployment: Deployment) -> int:
+    engine = backends.engine
+    if not args.follow:
+        print("\n".join(engine.logs(deployment.container_id, args.tail)))
+        return 0
+    lines = engine.log_lines(deployment.container_id)
+    shown = lines[-args.tail :] if args.tail else lines
+    for line in shown:
+        print(line.text, flush=False)
+    sys.stdout.flush()
+    follow = engine.follow_logs(deployment.container_id, lines[-1].at_ns + 1 if lines else None)
+    try:
+        for line in follow:
+            print(line.text, flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        follow.close()
+    return 0
+
+
+def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) -> int:
+    engine = backends.engine
+    if deployment.live:
+        print(f"stopping {deployment.name} (SIGKILL after {args.timeout}s)...", file=sys.stderr)
+        engine.stop(deployment.container_id, timeout=args.timeout)
+    if args.keep:
+        print(f"stopped {deployment.name}; kept (remove with `vtui down {deployment.name}`)")
+        return 0
+    if not deployment.managed:
+        print(f"stopped {deployment.name}; not removed: vtui did not start it")
+        return 0
+    engine.remove(deployment.container_id)
+    print(f"stopped and removed {deployment.name}")
+    return 0
+
+
+# -- up -------------------------------------------------------------------------------------------
+
+
+class _PullPrinter:
+    """One line a second at most while an image is pulled."""
+
+    def __init__(self, image: str) -> None:
+        from vtui.core.image_pull import PullProgress
+
+        self.progress = PullProgress(image)
+        self._printed = 0.0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.progress.feed(event)
+        now = time.monotonic()
+        if now - self._printed >= 1.0:
+            self._printed = now
+            print(self.progress.describe(), file=sys.stderr, flush=True)
+
+
+def _up(args: argparse.Namespace, backends: Backends) -> int:
+    import os
+
+    from vtui.backends.deployment_watch import DeploymentWatch
+    from vtui.backends.profile_store import ProfileError, ProfileStore
+    from vtui.cli_profiles import _checked, _report
+    from vtui.core.launch_spec import run_request
+    from vtui.core.log_explainer import explain
+
+    store = ProfileStore(backends.profiles_root)
+    try:
+        spec = store.load(args.profile)
+        if not _report(args.profile, [p for p in _checked(spec) if not p.warning], sys.stderr):
+            return _fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
+        request = run_request(spec, store.api_key(spec.name), os.environ)
+    except ProfileError as exc:
+        return _fail(str(exc))
+    print(f"starting {request.name}: {spec.served_name} on {spec.host}:{spec.port}", flush=True)
+    try:
+        deployment = backends.engine.run(request, on_pull=_PullPrinter(request.image))
+    except RuntimeError as exc:
+        explanation = explain([str(exc)])
+        if explanation is not None:
+            return _fail(f"{exc}\n  why: {explanation.cause}\n  fix: {explanation.fix}")
+        raise
+    gpu_count = _gpu_count(backends)
+    watch = DeploymentWatch(
+        backends.engine, backends.endpoint_for, deployment.container_id, gpu_count
+    )
+    report = _UpReport(deployment.name, args.timeout)
+    stopping = threading.Event()
+    try:
+        watch.run(lambda update: report.show(update, stopping), stopping)
+    except KeyboardInterrupt:
+        print(
+            f"\nvtui: left {deployment.name} running; follow it with `vtui logs "
+            f"{deployment.name} -f`, stop it with `vtui down {deployment.name}`",
+            file=sys.stderr,
+        )
+        return 130
+    return report.code
+
+
+def _gpu_count(backends: Backends) -> int:
+    from vtui.core.records import BackendUnavailable
+
+    try:
+        return max(1, len(backends.gpu.snapshot().gpus))
+    except BackendUnavailable:
+        return 1
+    finally:
+        backends.gpu.close()
+
+
+class _UpReport:
+    """Prints each phase as it begins and the outcome; decides the exit code."""
+
+    def __init__(self, name: str, timeout: float) -> None:
+        self.name = name
+        self.code = 1
+        self._began = time.monotonic()
+        self._deadline = self._began + timeout
+        self._timeout = timeout
+        self._phase: str | None = None
+        self._figures: tuple[str, ...] = ()
+        self._engine_error: str | None = None
+
+    def show(self, update: WatchUpdate, stopping: threading.Event) -> None:
+        from vtui.core.startup import Phase
+
+        if update.engine_error != self._engine_error:
+            self._engine_error = update.engine_error
+            if update.engine_error:
+                print(f"  engine: {update.engine_error} (retrying)", file=sys.stderr, flush=True)
+        if update.phase != self._phase:
+            # The figures vLLM printed in the phase that ended, then the new phase.
+            if update.figures != self._figures:
+                self._figures = update.figures
+                print(f"         {' · '.join(update.figures)}", flush=True)
+            self._phase = update.phase
+            print(f"  {time.monotonic() - self._began:5.1f}s  {update.phase}", flush=True)
+        if update.gone:
+            print(f"vtui: error: {self.name} was removed while starting", file=sys.stderr)
+            stopping.set()
+        elif update.phase in (Phase.CRASHED, Phase.STOPPED):
+            self._failed(update)
+            stopping.set()
+        elif update.models is not None and update.deployment is not None:
+            url = update.deployment.base_url
+            print(f"{self.name} is up: {update.progress}")
+            print(f"  {url}/v1 serves {', '.join(update.models)}")
+            print(
+                f"  chat: vtui chat   log: vtui logs {self.name} -f   stop: vtui down {self.name}"
+            )
+            self.code = 0
+            stopping.set()
+        elif time.monotonic() > self._deadline:
+            print(
+                f"vtui: error: {self.name} is not ready after {self._timeout:.0f}s; it keeps "
+                f"starting (vtui logs {self.name} -f)",
+                file=sys.stderr,
+            )
+            stopping.set()
+
+    def _failed(self, update: WatchUpdate) -> None:
+        print(f"vtui: error: {self.name} {update.progress}", file=sys.stderr)
+        why = update.explanation
+        if why is not None:
+            print(f"  why: {why.cause}", file=sys.stderr)
+            print(f"  fix: {why.fix}", file=sys.stderr)
+            print(f"  from the log: {why.line}", file=sys.stderr)
+        else:
+            print(f"  see the log: vtui logs {self.name}", file=sys.stderr)
