@@ -7,6 +7,7 @@ RunRequest) and reads it back through DeploymentWatch, the code the Server scree
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 
@@ -141,3 +142,31 @@ def test_a_container_killed_from_outside_shows_within_two_seconds(
     assert crashed.deployment is not None
     assert crashed.deployment.state == ContainerState.EXITED
     assert crashed.progress == "crashed (exit 137)"
+
+
+def test_a_vllm_container_vtui_did_not_start_is_found_with_its_model(
+    docker_engine: DockerEngine,
+) -> None:
+    """Started by hand (`docker run vllm/vllm-openai ... --model M`), no vtui labels."""
+    import docker
+
+    client = docker.from_env()
+    client.images.get(SIM_IMAGE).tag("vllm/vllm-openai", "vtui-test")
+    name = f"by-hand-{secrets.token_hex(3)}"
+    container = client.containers.run(
+        "vllm/vllm-openai:vtui-test",
+        ["--model", QWEN, "--max-model-len", "8192"],
+        name=name,
+        detach=True,
+        ports={"8000/tcp": ("127.0.0.1", free_port())},
+    )
+    try:
+        found = {d.name: d for d in docker_engine.list_deployments()}
+        assert name in found
+        assert not found[name].managed and found[name].model == QWEN
+        assert found[name].state == ContainerState.RUNNING
+        with following(docker_engine, found[name]) as follower:
+            follower.wait_for("/v1/models", lambda u: u.models is not None, 30)
+    finally:
+        container.remove(force=True)
+        client.images.remove("vllm/vllm-openai:vtui-test")

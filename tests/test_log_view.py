@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.helpers import demo_app
-from vtui.core.log_buffer import LogBuffer, fresh_lines, level_of
+from vtui.core.log_buffer import LogBuffer, level_of
 from vtui.ui.headless import settle
 from vtui.ui.widgets.log_view import LogView
 
@@ -50,15 +50,6 @@ def test_filter_search_and_first_error_find_lines_by_number() -> None:
     buffer.extend(["ERROR later", "INFO quiet"])
     assert [buffer.number_at(r) for r in range(buffer.rows)] == [1, 2, 5]
     assert buffer.find("kv cache", after=None) is None  # filtered out
-
-
-def test_rereading_the_tail_adds_only_new_lines() -> None:
-    assert fresh_lines(["a", "b", "c"], ["b", "c", "d", "e"]) == ["d", "e"]
-    assert fresh_lines(["a", "b"], ["a", "b"]) == []
-    assert fresh_lines([], ["a"]) == ["a"]
-    assert fresh_lines(["x", "y"], ["p", "q"]) is None  # no overlap: start over
-    # A repeated last line must not fool it.
-    assert fresh_lines(["r", "s", "r"], ["s", "r", "t", "r"]) == ["t", "r"]
 
 
 def title(app: Any) -> str:

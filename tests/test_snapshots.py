@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.helpers import demo_app
+from tests.helpers import ManualClock, demo_app
 from vtui.ui.app import SCREENS
 from vtui.ui.headless import settle
 
@@ -110,3 +110,55 @@ def test_launch_with_an_error_showing(snap_compare: Snap) -> None:
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def _launch_in_demo(app: Any, spec_args: dict[str, object], model: str, name: str) -> None:
+    """A profile saved and launched in the demo world, as the Launch screen does it."""
+    from vtui.backends.launcher import launch
+    from vtui.backends.profile_store import ProfileStore
+    from vtui.core.launch_spec import LaunchSpec
+
+    spec = LaunchSpec(name=name, model=model, gpus=(1,), port=8001, args=spec_args)
+    launch(app.backends.engine, ProfileStore(app.backends.profiles_root), spec)
+    app.follow_container = spec.container
+
+
+def _server_after(spec_args: dict[str, object], model: str, seconds: float) -> Any:
+    clock = ManualClock()
+    app = demo_app(clock=clock)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot.app)  # type: ignore[arg-type]
+        _launch_in_demo(pilot.app, spec_args, model, "second")
+        clock.advance(seconds)
+        pilot.app.read_deployments()  # type: ignore[attr-defined]
+        await open_screen("server")(pilot)
+
+    return app, run_before
+
+
+def test_server_while_a_model_loads(snap_compare: Snap) -> None:
+    app, run_before = _server_after({}, "Qwen/Qwen3-8B", 4.0)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_server_after_a_kv_cache_crash(snap_compare: Snap) -> None:
+    app, run_before = _server_after(
+        {"--max-model-len": 1_000_000}, "meta-llama/Llama-3.1-8B-Instruct", 30.0
+    )
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_server_with_the_engine_unavailable(snap_compare: Snap) -> None:
+    from vtui.core.records import BackendUnavailable
+
+    app = demo_app()
+
+    def refuse() -> list[Any]:
+        raise BackendUnavailable(
+            "cannot reach the Docker engine at unix:///var/run/docker.sock: connection "
+            "refused. Is dockerd running?"
+        )
+
+    app.backends.engine.list_deployments = refuse  # type: ignore[method-assign]
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_screen("server"))

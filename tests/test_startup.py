@@ -86,7 +86,7 @@ def test_health_makes_it_ready_even_when_the_log_was_missed() -> None:
     tracker.feed("Starting to load model x...", 12.0)
     tracker.healthy(40.0)
     assert tracker.phase is Phase.READY
-    assert tracker.describe(45.0) == "ready 5s (starting 2s, loading weights 28s)"
+    assert tracker.describe(45.0) == "ready; started in 30s (starting 2s, loading weights 28s)"
 
 
 def test_phases_never_go_backwards() -> None:

@@ -194,12 +194,10 @@ class _PullPrinter:
 
 
 def _up(args: argparse.Namespace, backends: Backends) -> int:
-    import os
-
     from vtui.backends.deployment_watch import DeploymentWatch
+    from vtui.backends.launcher import launch
     from vtui.backends.profile_store import ProfileError, ProfileStore
     from vtui.cli_profiles import _checked, _report
-    from vtui.core.launch_spec import run_request
     from vtui.core.log_explainer import explain
 
     store = ProfileStore(backends.profiles_root)
@@ -207,12 +205,10 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
         spec = store.load(args.profile)
         if not _report(args.profile, [p for p in _checked(spec) if not p.warning], sys.stderr):
             return _fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
-        request = run_request(spec, store.api_key(spec.name), os.environ)
+        print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
+        deployment = launch(backends.engine, store, spec, _PullPrinter(spec.image))
     except ProfileError as exc:
         return _fail(str(exc))
-    print(f"starting {request.name}: {spec.served_name} on {spec.host}:{spec.port}", flush=True)
-    try:
-        deployment = backends.engine.run(request, on_pull=_PullPrinter(request.image))
     except RuntimeError as exc:
         explanation = explain([str(exc)])
         if explanation is not None:

@@ -7,8 +7,14 @@ from vtui.core.records import ContainerState, Deployment
 _PREFERENCE = (ContainerState.RUNNING, ContainerState.STARTING, ContainerState.UNHEALTHY)
 
 
-def active_deployment(deployments: list[Deployment]) -> Deployment | None:
-    """The running one first, then one on its way up; otherwise the first that exists."""
+def active_deployment(
+    deployments: list[Deployment], chosen: str | None = None
+) -> Deployment | None:
+    """The one chosen on the Server screen while it exists; else the running one first, then
+    one on its way up; otherwise the first that exists."""
+    for deployment in deployments:
+        if deployment.container_id == chosen:
+            return deployment
     for state in _PREFERENCE:
         for deployment in deployments:
             if deployment.state == state:

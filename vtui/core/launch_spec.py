@@ -11,7 +11,7 @@ import json
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from vtui.core import labels
 from vtui.core.records import RunRequest
@@ -81,6 +81,13 @@ class LaunchSpec:
         """Names this exact configuration, for the container label that tells them apart."""
         data = json.dumps(asdict(self), sort_keys=True, default=str)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def with_setting(spec: LaunchSpec, flag: str, value: object) -> LaunchSpec:
+    """The spec with one vLLM flag set, as a fix from the log explainer sets it."""
+    if flag == "--port" and isinstance(value, int):
+        return replace(spec, port=value)
+    return replace(spec, args={**spec.args, flag: value})
 
 
 def parse_gpus(text: str) -> str | tuple[int, ...] | None:

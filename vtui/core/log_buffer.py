@@ -133,19 +133,3 @@ class LogBuffer:
 
     def text(self) -> str:
         return "\n".join(self._lines) + ("\n" if self._lines else "")
-
-
-def fresh_lines(previous: list[str], current: list[str]) -> list[str] | None:
-    """The lines of `current` (a log's last N lines, read again) that follow `previous`
-    (the last read); None when they do not overlap (the log restarted or moved on by more
-    than N lines), so the caller starts over."""
-    if not previous:
-        return current
-    last = previous[-1]
-    for end in range(len(current) - 1, -1, -1):
-        if current[end] != last:
-            continue
-        k = end + 1  # current[:k] should be the end of previous
-        if k <= len(previous) and previous[len(previous) - k :] == current[:k]:
-            return current[k:]
-    return None

@@ -161,6 +161,14 @@ class StartupTracker:
                 why.insert(0, f"exit {self.exit_code}")
             return f"crashed ({', '.join(why)})" if why else "crashed"
         spent = self.durations(now)
+        if self.phase in (Phase.READY, Phase.SERVING):
+            # Up: how long the start-up took matters, not how long it has been up.
+            began = self.began.get(Phase.READY, now)
+            steps = ", ".join(
+                f"{p} {s:.0f}s" for p, s in spent if p not in (Phase.READY, Phase.SERVING)
+            )
+            took = f"{self.phase}; started in {began - self.started_at:.0f}s"
+            return f"{took} ({steps})" if steps else took
         current = f"{self.phase} {spent[-1][1]:.0f}s" if spent else str(self.phase)
         earlier = ", ".join(f"{p} {s:.0f}s" for p, s in spent[:-1])
         return f"{current} ({earlier})" if earlier else current

@@ -25,7 +25,8 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("gpu", "4", "GPU", "Memory, load and processes of every GPU"),
     ("chat", "5", "Chat", "Talk to the running model"),
 )
-DEPLOYMENTS_POLL_SECONDS = 2.0
+# Each second: a container killed from outside shows within two.
+DEPLOYMENTS_POLL_SECONDS = 1.0
 
 
 def _lazy_screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -55,6 +56,7 @@ class VtuiApp(App[None]):
 
     deployments_seen: reactive[int] = reactive(0)
     selected_model: reactive[str | None] = reactive(None)
+    chosen_container: reactive[str | None] = reactive(None)
 
     def __init__(self, backends: Backends, *, live: bool = True) -> None:
         super().__init__()
@@ -68,6 +70,24 @@ class VtuiApp(App[None]):
         self.active_deployment: Deployment | None = None
         # A container just launched from here: the Server screen selects it when it appears.
         self.follow_container: str | None = None
+        self._gpu_count: int | None = None
+
+    def choose_deployment(self, container_id: str) -> None:
+        """The one chosen on the Server screen: the header and the chat follow it."""
+        if container_id != self.chosen_container:
+            self.active_deployment = active_deployment(self.deployments, container_id)
+            self.chosen_container = container_id
+
+    @property
+    def gpu_count(self) -> int:
+        """GPUs on this machine, for the explainer's advice (1 when NVML cannot say).
+        Read in a worker: it may wait on NVML."""
+        if self._gpu_count is None:
+            try:
+                self._gpu_count = max(1, len(self.backends.gpu.snapshot().gpus))
+            except BackendUnavailable:
+                self._gpu_count = 1
+        return self._gpu_count
 
     def get_default_screen(self) -> Screen[None]:
         # The first screen comes through Textual's default-screen path: a MODES screen would
@@ -92,7 +112,7 @@ class VtuiApp(App[None]):
     def on_deployments_read(self, message: DeploymentsRead) -> None:
         self.deployments = message.deployments
         self.deployments_error = message.error
-        self.active_deployment = active_deployment(message.deployments)
+        self.active_deployment = active_deployment(message.deployments, self.chosen_container)
         self.deployments_seen += 1
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

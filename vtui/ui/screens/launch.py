@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import replace
@@ -22,7 +21,7 @@ from vtui.core import labels
 from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
-from vtui.core.launch_spec import LaunchSpec, run_request
+from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import BackendUnavailable, GpuReading, ModelCheckpoint
 from vtui.core.renderings import render_compose
 from vtui.ui.screens.base import VtuiScreen
@@ -489,13 +488,21 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-run")
     def launch(self, spec: LaunchSpec) -> None:
+        from vtui.backends.launcher import launch
         from vtui.backends.profile_store import ProfileError
+        from vtui.core.image_pull import PullProgress
 
-        store = self.store()
+        pull = PullProgress(spec.image)
+        shown = [0.0]
+
+        def pulling(event: dict[str, object]) -> None:
+            pull.feed(event)
+            if time.monotonic() - shown[0] >= 0.5:  # twice a second is enough to read
+                shown[0] = time.monotonic()
+                self.app.call_from_thread(self._pulling, pull.describe(), pull.fraction)
+
         try:
-            store.put(spec)
-            request = run_request(spec, store.api_key(spec.name), os.environ)
-            deployment = self.vtui.backends.engine.run(request)
+            deployment = launch(self.vtui.backends.engine, self.store(), spec, pulling)
         except (
             ProfileError,
             BackendUnavailable,
@@ -509,6 +516,10 @@ class LaunchScreen(VtuiScreen):
             )
             return
         self.app.call_from_thread(self._launched, deployment.name)
+
+    def _pulling(self, text: str, fraction: float | None) -> None:
+        done = f" ({fraction:.0%})" if fraction is not None else ""
+        self.query_one("#launch-status", Static).update(Text(text + done, style="yellow"))
 
     def _launched(self, name: str) -> None:
         self.saved = True

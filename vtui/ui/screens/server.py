@@ -1,54 +1,85 @@
-"""Server: vtui's vLLM containers and the log of the one under the cursor."""
+"""Server: the vLLM containers here, where the chosen one is in its start-up, why it failed
+and the fix, and its log as it is written."""
 
 from __future__ import annotations
 
+import threading
+
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from vtui.core.log_buffer import fresh_lines
+from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
 from vtui.core.records import BackendUnavailable, Deployment
+from vtui.core.startup import Phase
 from vtui.ui.screens.base import VtuiScreen
+from vtui.ui.widgets.dialogs import Confirm
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
-from vtui.ui.widgets.top_bar import deployment_text
+from vtui.ui.widgets.top_bar import STATE_STYLE, state_text
 
-LOG_TAIL = 2000
+PHASE_STYLE = {
+    Phase.PULLING: "bold yellow",
+    Phase.STARTING: "bold yellow",
+    Phase.LOADING: "bold yellow",
+    Phase.PROFILING: "bold yellow",
+    Phase.CAPTURING: "bold yellow",
+    Phase.READY: "bold green",
+    Phase.SERVING: "bold green",
+    Phase.CRASHED: "bold red",
+    Phase.STOPPED: "bold",
+}
+ENGINE_ERRORS = (BackendUnavailable, KeyError, RuntimeError, ValueError)
 
 
 class ServerScreen(VtuiScreen):
     SCREEN_TITLE = "Server"
     BINDINGS = [
-        Binding("r", "reload_logs", "Reload log"),
+        Binding("x", "stop", "Stop"),
+        Binding("R", "restart", "Restart"),
+        Binding("D", "remove", "Remove", show=False),
+        Binding("a", "apply_fix", "Apply fix"),
         Binding("slash", "search_log", "Search"),
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "previous_match", "Previous", show=False),
         Binding("f", "toggle_follow", "Follow"),
         Binding("e", "first_error", "First error"),
-        Binding("v", "level_filter", "Levels"),
+        Binding("v", "level_filter", "Levels", show=False),
         Binding("s", "save_log", "Save log"),
         Binding("escape", "leave_search", "Leave search", show=False),
     ]
 
-    class LogsRead(Message):
-        def __init__(self, container_id: str, lines: list[str], error: str | None) -> None:
+    class Watched(Message):
+        def __init__(self, container_id: str, update: WatchUpdate) -> None:
             super().__init__()
-            self.container_id, self.lines, self.error = container_id, lines, error
+            self.container_id, self.update = container_id, update
+
+    class Done(Message):
+        """An action on a container finished; `error` says why it failed."""
+
+        def __init__(self, what: str, error: str | None) -> None:
+            super().__init__()
+            self.what, self.error = what, error
 
     def __init__(self) -> None:
         super().__init__()
         self._shown: str | None = None
         self._shown_name = ""
-        self._tail: list[str] = []  # the engine's last answer, to tell new lines from old
         self._deployments: list[Deployment] = []
+        self._last: WatchUpdate | None = None
+        self._stopping: threading.Event | None = None
+        self._watch: DeploymentWatch | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Notice(id="server-notice")
-        table: DataTable[str] = DataTable(id="deployments", cursor_type="row")
-        table.add_columns("Container", "Model", "State", "Address", "Image")
+        table: DataTable[str | Text] = DataTable(id="deployments", cursor_type="row")
+        table.add_columns("Container", "Model", "State", "Address", "Owner", "Image")
         yield table
+        yield Static(id="server-phase", classes="status")
+        yield Static(id="server-advice")
         yield Static(id="log-title", classes="status")
         yield LogView(id="server-log")
         search = Input(
@@ -59,28 +90,35 @@ class ServerScreen(VtuiScreen):
 
     def on_mount(self) -> None:
         self.query_one(Notice).hide()
+        self.query_one("#server-advice").display = False
         self.watch(self.vtui, "deployments_seen", self._show_deployments, init=True)
-        if self.vtui.live:
-            self.set_interval(1.0, self._follow_log)
+
+    def on_unmount(self) -> None:
+        self._stop_watch()
+
+    # -- the table ------------------------------------------------------------------------------
 
     def _show_deployments(self, _seen: int) -> None:
         app = self.vtui
         notice = self.query_one(Notice)
         if app.deployments_error:
             notice.show(
-                f"{app.backends.engine.label} unavailable: {app.deployments_error}", error=True
+                f"{app.deployments_error}\nvtui keeps asking; the other screens work meanwhile.",
+                error=True,
             )
         elif not app.deployments:
             notice.show(
-                "No vLLM container of vtui's on this engine yet. Pick a model on Models "
-                "(1), then Launch (2)."
+                "No vLLM container on this engine yet. Pick a model on Models (1), then "
+                "Launch (2), or run `vtui up PROFILE`."
             )
         else:
             notice.hide()
         self._deployments = list(app.deployments)
         # No container, no log: an empty log frame would only look like a broken one.
-        for widget in (self.query_one("#log-title"), self.query_one(LogView)):
-            widget.display = bool(self._deployments)
+        for selector in ("#server-phase", "#log-title", "#server-log"):
+            self.query_one(selector).display = bool(self._deployments)
+        if not self._deployments:
+            self.query_one("#server-advice").display = False
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -88,32 +126,132 @@ class ServerScreen(VtuiScreen):
             table.add_row(
                 d.name,
                 d.model,
-                deployment_text(d, None).plain.split("  ")[1],
+                Text(state_text(d), style=STATE_STYLE.get(d.state, "")),
                 d.address,
+                "vtui" if d.managed else "found",
                 d.image,
                 key=d.container_id,
             )
+        ids = [d.container_id for d in self._deployments]
         followed = [i for i, d in enumerate(self._deployments) if d.name == app.follow_container]
         if followed:
             cursor, app.follow_container = followed[0], None
+        elif self._shown in ids:
+            cursor = ids.index(self._shown)
         if self._deployments:
             table.move_cursor(row=min(cursor, len(self._deployments) - 1))
             self._select(self._deployments[table.cursor_row])
 
     @on(DataTable.RowHighlighted, "#deployments")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Rebuilding the table highlights its first row on the way; by the time that event
+        # arrives the cursor is elsewhere, and only where the cursor is counts.
+        if event.cursor_row != event.data_table.cursor_row:
+            return
         if 0 <= event.cursor_row < len(self._deployments):
             self._select(self._deployments[event.cursor_row])
 
     def _select(self, deployment: Deployment) -> None:
         if deployment.container_id == self._shown:
             return
+        self._stop_watch()
         self._shown = deployment.container_id
         self._shown_name = deployment.name
-        self._tail = []
+        self._last = None
+        self.vtui.choose_deployment(deployment.container_id)
         self.query_one(LogView).replace([])
+        self.query_one("#server-advice").display = False
+        self.query_one("#server-phase", Static).update("")
         self._title()
-        self.read_logs(deployment.container_id)
+        self._stopping = threading.Event()
+        self.follow(deployment.container_id, self._stopping)
+
+    def _stop_watch(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+            self._stopping = None
+
+    @property
+    def selected(self) -> Deployment | None:
+        return next((d for d in self._deployments if d.container_id == self._shown), None)
+
+    # -- following ------------------------------------------------------------------------------
+
+    @work(thread=True, group="server-watch")
+    def follow(self, container_id: str, stopping: threading.Event) -> None:
+        backends = self.vtui.backends
+        watch = DeploymentWatch(
+            backends.engine, backends.endpoint_for, container_id, self.vtui.gpu_count
+        )
+        self._watch = watch
+
+        def emit(update: WatchUpdate) -> None:
+            if not stopping.is_set():
+                self.post_message(self.Watched(container_id, update))
+
+        if self.vtui.live:
+            watch.run(emit, stopping)
+        else:
+            # Screenshots and snapshot tests: one look, the same on every run.
+            emit(watch.step())
+
+    def on_server_screen_watched(self, message: Watched) -> None:
+        if message.container_id != self._shown:
+            return
+        update = message.update
+        if update.lines:
+            self.query_one(LogView).append(list(update.lines))
+        self._last = update
+        self._show_phase(update)
+        self._show_advice(update)
+        self._title()
+        if update.gone or (update.deployment and update.deployment.state != self._listed_state):
+            self.vtui.read_deployments()
+
+    @property
+    def _listed_state(self) -> object:
+        selected = self.selected
+        return selected.state if selected else None
+
+    def _show_phase(self, update: WatchUpdate) -> None:
+        line = Text()
+        if update.engine_error:
+            line.append("engine unavailable: ", style="bold red")
+            line.append(f"{update.engine_error}; retrying")
+        elif update.gone:
+            line.append("removed", style="bold")
+        else:
+            line.append("\u25cf ", style=PHASE_STYLE.get(update.phase, ""))
+            line.append(update.progress, style=PHASE_STYLE.get(update.phase, ""))
+            d = update.deployment
+            if update.models is not None and d is not None and d.base_url:
+                line.append(f"\n{d.base_url}/v1 serves {', '.join(update.models)}")
+                line.append("  \u00b7  chat with it: 5", style="dim")
+        if update.figures:
+            line.append("\n" + "  \u00b7  ".join(update.figures), style="dim")
+        self.query_one("#server-phase", Static).update(line)
+
+    def _show_advice(self, update: WatchUpdate) -> None:
+        advice = self.query_one("#server-advice", Static)
+        why = update.explanation
+        if why is None:
+            advice.display = False
+            return
+        text = Text.assemble(
+            ("Why it failed  ", "bold"), why.cause, "\n", ("Fix  ", "bold"), why.fix
+        )
+        d = update.deployment
+        if why.setting is not None and d is not None and d.profile:
+            flag, value = why.setting
+            shown = (
+                f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+            )
+            text.append("\n")
+            text.append(" a ", style="bold reverse")
+            text.append(f" set {flag} {shown} in profile {d.profile} and launch again")
+        text.append(f"\nFrom the log: {why.line}", style="dim")
+        advice.update(text)
+        advice.display = True
 
     def _title(self, note: str = "") -> None:
         view = self.query_one(LogView)
@@ -124,36 +262,94 @@ class ServerScreen(VtuiScreen):
             + (f" \u00b7 {note}" if note else "")
         )
 
-    def _follow_log(self) -> None:
-        if self._shown:
-            self.read_logs(self._shown)
+    # -- lifecycle ------------------------------------------------------------------------------
 
-    def action_reload_logs(self) -> None:
-        self._follow_log()
+    def _confirm(self, question: str, then: str) -> None:
+        deployment = self.selected
+        if deployment is None:
+            return
 
-    @work(thread=True, exclusive=True, group="server-logs")
-    def read_logs(self, container_id: str) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.act(then, deployment)
+
+        self.app.push_screen(Confirm(question.format(name=deployment.name)), answered)
+
+    def action_stop(self) -> None:
+        d = self.selected
+        if d is not None and not d.live:
+            self.notify(f"{d.name} is not running.", title="Stop")
+            return
+        self._confirm("Stop {name}? vLLM gets SIGTERM, then SIGKILL after 30 s.", "stop")
+
+    def action_restart(self) -> None:
+        self._confirm("Restart {name}? It stops serving until it is ready again.", "restart")
+
+    def action_remove(self) -> None:
+        d = self.selected
+        if d is None:
+            return
+        if d.live:
+            self.notify(f"Stop {d.name} first (x).", title="Remove", severity="warning")
+            return
+        if not d.managed:
+            self.notify(f"{d.name} was not started by vtui; vtui leaves it.", title="Remove")
+            return
+        self._confirm("Remove {name}? Its log goes with it.", "remove")
+
+    @work(thread=True, group="server-act")
+    def act(self, what: str, deployment: Deployment) -> None:
+        engine = self.vtui.backends.engine
+        watch = self._watch
         try:
-            lines = self.vtui.backends.engine.logs(container_id, LOG_TAIL)
-            self.post_message(self.LogsRead(container_id, lines, None))
-        except (BackendUnavailable, KeyError, RuntimeError) as exc:
-            self.post_message(self.LogsRead(container_id, [], str(exc)))
+            if what == "stop":
+                if watch is not None and watch.container_id == deployment.container_id:
+                    watch.stop_asked()
+                engine.stop(deployment.container_id, timeout=30)
+            elif what == "restart":
+                engine.restart(deployment.container_id, timeout=30)
+            else:
+                engine.remove(deployment.container_id)
+            self.post_message(self.Done(f"{what} {deployment.name}", None))
+        except ENGINE_ERRORS as exc:
+            self.post_message(self.Done(f"{what} {deployment.name}", str(exc).strip("'\"")))
 
-    def on_server_screen_logs_read(self, message: LogsRead) -> None:
-        if message.container_id != self._shown:
-            return
-        view = self.query_one(LogView)
+    def on_server_screen_done(self, message: Done) -> None:
         if message.error:
-            self._title(f"cannot read the log: {message.error}")
-            return
-        # The engine gives the last LOG_TAIL lines each time; only the new ones are added.
-        fresh = fresh_lines(self._tail, message.lines)
-        if fresh is None:
-            view.replace(message.lines)
+            self.notify(f"Cannot {message.what}: {message.error}", severity="error", timeout=10)
         else:
-            view.append(fresh)
-        self._tail = message.lines
-        self._title()
+            self.notify(f"{message.what[0].upper()}{message.what[1:]}: done.", title="Server")
+        self.vtui.read_deployments()
+
+    def action_apply_fix(self) -> None:
+        update, d = self._last, self.selected
+        why = update.explanation if update else None
+        if why is None or why.setting is None:
+            self.notify("No fix to apply: nothing failed, or the fix is not a setting.")
+            return
+        if d is None or not d.profile:
+            self.notify("This container was not started from a vtui profile.", severity="warning")
+            return
+        self.relaunch(d.profile, *why.setting)
+
+    @work(thread=True, exclusive=True, group="server-relaunch")
+    def relaunch(self, profile: str, flag: str, value: object) -> None:
+        from vtui.backends.launcher import launch
+        from vtui.backends.profile_store import ProfileError, ProfileStore
+        from vtui.core.launch_spec import with_setting
+
+        store = ProfileStore(self.vtui.backends.profiles_root)
+        try:
+            spec = with_setting(store.load(profile), flag, value)
+            deployment = launch(self.vtui.backends.engine, store, spec)
+        except (ProfileError, *ENGINE_ERRORS) as exc:
+            self.post_message(self.Done(f"launch {profile} again", str(exc).strip("'\"")))
+            return
+        self.vtui.follow_container = deployment.name
+        self._shown = None  # the container is new: follow it from its first line
+        self.post_message(self.Done(f"set {flag} {value} in {profile}; launched", None))
+
+    # -- the log --------------------------------------------------------------------------------
 
     def action_search_log(self) -> None:
         box = self.query_one("#log-search", Input)

@@ -23,14 +23,18 @@ STATE_STYLE = {
 DEMO_BADGE = Text(" DEMO ", style="bold black on dark_orange")
 
 
+def state_text(deployment: Deployment) -> str:
+    if deployment.state == ContainerState.EXITED and deployment.exit_code:
+        return f"exited ({deployment.exit_code})"
+    return deployment.state.value
+
+
 def deployment_text(deployment: Deployment | None, error: str | None) -> Text:
     if error:
         return Text.assemble(("engine unavailable", "bold red"), f"  {error}")
     if deployment is None:
         return Text("no deployment yet", style="dim")
-    state = deployment.state.value
-    if deployment.state == ContainerState.EXITED and deployment.exit_code:
-        state = f"exited ({deployment.exit_code})"
+    state = state_text(deployment)
     return Text.assemble(
         ("\u25cf ", STATE_STYLE.get(deployment.state, "")),
         (deployment.name, "bold"),
@@ -50,8 +54,9 @@ class TopBar(Widget):
 
     def on_mount(self) -> None:
         self.watch(self.app, "deployments_seen", self._deployments_changed, init=False)
+        self.watch(self.app, "chosen_container", self._deployments_changed, init=False)
 
-    def _deployments_changed(self, _seen: int) -> None:
+    def _deployments_changed(self, _changed: object) -> None:
         self.refresh()
 
     @property

@@ -1,0 +1,146 @@
+"""The Server screen as a user drives it: it follows the chosen container, stops, restarts
+and removes it, and applies the explainer's fix to the profile with one key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import Static
+
+from tests.helpers import ManualClock, demo
+from vtui.backends.launcher import launch
+from vtui.backends.profile_store import ProfileStore
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.records import ContainerState
+from vtui.ui.app import VtuiApp
+from vtui.ui.screens.server import ServerScreen
+from vtui.ui.widgets.top_bar import TopBar
+
+LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def text_of(app: VtuiApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def until(app: VtuiApp, what: str, test: Callable[[], bool], limit: float = 8.0) -> None:
+    """Polls as a user would wait: the screen follows on its own, once a second. (Not
+    settle(): the screen's watch worker runs until the screen goes.)"""
+    for _ in range(int(limit / 0.1)):
+        await asyncio.sleep(0.1)
+        if test():
+            return
+    raise AssertionError(f"the Server screen never showed {what}")
+
+
+async def server_with(
+    pilot: Any, app: VtuiApp, clock: ManualClock, model: str, **args: object
+) -> ServerScreen:
+    spec = LaunchSpec(name="second", model=model, gpus=(1,), port=8001, args=args)
+    launch(app.backends.engine, ProfileStore(app.backends.profiles_root), spec)
+    app.follow_container = spec.container
+    app.read_deployments()
+    await app.switch_mode("server")
+    await asyncio.sleep(0.3)
+    assert isinstance(app.screen, ServerScreen)
+    return app.screen
+
+
+async def test_a_crash_shows_why_and_a_applies_the_fix_and_launches_again() -> None:
+    clock = ManualClock()
+    app = VtuiApp(demo(clock=clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await server_with(pilot, app, clock, LLAMA, **{"--max-model-len": 1_000_000})
+        clock.advance(30)
+        await until(app, "the crash", lambda: "crashed (exit 1)" in text_of(app, "#server-phase"))
+        advice = text_of(app, "#server-advice")
+        assert "KV cache cannot hold one request of max-model-len 1,000,000" in advice
+        assert "set --max-model-len 449,280 in profile second and launch again" in advice
+
+        await pilot.press("a")
+        store = ProfileStore(app.backends.profiles_root)
+        await until(
+            app,
+            "the fix saved",
+            lambda: store.load("second").args.get("--max-model-len") == 449_280,
+        )
+        clock.advance(30)
+        await until(
+            app, "the new run ready", lambda: "ready; started in" in text_of(app, "#server-phase")
+        )
+        assert not app.screen.query_one("#server-advice").display
+        running = [d for d in app.backends.engine.list_deployments() if d.name == "vtui-second"]
+        assert [d.state for d in running] == [ContainerState.RUNNING]
+
+
+async def test_stop_asks_first_then_stops_and_remove_takes_it_away() -> None:
+    clock = ManualClock()
+    app = VtuiApp(demo(clock=clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await server_with(pilot, app, clock, "Qwen/Qwen3-8B")
+        clock.advance(30)
+        await until(app, "ready", lambda: "ready; started in" in text_of(app, "#server-phase"))
+        await pilot.press("x")
+        await pilot.press("n")  # changed my mind
+        await asyncio.sleep(0.3)
+        assert app.screen.selected is not None and app.screen.selected.live  # type: ignore[attr-defined]
+
+        await pilot.press("x")
+        await pilot.press("y")
+        await until(app, "stopped", lambda: "stopped" in text_of(app, "#server-phase"))
+        assert "Shutting down" in app.screen.query_one("#server-log").buffer.text()  # type: ignore[attr-defined]
+
+        await pilot.press("D")
+        await pilot.press("y")
+        await until(
+            app,
+            "the container gone",
+            lambda: "vtui-second" not in {d.name for d in app.deployments},
+        )
+
+
+async def test_restart_starts_a_new_run_in_the_same_log() -> None:
+    clock = ManualClock()
+    app = VtuiApp(demo(clock=clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await server_with(pilot, app, clock, "Qwen/Qwen3-8B")
+        clock.advance(30)
+        await until(app, "ready", lambda: "ready; started in" in text_of(app, "#server-phase"))
+        await pilot.press("R")
+        await pilot.press("y")
+        await until(
+            app, "the new run starting", lambda: "ready" not in text_of(app, "#server-phase")
+        )
+        clock.advance(30)
+        await until(
+            app, "ready again", lambda: "ready; started in" in text_of(app, "#server-phase")
+        )
+        log = screen.query_one("#server-log").buffer.text()  # type: ignore[attr-defined]
+        assert log.count("vLLM API server version") == 2 and "Shutting down" in log
+
+
+async def test_choosing_a_row_makes_it_the_active_deployment_in_the_header() -> None:
+    clock = ManualClock()
+    app = VtuiApp(demo(clock=clock))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await server_with(pilot, app, clock, "Qwen/Qwen3-8B")
+        await until(
+            app,
+            "the header",
+            lambda: (
+                app.active_deployment is not None and app.active_deployment.name == "vtui-second"
+            ),
+        )
+        await pilot.press("up")
+        await until(
+            app,
+            "the first row active",
+            lambda: (
+                app.active_deployment is not None
+                and app.active_deployment.name == "vtui-qwen2.5-7b-instruct"
+            ),
+        )
+        header = app.screen.query_one(TopBar).deployment_line.plain
+        assert header.startswith("\u25cf vtui-qwen2.5-7b-instruct  running")
