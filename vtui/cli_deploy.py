@@ -25,11 +25,11 @@ def add_commands(commands: Any) -> None:
     up = commands.add_parser(
         "up",
         help="launch a profile and wait until it answers",
-        description="Start a profile's container and follow it until vLLM serves: the image "
-        "pulled if missing, then each start-up phase with its time, then the address. On a "
-        "failure it says why and how to fix it, and exits 1. Ctrl-C leaves the container "
-        "running (see `vtui ps`, `vtui down NAME`).",
-        epilog="example:\n  vtui up qwen && vtui chat --prompt 'Say hi'",
+        description="Start a profile's container and follow it until vLLM serves: the image\n"
+        "pulled if missing, then each start-up phase with its time, then the address.\n"
+        "On a failure it says why and how to fix it, and exits 1. Ctrl-C leaves the\n"
+        "container running (see `vtui ps`, `vtui down NAME`).",
+        epilog="example:\n  vtui up qwen && curl -s localhost:8000/health",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     up.add_argument("profile", help="profile name (see `vtui profile list`)")
@@ -280,9 +280,7 @@ class _UpReport:
             url = update.deployment.base_url
             print(f"{self.name} is up: {update.progress}")
             print(f"  {url}/v1 serves {', '.join(update.models)}")
-            print(
-                f"  chat: vtui chat   log: vtui logs {self.name} -f   stop: vtui down {self.name}"
-            )
+            print(f"  log: vtui logs {self.name} -f   stop: vtui down {self.name}")
             self.code = 0
             stopping.set()
         elif time.monotonic() > self._deadline:

@@ -511,8 +511,13 @@ class LaunchScreen(VtuiScreen):
             ValueError,
             OSError,
         ) as exc:
+            from vtui.core.log_explainer import explain
+
+            # The engine's own refusals (no NVIDIA runtime, port taken) have known fixes.
+            why = explain([str(exc)])
+            advice = f"\n{why.cause}\nFix: {why.fix}" if why else ""
             self.app.call_from_thread(
-                self.notify, f"Launch failed: {exc}", severity="error", timeout=10
+                self.notify, f"Launch failed: {exc}{advice}", severity="error", timeout=15
             )
             return
         self.app.call_from_thread(self._launched, deployment.name)
