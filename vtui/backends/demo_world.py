@@ -15,6 +15,7 @@ from datetime import datetime
 
 from vtui.core import labels
 from vtui.core.records import ContainerState, Deployment, RunRequest
+from vtui.core.vllm_command import flag_number, served_model
 from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
 from vtui.sim import catalogue
 from vtui.sim.vllm_script import SimServerConfig, plan_memory, render, startup_steps
@@ -46,15 +47,6 @@ class SimContainer:
     # Lines on the world's clock: what earlier runs wrote, and this run's shutdown message.
     history: list[tuple[float, str]] = field(default_factory=list)
     shutdown: list[tuple[float, str]] = field(default_factory=list)
-
-
-def _model_from_command(command: tuple[str, ...], fallback: str) -> str:
-    for flag in ("--served-model-name", "--model"):
-        if flag in command:
-            i = command.index(flag)
-            if i + 1 < len(command):
-                return command[i + 1]
-    return fallback
 
 
 class DemoWorld:
@@ -93,7 +85,7 @@ class DemoWorld:
 
     def _add(self, request: RunRequest, started_at: float, api_key: str) -> SimContainer:
         container_id = f"{self._ids.getrandbits(256):064x}"
-        model = _model_from_command(request.command, request.labels.get(labels.MODEL, "model"))
+        model = served_model(request.command) or request.labels.get(labels.MODEL, "model")
         profile = catalogue.find(model)
         gpus = request.gpus if isinstance(request.gpus, tuple) else tuple(range(GPU_COUNT))
         if request.gpus is None:
@@ -103,9 +95,9 @@ class DemoWorld:
             served_model_name=model,
             profile=profile,
             port=request.container_port,
-            gpu_memory_utilization=_flag_float(request.command, "--gpu-memory-utilization", 0.9),
-            max_model_len=int(_flag_float(request.command, "--max-model-len", 0)) or None,
-            tensor_parallel_size=int(_flag_float(request.command, "--tensor-parallel-size", 1)),
+            gpu_memory_utilization=flag_number(request.command, "--gpu-memory-utilization", 0.9),
+            max_model_len=int(flag_number(request.command, "--max-model-len", 0)) or None,
+            tensor_parallel_size=int(flag_number(request.command, "--tensor-parallel-size", 1)),
             gpu_memory_gib=GPU_TOTAL_MIB / 1024 - 0.46,
             api_key_set=True,
         )
@@ -242,13 +234,3 @@ class DemoWorld:
         with self._lock:
             self._samples += 1
             return random.Random(self.seed * 1_000_003 + self._samples)
-
-
-def _flag_float(command: tuple[str, ...], flag: str, default: float) -> float:
-    if flag in command:
-        i = command.index(flag)
-        try:
-            return float(command[i + 1])
-        except (IndexError, ValueError):
-            return default
-    return default

@@ -22,6 +22,7 @@ from vtui.backends.engine import ContainerEngine, LogFollow
 from vtui.core.log_explainer import Explanation, FailureContext, explain
 from vtui.core.records import BackendUnavailable, Deployment, LogLine
 from vtui.core.startup import ENDED, ORDER, Phase, StartupTracker
+from vtui.core.vllm_command import flag_number
 
 POLL_SECONDS = 1.0
 # The explainer reads this many of the last lines: a traceback's root cause is within them.
@@ -41,18 +42,6 @@ class WatchUpdate:
     gone: bool = False  # the container was removed; the watch has ended
     restarted: bool = False  # a new run of the container began with these lines
     models: tuple[str, ...] | None = None  # what /v1/models lists, once it answers
-
-
-def _flag(command: tuple[str, ...], flag: str, default: float) -> float:
-    for i, token in enumerate(command):
-        try:
-            if token == flag and i + 1 < len(command):
-                return float(command[i + 1])
-            if token.startswith(f"{flag}="):
-                return float(token.split("=", 1)[1])
-        except ValueError:
-            return default
-    return default
 
 
 class DeploymentWatch:
@@ -162,8 +151,8 @@ class DeploymentWatch:
                 (line.text for line in self._recent),
                 FailureContext(
                     gpu_count=self.gpu_count,
-                    tensor_parallel_size=int(_flag(command, "--tensor-parallel-size", 1)),
-                    gpu_memory_utilization=_flag(command, "--gpu-memory-utilization", 0.9),
+                    tensor_parallel_size=int(flag_number(command, "--tensor-parallel-size", 1)),
+                    gpu_memory_utilization=flag_number(command, "--gpu-memory-utilization", 0.9),
                     port=(d.port if d and d.port else 8000),
                 ),
             )

@@ -19,6 +19,7 @@ from vtui.core.records import (
     LogLine,
     RunRequest,
 )
+from vtui.core.vllm_command import served_model
 from vtui.core.vllm_release import VLLM_IMAGE
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
@@ -62,20 +63,6 @@ def is_vllm_image(image: str) -> bool:
     if ":" in last:
         name = name[: len(name) - len(last)] + last.split(":", 1)[0]
     return name == VLLM_IMAGE or name.endswith(f"/{VLLM_IMAGE}")
-
-
-def model_of(command: tuple[str, ...]) -> str | None:
-    """The model a vLLM command line serves: its served name, else --model, else the first
-    positional argument (`vllm serve MODEL`)."""
-    for flag in ("--served-model-name", "--model"):
-        for i, token in enumerate(command):
-            if token == flag and i + 1 < len(command):
-                return command[i + 1]
-            if token.startswith(f"{flag}="):
-                return token.split("=", 1)[1]
-    if command and not command[0].startswith("-"):
-        return command[0]
-    return None
 
 
 def parse_stamp(text: str) -> int | None:
@@ -187,7 +174,7 @@ class DockerEngine:
             container_id=attrs["Id"],
             name=str(attrs.get("Name", "")).lstrip("/"),
             image=config.get("Image", ""),
-            model=container_labels.get(labels.MODEL) or model_of(command) or "?",
+            model=container_labels.get(labels.MODEL) or served_model(command) or "?",
             state=state,
             host=host,
             port=port,

@@ -1,0 +1,34 @@
+"""Reading a vLLM command line back: what a container was started with, whoever wrote it."""
+
+from __future__ import annotations
+
+
+def flag_value(command: tuple[str, ...], flag: str) -> str | None:
+    """The value given to `flag`, as `--flag value` or `--flag=value`; None when absent."""
+    for i, token in enumerate(command):
+        if token == flag and i + 1 < len(command):
+            return command[i + 1]
+        if token.startswith(f"{flag}="):
+            return token.split("=", 1)[1]
+    return None
+
+
+def flag_number(command: tuple[str, ...], flag: str, default: float) -> float:
+    """A numeric flag's value; `default` when it is absent or not a number."""
+    value = flag_value(command, flag)
+    try:
+        return default if value is None else float(value)
+    except ValueError:
+        return default
+
+
+def served_model(command: tuple[str, ...]) -> str | None:
+    """The model a vLLM command line serves: its served name, else --model, else the first
+    positional argument (`vllm serve MODEL`)."""
+    for flag in ("--served-model-name", "--model"):
+        value = flag_value(command, flag)
+        if value is not None:
+            return value
+    if command and not command[0].startswith("-"):
+        return command[0]
+    return None
