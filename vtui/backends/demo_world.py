@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from vtui.core import labels
+from vtui.core.launch_conflicts import ExistingContainer, replaced_by
 from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.vllm_command import flag_number, served_model
 from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
@@ -118,23 +119,19 @@ class DemoWorld:
         return container
 
     def run(self, request: RunRequest) -> Deployment:
-        # The same refusals, in the same words, as the Docker engine backend.
         with self._lock:
-            for existing in list(self._containers.values()):
-                live = self._current(existing).live
-                if existing.deployment.name == request.name:
-                    if live:
-                        raise ValueError(
-                            f'a container named "{request.name}" is already running; stop it '
-                            f"first (vtui down {request.name}) or give this launch another "
-                            "container name"
-                        )
-                    del self._containers[existing.deployment.container_id]
-                elif live and existing.deployment.port == request.host_port:
-                    raise ValueError(
-                        f"port {request.host_port} is already published by the running "
-                        f'container "{existing.deployment.name}"; stop it or choose another port'
-                    )
+            existing = [
+                ExistingContainer(
+                    container_id=d.container_id,
+                    name=d.name,
+                    running=d.live,
+                    ours=d.managed,
+                    published=((d.host, d.port),) if d.port is not None else (),
+                )
+                for d in (self._current(c) for c in self._containers.values())
+            ]
+            for container_id in replaced_by(request, existing):
+                del self._containers[container_id]
             key = request.environment.get("VLLM_API_KEY", "demo")
             container = self._add(request, self.clock(), key)
             return self._current(container)

@@ -12,6 +12,7 @@ from typing import Any
 from vtui.backends.engine import PullListener
 from vtui.core import labels
 from vtui.core.image_pull import pull_problem
+from vtui.core.launch_conflicts import ExistingContainer, replaced_by
 from vtui.core.records import (
     BackendUnavailable,
     ContainerState,
@@ -239,36 +240,22 @@ class DockerEngine:
     # -- launching ------------------------------------------------------------------------------
 
     def _refuse_conflicts(self, request: RunRequest) -> None:
-        for entry in self._listed():
-            names = [n.lstrip("/") for n in entry.get("Names") or ()]
-            running = entry.get("State") == "running"
-            if request.name in names:
-                ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
-                if running:
-                    raise ValueError(
-                        f'a container named "{request.name}" is already running; stop it '
-                        f"first (vtui down {request.name}) or give this launch another "
-                        "container name"
-                    )
-                if not ours:
-                    raise ValueError(
-                        f'a container named "{request.name}" exists and is not vtui\'s; '
-                        f"remove it (docker rm {request.name}) or choose another name"
-                    )
-                # A stopped container of ours: replaced, as `docker compose up` does.
-                self._call("remove", self._docker().api.remove_container, entry["Id"])
-                continue
-            if not running:
-                continue
-            for port in entry.get("Ports") or ():
-                if port.get("PublicPort") == request.host_port and _same_address(
-                    str(port.get("IP", "")), request.host
-                ):
-                    other = names[0] if names else entry["Id"][:12]
-                    raise ValueError(
-                        f"port {request.host_port} is already published by the running "
-                        f'container "{other}"; stop it or choose another port'
-                    )
+        existing = [
+            ExistingContainer(
+                container_id=entry["Id"],
+                name=next((n.lstrip("/") for n in entry.get("Names") or ()), entry["Id"][:12]),
+                running=entry.get("State") == "running",
+                ours=(entry.get("Labels") or {}).get(labels.MANAGED) == "true",
+                published=tuple(
+                    (str(port.get("IP", "")), int(port["PublicPort"]))
+                    for port in entry.get("Ports") or ()
+                    if port.get("PublicPort")
+                ),
+            )
+            for entry in self._listed()
+        ]
+        for container_id in replaced_by(request, existing):
+            self._call("remove", self._docker().api.remove_container, container_id)
 
     def _ensure_image(self, image: str, on_pull: PullListener | None) -> None:
         import docker
@@ -345,11 +332,6 @@ class DockerEngine:
         if self.inspect(container_id).live:
             raise ValueError("the container is running: stop it before removing it")
         self._call("remove", self._docker().api.remove_container, container_id)
-
-
-def _same_address(published: str, wanted: str) -> bool:
-    anywhere = ("", "0.0.0.0", "::")
-    return published == wanted or published in anywhere or wanted in anywhere
 
 
 def _why(exc: Exception) -> str:
