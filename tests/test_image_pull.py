@@ -84,3 +84,13 @@ def test_a_missing_image_is_pulled_and_an_unreachable_registry_is_explained(
     # No registry is reachable from CI; were one reachable, it would refuse the made-up name.
     assert "the registry cannot be reached" in message or "the registry refused" in message
     assert name not in {d.name for d in docker_engine.list_deployments()}
+
+
+def test_the_reporter_shows_a_burst_of_events_once() -> None:
+    from vtui.backends.launcher import pull_reporter
+
+    shown: list[str] = []
+    listen = pull_reporter(IMAGE, 60.0, lambda pull: shown.append(pull.describe()))
+    for current in range(0, 1_000_000_000, 10_000_000):
+        listen(downloading("a1", current, 1_000_000_000))
+    assert shown == [f"pulling {IMAGE}: 0 of 1 layers, 0.0 of 1.0 GB"]

@@ -176,26 +176,10 @@ def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
 # -- up -------------------------------------------------------------------------------------------
 
 
-class _PullPrinter:
-    """One line a second at most while an image is pulled."""
-
-    def __init__(self, image: str) -> None:
-        from vtui.core.image_pull import PullProgress
-
-        self.progress = PullProgress(image)
-        self._printed = 0.0
-
-    def __call__(self, event: dict[str, Any]) -> None:
-        self.progress.feed(event)
-        now = time.monotonic()
-        if now - self._printed >= 1.0:
-            self._printed = now
-            print(self.progress.describe(), file=sys.stderr, flush=True)
-
-
 def _up(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.backends.deployment_watch import DeploymentWatch
-    from vtui.backends.launcher import launch
+    from vtui.backends.host_probe import gpu_readings
+    from vtui.backends.launcher import launch, pull_reporter
     from vtui.backends.profile_store import ProfileError, ProfileStore
     from vtui.cli_profiles import _checked, _report
     from vtui.core.log_explainer import explain
@@ -206,7 +190,10 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
         if not _report(args.profile, [p for p in _checked(spec) if not p.warning], sys.stderr):
             return _fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
         print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
-        deployment = launch(backends.engine, store, spec, _PullPrinter(spec.image))
+        printer = pull_reporter(
+            spec.image, 1.0, lambda pull: print(pull.describe(), file=sys.stderr, flush=True)
+        )
+        deployment = launch(backends.engine, store, spec, printer)
     except ProfileError as exc:
         return _fail(str(exc))
     except RuntimeError as exc:
@@ -214,7 +201,10 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
         if explanation is not None:
             return _fail(f"{exc}\n  why: {explanation.cause}\n  fix: {explanation.fix}")
         raise
-    gpu_count = _gpu_count(backends)
+    try:
+        gpu_count = max(1, len(gpu_readings(backends.gpu)))  # for the explainer's advice
+    finally:
+        backends.gpu.close()
     watch = DeploymentWatch(
         backends.engine, backends.endpoint_for, deployment.container_id, gpu_count
     )
@@ -230,17 +220,6 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
         )
         return 130
     return report.code
-
-
-def _gpu_count(backends: Backends) -> int:
-    from vtui.core.records import BackendUnavailable
-
-    try:
-        return max(1, len(backends.gpu.snapshot().gpus))
-    except BackendUnavailable:
-        return 1
-    finally:
-        backends.gpu.close()
 
 
 class _UpReport:

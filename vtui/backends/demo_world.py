@@ -138,18 +138,18 @@ class DemoWorld:
 
     def stop(self, container_id: str) -> None:
         with self._lock:
-            container = self._get(container_id)
-            if self._current(container).live:
-                container.stopped_at = self.clock()
-                container.shutdown = [(container.stopped_at, SHUTDOWN_LINE)]
+            self._halt(self._get(container_id), self.clock())
+
+    def _halt(self, container: SimContainer, now: float) -> None:
+        if self._current(container).live:
+            container.stopped_at = now
+            container.shutdown = [(now, SHUTDOWN_LINE)]
 
     def restart(self, container_id: str) -> None:
         with self._lock:
             container = self._get(container_id)
             now = self.clock()
-            if self._current(container).live:
-                container.stopped_at = now
-                container.shutdown = [(now, SHUTDOWN_LINE)]
+            self._halt(container, now)
             container.history, container.shutdown = self._entries(container), []
             container.started_at, container.stopped_at = now, None
 

@@ -83,10 +83,9 @@ class VtuiApp(App[None]):
         """GPUs on this machine, for the explainer's advice (1 when NVML cannot say).
         Read in a worker: it may wait on NVML."""
         if self._gpu_count is None:
-            try:
-                self._gpu_count = max(1, len(self.backends.gpu.snapshot().gpus))
-            except BackendUnavailable:
-                self._gpu_count = 1
+            from vtui.backends.host_probe import gpu_readings
+
+            self._gpu_count = max(1, len(gpu_readings(self.backends.gpu)))
         return self._gpu_count
 
     def get_default_screen(self) -> Screen[None]:

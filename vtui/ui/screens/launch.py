@@ -488,19 +488,14 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-run")
     def launch(self, spec: LaunchSpec) -> None:
-        from vtui.backends.launcher import launch
+        from vtui.backends.launcher import launch, pull_reporter
         from vtui.backends.profile_store import ProfileError
-        from vtui.core.image_pull import PullProgress
 
-        pull = PullProgress(spec.image)
-        shown = [0.0]
-
-        def pulling(event: dict[str, object]) -> None:
-            pull.feed(event)
-            if time.monotonic() - shown[0] >= 0.5:  # twice a second is enough to read
-                shown[0] = time.monotonic()
-                self.app.call_from_thread(self._pulling, pull.describe(), pull.fraction)
-
+        pulling = pull_reporter(
+            spec.image,
+            0.5,
+            lambda pull: self.app.call_from_thread(self._pulling, pull.describe(), pull.fraction),
+        )
         try:
             deployment = launch(self.vtui.backends.engine, self.store(), spec, pulling)
         except (
