@@ -27,6 +27,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_vtui(
+    *args: str, config: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`vtui ARGS` as a user runs it; with `config`, its profiles and HF home live there."""
+    env = dict(os.environ)
+    if config is not None:
+        env |= {"XDG_CONFIG_HOME": str(config), "HF_HOME": str(config / "hf")}
+    return subprocess.run(
+        [sys.executable, "-m", "vtui", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
+
+
 def wait_for_health(
     url: str, proc: subprocess.Popen[str] | None = None, limit: float = 15.0
 ) -> None:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import run_vtui
 from vtui.core.terminal_size import parse_size
 
 SCREENS = ("models", "launch", "server", "gpu", "chat")
 
 
-def vtui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vtui", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-        cwd=REPO,
-    )
+vtui = run_vtui
 
 
 def test_help_names_every_screen_and_the_demo() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.helpers import REPO, free_port
+from tests.helpers import REPO, free_port, run_vtui
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.profile_store import ProfileStore
 from vtui.core.launch_spec import LaunchSpec
@@ -48,15 +48,8 @@ def make_profile(home: Path, model: str = QWEN, **args: object) -> str:
     return name
 
 
-def vtui(home: Path, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vtui", *argv],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "XDG_CONFIG_HOME": str(home)},
-    )
+def vtui(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return run_vtui(*argv, config=home)
 
 
 def test_up_waits_for_ready_and_down_removes(config_home: Path) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.helpers import REPO
+from tests.helpers import run_vtui
 
 
 @pytest.fixture
@@ -21,16 +19,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def vtui(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, XDG_CONFIG_HOME=str(config), HF_HOME=str(config / "hf"))
-    return subprocess.run(
-        [sys.executable, "-m", "vtui", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_vtui(*args, config=config)
 
 
 def new_qwen(config: Path) -> None:
