@@ -72,6 +72,7 @@ class DeploymentWatch:
         self._last_ns = 0
         self._count_at_last = 0
         self._skip = 0
+        self._explained: tuple[tuple[int, int], Explanation | None] | None = None
 
     # -- what callers tell it -----------------------------------------------------------------
 
@@ -140,22 +141,31 @@ class DeploymentWatch:
         with contextlib.suppress(EndpointError):
             self.models = tuple(self._endpoint.served_models())
 
+    def _explanation(self) -> Explanation | None:
+        """Why the run crashed; read again only when the log has grown since the last read
+        (a crashed container is still reported each second)."""
+        read_to = (self._last_ns, self._count_at_last)
+        if self._explained is not None and self._explained[0] == read_to:
+            return self._explained[1]
+        d = self.deployment
+        command = d.command if d else ()
+        explanation = explain(
+            (line.text for line in self._recent),
+            FailureContext(
+                gpu_count=self.gpu_count,
+                tensor_parallel_size=int(flag_number(command, "--tensor-parallel-size", 1)),
+                gpu_memory_utilization=flag_number(command, "--gpu-memory-utilization", 0.9),
+                port=(d.port if d and d.port else 8000),
+            ),
+        )
+        self._explained = (read_to, explanation)
+        return explanation
+
     def update(self) -> WatchUpdate:
         """What changed since the last update (the new lines), and where things stand."""
         tracker = self.tracker
-        explanation = None
-        if tracker is not None and tracker.phase is Phase.CRASHED:
-            d = self.deployment
-            command = d.command if d else ()
-            explanation = explain(
-                (line.text for line in self._recent),
-                FailureContext(
-                    gpu_count=self.gpu_count,
-                    tensor_parallel_size=int(flag_number(command, "--tensor-parallel-size", 1)),
-                    gpu_memory_utilization=flag_number(command, "--gpu-memory-utilization", 0.9),
-                    port=(d.port if d and d.port else 8000),
-                ),
-            )
+        crashed = tracker is not None and tracker.phase is Phase.CRASHED
+        explanation = self._explanation() if crashed else None
         out = WatchUpdate(
             lines=tuple(self._pending),
             deployment=self.deployment,
