@@ -133,9 +133,9 @@ class ManualClock:
         self.now += seconds
 
 
-def demo(seed: int = 7, clock: ManualClock | None = None) -> Backends:
-    return demo_backends(seed, clock or ManualClock(), token_delay=0)
+def demo(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2) -> Backends:
+    return demo_backends(seed, clock or ManualClock(), token_delay=0, gpu_count=gpu_count)
 
 
-def demo_app(seed: int = 7, clock: ManualClock | None = None) -> VtuiApp:
-    return VtuiApp(demo(seed, clock), live=False)
+def demo_app(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2) -> VtuiApp:
+    return VtuiApp(demo(seed, clock, gpu_count), live=False)

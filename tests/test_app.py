@@ -24,6 +24,7 @@ from vtui.ui.screens.gpu import GpuScreen
 from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.models import ModelsScreen
 from vtui.ui.screens.server import ServerScreen
+from vtui.ui.widgets.gpu_strip import GpuStrip
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
 from vtui.ui.widgets.top_bar import TopBar
@@ -134,6 +135,8 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         bar = text_of(app.screen.query_one(TopBar))
         assert "DEMO" not in bar
         assert "engine unavailable" in bar
+        strip = text_of(app.screen.query_one(GpuStrip))
+        assert strip.startswith(" GPU N/A no NVIDIA driver here")
         notice = app.screen.query_one(Notice)
         assert "Model search is unavailable" in text_of(notice)
         assert "127.0.0.1:9" in text_of(notice)
@@ -147,8 +150,10 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         assert not app.screen.query_one(LogView).display
         await pilot.press("4")
         await settle(app)
-        assert "GPU figures are unavailable" in text_of(app.screen.query_one(Notice))
-        assert app.screen.query_one("#gpus", DataTable).row_count == 0
+        gpu_notice = text_of(app.screen.query_one(Notice))
+        assert "GPU figures are unavailable: no NVIDIA driver here" in gpu_notice
+        assert "libnvidia-ml.so.1 was not found" in gpu_notice
+        assert app.screen.query_one("#gpu-processes", DataTable).row_count == 0
         await pilot.press("5")
         await settle(app)
         assert "No running server" in text_of(app.screen.query_one("#chat-status", Static))

@@ -162,3 +162,54 @@ def test_server_with_the_engine_unavailable(snap_compare: Snap) -> None:
 
     app.backends.engine.list_deployments = refuse  # type: ignore[method-assign]
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_screen("server"))
+
+
+def _gpu_history(
+    clock: ManualClock, readings: int, mode: str
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """`readings` GPU readings a second apart on the demo's clock, then `mode` opened."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await settle(app)  # type: ignore[arg-type]
+        await app.switch_mode("server")  # chooses the demo's deployment
+        await settle(app)  # type: ignore[arg-type]
+        for _ in range(readings):
+            clock.advance(1)
+            app.poll_gpus()  # type: ignore[attr-defined]
+            await settle(app)  # type: ignore[arg-type]
+        await app.switch_mode(mode)
+        await settle(app)  # type: ignore[arg-type]
+
+    return run_before
+
+
+def test_gpu_one_gpu_after_a_minute(snap_compare: Snap) -> None:
+    """One H100 under the demo's server, with a minute of readings in the sparklines."""
+    clock = ManualClock()
+    app = demo_app(clock=clock, gpu_count=1)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_gpu_history(clock, 60, "gpu"))
+
+
+def test_gpu_eight_gpus_at_80x24(snap_compare: Snap) -> None:
+    clock = ManualClock()
+    app = demo_app(clock=clock, gpu_count=8)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_gpu_history(clock, 20, "gpu"))
+
+
+def test_strip_of_eight_gpus_on_the_launch_screen_at_80x24(snap_compare: Snap) -> None:
+    clock = ManualClock()
+    app = demo_app(clock=clock, gpu_count=8)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_gpu_history(clock, 1, "launch"))
+
+
+def test_gpu_with_nvml_missing(snap_compare: Snap) -> None:
+    import pynvml
+
+    from vtui.backends.gpu.nvml import NvmlGpus
+    from vtui.backends.gpu.simulated_nvml import SimulatedNvml
+
+    app = demo_app()
+    faults = {"nvmlInit": pynvml.NVML_ERROR_LIBRARY_NOT_FOUND}
+    app.backends.gpu = NvmlGpus(SimulatedNvml(lambda: (), faults=faults))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_screen("gpu"))

@@ -28,6 +28,7 @@ commands (each has --help):
   ps [--json]                       vLLM containers here (vtui's and any vllm/vllm-openai)
   logs NAME [-f]                    a container's log
   down NAME                         stop and remove a container
+  gpus [--json]                     every GPU's memory, load and processes, once
   compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
   profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
   estimate MODEL [--json]           will it fit these GPUs, with how much KV cache
@@ -74,6 +75,21 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="the demo's random seed: same seed, same figures (default: 7)",
     )
     parser.add_argument(
+        "--demo-gpus",
+        type=int,
+        default=2,
+        choices=range(1, 9),
+        metavar="N",
+        help="how many GPUs the demo simulates, 1 to 8 (default: 2)",
+    )
+    parser.add_argument(
+        "--gpu-interval",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds between two GPU readings in the UI (default: 1)",
+    )
+    parser.add_argument(
         "--headless", action="store_true", help="render without a terminal (use with --screenshots)"
     )
     parser.add_argument(
@@ -91,6 +107,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
     from vtui.cli_deploy import add_commands as add_deploy_commands
     from vtui.cli_estimate import add_command as add_estimate
+    from vtui.cli_gpus import add_command as add_gpus
     from vtui.cli_models import add_commands as add_model_commands
     from vtui.cli_profiles import add_commands
 
@@ -98,21 +115,24 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     add_commands(commands)
     add_model_commands(commands)
     add_deploy_commands(commands)
+    add_gpus(commands)
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     return parser
 
 
-def make_backends(demo: bool, seed: int) -> Backends:
+def make_backends(args: argparse.Namespace) -> Backends:
     from vtui.backends.registry import demo_backends, real_backends
 
-    return demo_backends(seed) if demo else real_backends()
+    if args.demo:
+        return demo_backends(args.seed, gpu_count=args.demo_gpus)
+    return real_backends()
 
 
 def build_app(args: argparse.Namespace) -> VtuiApp:
     from vtui.ui.app import VtuiApp
 
-    return VtuiApp(make_backends(args.demo, args.seed))
+    return VtuiApp(make_backends(args), gpu_interval=args.gpu_interval)
 
 
 def _prepare_dir(directory: Path) -> str | None:
@@ -134,7 +154,7 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
     if problem:
         print(f"vtui: error: {problem}", file=sys.stderr)
         return 1
-    run = write_screenshots(make_backends(args.demo, args.seed), args.screenshots, size)
+    run = write_screenshots(make_backends(args), args.screenshots, size)
     for path in run.written:
         print(path)
     for mode, why in run.failed:
@@ -152,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     args.vllm_args = vllm_args
     if vllm_args and (args.command, getattr(args, "profile_command", None)) != ("profile", "new"):
         parser.error("arguments after -- are vLLM arguments, for `vtui profile new` only")
+    if args.gpu_interval < 0.1:
+        parser.error("--gpu-interval must be at least 0.1 seconds")
     if args.command == "estimate":
         from vtui.cli_estimate import main as run_estimate
 
@@ -159,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("up", "ps", "logs", "down"):
         from vtui.cli_deploy import main as run_deploy
 
-        return run_deploy(args, make_backends(args.demo, args.seed))
+        return run_deploy(args, make_backends(args))
+    if args.command == "gpus":
+        from vtui.cli_gpus import main as run_gpus
+
+        return run_gpus(args, make_backends(args))
     if args.command in ("search", "download", "models"):
         from vtui.cli_models import main as run_models
 

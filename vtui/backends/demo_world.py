@@ -28,6 +28,8 @@ GPU_TOTAL_MIB = 81559
 GPU_RESERVED_MIB = 480
 GPU_COUNT = 2
 IDLE_MIB = 4
+# Someone's notebook on the second GPU: memory that is neither free nor the deployment's.
+NOTEBOOK = (1, 2231, "python3", 1536)  # (GPU, PID, process, MiB)
 # Log timestamps start here whatever the wall clock says, so screenshots never change.
 LOG_EPOCH = datetime(2026, 11, 24, 9, 0, 0)
 STARTUP_SECONDS = 12.0
@@ -48,17 +50,32 @@ class SimContainer:
     # Lines on the world's clock: what earlier runs wrote, and this run's shutdown message.
     history: list[tuple[float, str]] = field(default_factory=list)
     shutdown: list[tuple[float, str]] = field(default_factory=list)
+    pid: int = 0  # the container's first process on the host; its GPU workers follow
+
+
+@dataclass(frozen=True)
+class GpuLoad:
+    """One GPU's memory in use and the processes holding it."""
+
+    used_mib: int
+    processes: tuple[tuple[int, str, int], ...]  # (PID, process name, MiB)
 
 
 class DemoWorld:
-    def __init__(self, seed: int = 7, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, seed: int = 7, clock: Callable[[], float] | None = None, gpu_count: int = GPU_COUNT
+    ) -> None:
         import time
 
+        if not 1 <= gpu_count <= 8:
+            raise ValueError("the demo simulates 1 to 8 GPUs")
+        self.gpu_count = gpu_count
         self.seed = seed
         self.clock = clock or time.monotonic
         self._lock = threading.Lock()
         self._containers: dict[str, SimContainer] = {}
         self._samples = 0
+        self._runs = 0
         self._ids = random.Random(seed)
         self._add(
             RunRequest(
@@ -88,7 +105,7 @@ class DemoWorld:
         container_id = f"{self._ids.getrandbits(256):064x}"
         model = served_model(request.command) or request.labels.get(labels.MODEL, "model")
         profile = catalogue.find(model)
-        gpus = request.gpus if isinstance(request.gpus, tuple) else tuple(range(GPU_COUNT))
+        gpus = request.gpus if isinstance(request.gpus, tuple) else tuple(range(self.gpu_count))
         if request.gpus is None:
             gpus = ()
         config = SimServerConfig(
@@ -115,6 +132,8 @@ class DemoWorld:
             command=request.command,
         )
         container = SimContainer(deployment, config, gpus, started_at, log, api_key)
+        self._runs += 1
+        container.pid = 4000 + 100 * self._runs
         self._containers[container_id] = container
         return container
 
@@ -213,18 +232,34 @@ class DemoWorld:
 
     # -- GPUs -----------------------------------------------------------------------------------
 
-    def gpu_memory_used_mib(self) -> list[int]:
-        used = [IDLE_MIB] * GPU_COUNT
+    def gpu_loads(self) -> list[GpuLoad]:
+        used = [IDLE_MIB] * self.gpu_count
+        processes: list[list[tuple[int, str, int]]] = [[] for _ in range(self.gpu_count)]
+        if self.gpu_count > NOTEBOOK[0]:
+            gpu, pid, name, mib = NOTEBOOK
+            used[gpu] += mib
+            processes[gpu].append((pid, name, mib))
         with self._lock:
             for container in self._containers.values():
                 state = self._current(container).state
                 if state not in (ContainerState.RUNNING, ContainerState.STARTING):
                     continue
                 share = min(1.0, self._elapsed(container) / STARTUP_SECONDS)
-                target = GPU_TOTAL_MIB * container.config.gpu_memory_utilization
-                for i in container.gpu_indices:
-                    used[i] += int(target * share)
-        return used
+                held = int(GPU_TOTAL_MIB * container.config.gpu_memory_utilization * share)
+                workers = len(container.gpu_indices)
+                for rank, i in enumerate(container.gpu_indices):
+                    name = f"VLLM::Worker_TP{rank}" if workers > 1 else "VLLM::EngineCore"
+                    used[i] += held
+                    processes[i].append((container.pid + 1 + rank, name, held))
+        return [GpuLoad(u, tuple(p)) for u, p in zip(used, processes, strict=True)]
+
+    def container_of_pid(self, pid: int) -> str | None:
+        """The container a GPU process belongs to (its workers' PIDs follow the container's)."""
+        with self._lock:
+            for container_id, container in self._containers.items():
+                if container.pid < pid <= container.pid + max(1, len(container.gpu_indices)):
+                    return container_id
+        return None
 
     def next_sample_rng(self) -> random.Random:
         """A generator for the next GPU reading: the n-th reading is the same on every run."""

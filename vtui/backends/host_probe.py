@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from vtui.backends.gpu import GpuMonitor
 from vtui.core.launch_checks import HostFacts
-from vtui.core.records import BackendUnavailable, GpuReading
+from vtui.core.records import GpuReading
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -23,10 +23,11 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def gpu_readings(gpu: GpuMonitor) -> tuple[GpuReading, ...]:
-    """One snapshot's GPUs; none when the monitor cannot answer."""
+    """One snapshot's GPUs; none when the monitor cannot answer, whatever the reason (the
+    GPU strip says why)."""
     try:
         return gpu.snapshot().gpus
-    except BackendUnavailable:
+    except Exception:
         return ()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.backends.engine import ContainerEngine
-from vtui.backends.gpu import GpuMonitor
+from vtui.backends.gpu import GpuMonitor, LazyGpus
 from vtui.backends.hub import ModelHub
 from vtui.core.records import Deployment
 
@@ -27,10 +27,15 @@ class Backends:
     port_in_use: Callable[[str, int], bool]
 
 
+def _nvml() -> GpuMonitor:
+    from vtui.backends.gpu.nvml import NvmlGpus
+
+    return NvmlGpus()
+
+
 def real_backends() -> Backends:
     from vtui.backends.endpoint.http import HttpEndpoint
     from vtui.backends.engine.docker_engine import DockerEngine
-    from vtui.backends.gpu.nvml import NvmlGpus
     from vtui.backends.hub.hf import HfHub
 
     engine = DockerEngine()
@@ -49,7 +54,7 @@ def real_backends() -> Backends:
     return Backends(
         engine=engine,
         hub=HfHub(),
-        gpu=NvmlGpus(),
+        gpu=LazyGpus("NVML", _nvml),
         endpoint_for=endpoint_for,
         demo=False,
         profiles_root=default_root(),
@@ -58,15 +63,22 @@ def real_backends() -> Backends:
 
 
 def demo_backends(
-    seed: int = 7, clock: Callable[[], float] | None = None, token_delay: float = 0.03
+    seed: int = 7,
+    clock: Callable[[], float] | None = None,
+    token_delay: float = 0.03,
+    gpu_count: int = 2,
 ) -> Backends:
     from vtui.backends.demo_world import DemoWorld
     from vtui.backends.endpoint.simulated import SimulatedEndpoint
     from vtui.backends.engine.simulated import SimulatedEngine
-    from vtui.backends.gpu.simulated import SimulatedGpus
     from vtui.backends.hub.simulated import SimulatedHub
 
-    world = DemoWorld(seed, clock)
+    world = DemoWorld(seed, clock, gpu_count)
+
+    def simulated_gpus() -> GpuMonitor:
+        from vtui.backends.gpu.simulated import simulated_gpus
+
+        return simulated_gpus(world)
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
         return SimulatedEndpoint(world, deployment, token_delay)
@@ -79,7 +91,7 @@ def demo_backends(
     return Backends(
         engine=SimulatedEngine(world),
         hub=SimulatedHub(),
-        gpu=SimulatedGpus(world),
+        gpu=LazyGpus("simulated NVML", simulated_gpus),
         endpoint_for=endpoint_for,
         demo=True,
         profiles_root=root,

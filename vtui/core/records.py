@@ -28,6 +28,21 @@ class GpuProcess:
     pid: int
     name: str
     memory_used_mib: int | None
+    # The container the process runs in, when the engine knows it (vtui's or a vLLM one).
+    container_id: str | None = None
+    container_name: str | None = None
+
+
+@dataclass(frozen=True)
+class MigInstance:
+    """One MIG slice of a GPU: its own memory and processes, no utilization of its own."""
+
+    gpu_instance: int | None
+    uuid: str | None
+    name: str
+    memory_used_mib: int | None
+    memory_total_mib: int | None
+    processes: tuple[GpuProcess, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,15 @@ class GpuReading:
     compute_capability: tuple[int, int] | None = None
     # Memory the driver keeps back (NVML v2); total less this is what CUDA calls total.
     memory_reserved_mib: int | None = None
+    uuid: str | None = None
+    memory_free_mib: int | None = None
+    sm_clock_mhz: int | None = None
+    memory_clock_mhz: int | None = None
+    fan_pct: int | None = None  # None on GPUs without a fan NVML can read (H100 SXM)
+    mig_enabled: bool | None = None
+    mig: tuple[MigInstance, ...] = ()
+    # Why this GPU has no figures (it fell off the bus, say); None when it answered.
+    problem: str | None = None
 
     @property
     def cuda_total_mib(self) -> int | None:

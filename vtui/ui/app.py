@@ -14,8 +14,9 @@ from textual.screen import Screen
 
 from vtui.backends.registry import Backends
 from vtui.core.deployments import active_deployment
-from vtui.core.records import BackendUnavailable, Deployment
-from vtui.ui.messages import DeploymentsRead
+from vtui.core.gpu_history import GpuHistory
+from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+from vtui.ui.messages import DeploymentsRead, GpusRead
 
 # (mode, key, title, what the palette says about it)
 SCREENS: tuple[tuple[str, str, str, str], ...] = (
@@ -27,6 +28,7 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
 )
 # Each second: a container killed from outside shows within two.
 DEPLOYMENTS_POLL_SECONDS = 1.0
+GPU_POLL_SECONDS = 1.0
 
 
 def _lazy_screen(module: str, name: str) -> Callable[[], Screen[None]]:
@@ -57,8 +59,11 @@ class VtuiApp(App[None]):
     deployments_seen: reactive[int] = reactive(0)
     selected_model: reactive[str | None] = reactive(None)
     chosen_container: reactive[str | None] = reactive(None)
+    gpus_seen: reactive[int] = reactive(0)
 
-    def __init__(self, backends: Backends, *, live: bool = True) -> None:
+    def __init__(
+        self, backends: Backends, *, live: bool = True, gpu_interval: float = GPU_POLL_SECONDS
+    ) -> None:
         super().__init__()
         self.backends = backends
         self.demo = backends.demo
@@ -71,6 +76,13 @@ class VtuiApp(App[None]):
         # A container just launched from here: the Server screen selects it when it appears.
         self.follow_container: str | None = None
         self._gpu_count: int | None = None
+        # The latest GPU reading for every screen's strip and the GPU screen, read by one
+        # worker every gpu_interval seconds.
+        self.gpu_interval = gpu_interval
+        self.gpu_snapshot: GpuSnapshot | None = None
+        self.gpu_error: str | None = None
+        self.gpu_history = GpuHistory()
+        self._gpu_reading = False
 
     def choose_deployment(self, container_id: str) -> None:
         """The one chosen on the Server screen: the header and the chat follow it."""
@@ -98,8 +110,10 @@ class VtuiApp(App[None]):
         self.add_mode("models", _lazy_screen("models", "ModelsScreen"))
         # After the first frame: a worker thread running now would hold the GIL against it.
         self.call_after_refresh(self.read_deployments)
+        self.call_after_refresh(self.poll_gpus)
         if self.live:
             self.set_interval(DEPLOYMENTS_POLL_SECONDS, self.read_deployments)
+            self.set_interval(self.gpu_interval, self.poll_gpus)
 
     @work(thread=True, exclusive=True, group="deployments")
     def read_deployments(self) -> None:
@@ -113,6 +127,36 @@ class VtuiApp(App[None]):
         self.deployments_error = message.error
         self.active_deployment = active_deployment(message.deployments, self.chosen_container)
         self.deployments_seen += 1
+
+    def poll_gpus(self) -> None:
+        # A GPU that is falling off the bus can hold an NVML call for seconds: skip a turn
+        # rather than pile up threads waiting on it.
+        if not self._gpu_reading:
+            self._gpu_reading = True
+            self.read_gpus()
+
+    @work(thread=True, group="gpus")
+    def read_gpus(self) -> None:
+        from vtui.backends.gpu_feed import read_gpus
+
+        try:
+            snapshot = read_gpus(self.backends.gpu, self.backends.engine, self.deployments)
+            self.post_message(GpusRead(snapshot, None))
+        except BackendUnavailable as exc:
+            self.post_message(GpusRead(None, exc.reason))
+        except Exception as exc:  # a GPU reading never takes the app down; the next one retries
+            self.post_message(GpusRead(None, f"reading the GPUs failed: {exc!r}"))
+
+    def on_gpus_read(self, message: GpusRead) -> None:
+        self._gpu_reading = False
+        self.gpu_snapshot = message.snapshot
+        self.gpu_error = message.error
+        if message.snapshot is not None:
+            self.gpu_history.add(message.snapshot)
+            self._gpu_count = max(1, len(message.snapshot.gpus))
+        else:
+            self.gpu_history.add_gap()
+        self.gpus_seen += 1
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for mode, key, title, help_text in SCREENS:

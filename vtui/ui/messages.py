@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from vtui.core.records import Deployment
+from vtui.core.records import Deployment, GpuSnapshot
 
 
 class DeploymentsRead(Message):
@@ -13,4 +13,13 @@ class DeploymentsRead(Message):
     def __init__(self, deployments: list[Deployment], error: str | None) -> None:
         super().__init__()
         self.deployments = deployments
+        self.error = error
+
+
+class GpusRead(Message):
+    """One reading of every GPU, with each process's container, or why NVML gave none."""
+
+    def __init__(self, snapshot: GpuSnapshot | None, error: str | None) -> None:
+        super().__init__()
+        self.snapshot = snapshot
         self.error = error

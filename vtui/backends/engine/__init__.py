@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol
 
 from vtui.core.records import Deployment, LogLine, RunRequest
@@ -56,6 +56,11 @@ class ContainerEngine(Protocol):
         another running container publishes the same host port; a stopped container of
         vtui's with the same name is replaced.
         """
+        ...
+
+    def containers_of(self, pids: Collection[int]) -> dict[int, str]:
+        """The container (id) each of these host PIDs runs in, for those the engine can tell.
+        Raises BackendUnavailable."""
         ...
 
     def api_key(self, container_id: str) -> str | None:

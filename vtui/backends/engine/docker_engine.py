@@ -6,10 +6,11 @@ import calendar
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from vtui.backends.engine import PullListener
+from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
 from vtui.core.image_pull import pull_problem
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
@@ -119,6 +120,7 @@ class DockerEngine:
         self._base_url = base_url
         self._client: Any = None
         self.label = "Docker Engine"
+        self._owners = ProcessOwners(self._running_vllm, self._host_pids)
 
     def now(self) -> float:
         return time.time()
@@ -208,6 +210,26 @@ class DockerEngine:
             except KeyError:  # removed since the list was made
                 continue
         return out
+
+    def containers_of(self, pids: Collection[int]) -> dict[int, str]:
+        return self._owners.owners(pids)
+
+    def _running_vllm(self) -> list[str]:
+        return [
+            entry["Id"]
+            for entry in self._listed()
+            if entry.get("State") == "running"
+            and (
+                (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
+                or is_vllm_image(str(entry.get("Image", "")))
+            )
+        ]
+
+    def _host_pids(self, container_id: str) -> list[int]:
+        listing = self._call("top", self._docker().api.top, container_id)
+        titles = listing.get("Titles") or []
+        column = titles.index("PID") if "PID" in titles else 1
+        return [int(row[column]) for row in listing.get("Processes") or [] if row[column].isdigit()]
 
     def log_lines(self, container_id: str, since_ns: int | None = None) -> list[LogLine]:
         api = self._docker().api

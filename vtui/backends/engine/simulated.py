@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from vtui.backends.demo_world import DemoWorld
 from vtui.backends.engine import PullListener
@@ -76,6 +76,9 @@ class SimulatedEngine:
 
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
         return self.world.run(request)
+
+    def containers_of(self, pids: Collection[int]) -> dict[int, str]:
+        return {pid: c for pid in pids if (c := self.world.container_of_pid(pid)) is not None}
 
     def api_key(self, container_id: str) -> str | None:
         return self.world.api_key(container_id)

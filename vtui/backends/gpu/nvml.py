@@ -1,38 +1,39 @@
-"""The real GPU monitor: NVML through nvidia-ml-py. Whatever NVML cannot answer shows as N/A."""
+"""The real GPU monitor: NVML through nvidia-ml-py.
+
+What one GPU cannot answer (fan speed on an H100, utilization of a MIG slice) shows as
+N/A, nvitop's rule; a GPU that is lost shows why while the others go on; a driver that
+cannot be reached at all raises BackendUnavailable in words, and the next snapshot tries
+again from the start.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from vtui.core.records import BackendUnavailable, GpuProcess, GpuReading, GpuSnapshot
+import pynvml
+
+from vtui.backends.gpu.nvml_problems import in_words, is_lost
+from vtui.core.records import BackendUnavailable, GpuProcess, GpuReading, GpuSnapshot, MigInstance
 
 T = TypeVar("T")
 MIB = 1024 * 1024
 
 
-def _memory(nv: Any, handle: Any) -> Any:
-    version = getattr(nv, "nvmlMemory_v2", None)
-    if version is not None:
-        try:
-            return nv.nvmlDeviceGetMemoryInfo(handle, version=version)
-        except (nv.NVMLError, TypeError):
-            pass
-    return _maybe(lambda: nv.nvmlDeviceGetMemoryInfo(handle))
-
-
-def _reserved_mib(memory: Any) -> int | None:
-    reserved = getattr(memory, "reserved", None)
-    return reserved // MIB if isinstance(reserved, int) else None
+class _GpuLost(Exception):
+    def __init__(self, error: pynvml.NVMLError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _maybe(read: Callable[[], T]) -> T | None:
-    """One NVML query; None when this GPU or driver does not support it (nvitop's N/A rule)."""
-    import pynvml
-
+    """One NVML query; None when this GPU or driver does not support it."""
     try:
         return read()
-    except pynvml.NVMLError:
+    except pynvml.NVMLError as exc:
+        if is_lost(exc):
+            raise _GpuLost(exc) from exc
         return None
 
 
@@ -40,73 +41,152 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class NvmlGpus:
-    label = "NVML"
+def _mib(value: Any) -> int | None:
+    return value // MIB if isinstance(value, int) else None
 
-    def __init__(self) -> None:
+
+def _memory(nv: Any, handle: Any) -> Any:
+    # The v2 call splits off the driver's reserved memory, which v1 counts as used (about
+    # 0.5 GiB on an H100); older drivers and MIG slices answer only v1.
+    version = getattr(nv, "nvmlMemory_v2", None)
+    if version is not None:
+        try:
+            return nv.nvmlDeviceGetMemoryInfo(handle, version=version)
+        except TypeError:  # a nvidia-ml-py from before the v2 call
+            pass
+        except pynvml.NVMLError as exc:
+            if is_lost(exc):
+                raise _GpuLost(exc) from exc
+    return _maybe(lambda: nv.nvmlDeviceGetMemoryInfo(handle))
+
+
+class NvmlGpus:
+    def __init__(self, library: Any = None, label: str = "NVML") -> None:
+        """library: the pynvml module (the default) or a stand-in with its calls."""
+        self._nv = library if library is not None else pynvml
+        self.label = label
         self._ready = False
 
     def _init(self) -> Any:
-        try:
-            import pynvml  # imported here: only GPU screens need it
-        except ImportError as exc:  # pragma: no cover - a dependency of the package
-            raise BackendUnavailable("nvidia-ml-py is not installed") from exc
+        nv = self._nv
         if not self._ready:
             try:
-                pynvml.nvmlInit()
+                nv.nvmlInit()
             except pynvml.NVMLError as exc:
-                raise BackendUnavailable(
-                    f"NVML could not start ({_text(exc)}): no NVIDIA driver here, or this "
-                    "container was started without GPU access"
-                ) from exc
+                raise BackendUnavailable(in_words(exc)) from exc
             self._ready = True
-        return pynvml
+        return nv
 
     def snapshot(self) -> GpuSnapshot:
         nv = self._init()
+        try:
+            count = nv.nvmlDeviceGetCount()
+            gpus = tuple(self._reading(nv, i) for i in range(count))
+        except pynvml.NVMLError as exc:
+            self.close()  # start NVML afresh on the next snapshot: the driver may be back
+            raise BackendUnavailable(in_words(exc)) from exc
         driver = _maybe(lambda: _text(nv.nvmlSystemGetDriverVersion()))
         cuda_raw = _maybe(nv.nvmlSystemGetCudaDriverVersion_v2)
         cuda = f"{cuda_raw // 1000}.{cuda_raw % 1000 // 10}" if cuda_raw else None
-        count = _maybe(nv.nvmlDeviceGetCount) or 0
-        return GpuSnapshot(driver, cuda, tuple(self._reading(nv, i) for i in range(count)))
+        return GpuSnapshot(driver, cuda, gpus)
 
     def _reading(self, nv: Any, index: int) -> GpuReading:
+        try:
+            return self._figures(nv, index)
+        except _GpuLost as lost:
+            return self._reading_lost(index, lost.error)
+        except pynvml.NVMLError as exc:  # the handle itself could not be had
+            if is_lost(exc):
+                return self._reading_lost(index, exc)
+            raise
+
+    def _reading_lost(self, index: int, exc: pynvml.NVMLError) -> GpuReading:
+        return GpuReading(
+            index=index,
+            name="N/A",
+            memory_used_mib=None,
+            memory_total_mib=None,
+            utilization_pct=None,
+            temperature_c=None,
+            power_w=None,
+            power_limit_w=None,
+            problem=in_words(exc),
+        )
+
+    def _figures(self, nv: Any, index: int) -> GpuReading:
         handle = nv.nvmlDeviceGetHandleByIndex(index)
-        # The v2 call splits off the driver's reserved memory, which v1 counts as used
-        # (about 0.5 GiB on an H100); older drivers only answer v1.
         memory = _memory(nv, handle)
         util = _maybe(lambda: nv.nvmlDeviceGetUtilizationRates(handle))
         power = _maybe(lambda: nv.nvmlDeviceGetPowerUsage(handle))
         limit = _maybe(lambda: nv.nvmlDeviceGetEnforcedPowerLimit(handle))
-        procs = _maybe(lambda: nv.nvmlDeviceGetComputeRunningProcesses(handle)) or []
+        mig_mode = _maybe(lambda: nv.nvmlDeviceGetMigMode(handle))
+        mig_enabled = bool(mig_mode[0]) if mig_mode else None
         return GpuReading(
             index=index,
             name=_maybe(lambda: _text(nv.nvmlDeviceGetName(handle))) or "N/A",
-            memory_used_mib=memory.used // MIB if memory else None,
-            memory_total_mib=memory.total // MIB if memory else None,
-            memory_reserved_mib=_reserved_mib(memory),
+            uuid=_maybe(lambda: _text(nv.nvmlDeviceGetUUID(handle))),
+            memory_used_mib=_mib(getattr(memory, "used", None)),
+            memory_total_mib=_mib(getattr(memory, "total", None)),
+            memory_free_mib=_mib(getattr(memory, "free", None)),
+            memory_reserved_mib=_mib(getattr(memory, "reserved", None)),
             utilization_pct=util.gpu if util else None,
             temperature_c=_maybe(
-                lambda: nv.nvmlDeviceGetTemperature(handle, nv.NVML_TEMPERATURE_GPU)
+                lambda: nv.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU)
             ),
             power_w=power / 1000 if power is not None else None,
             power_limit_w=limit / 1000 if limit is not None else None,
-            processes=tuple(self._process(nv, p) for p in procs),
+            sm_clock_mhz=_maybe(lambda: nv.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_SM)),
+            memory_clock_mhz=_maybe(
+                lambda: nv.nvmlDeviceGetClockInfo(handle, pynvml.NVML_CLOCK_MEM)
+            ),
+            fan_pct=_maybe(lambda: nv.nvmlDeviceGetFanSpeed(handle)),
+            processes=self._processes(nv, handle),
             compute_capability=_maybe(lambda: tuple(nv.nvmlDeviceGetCudaComputeCapability(handle))),
+            mig_enabled=mig_enabled,
+            mig=self._mig(nv, handle) if mig_enabled else (),
         )
+
+    def _processes(self, nv: Any, handle: Any) -> tuple[GpuProcess, ...]:
+        found: dict[int, Any] = {}
+        for query in (
+            nv.nvmlDeviceGetComputeRunningProcesses,
+            nv.nvmlDeviceGetGraphicsRunningProcesses,
+        ):
+            for proc in _maybe(lambda q=query: q(handle)) or ():  # type: ignore[misc]
+                found.setdefault(proc.pid, proc)
+        return tuple(self._process(nv, p) for p in found.values())
 
     def _process(self, nv: Any, proc: Any) -> GpuProcess:
         name = _maybe(lambda: _text(nv.nvmlSystemGetProcessName(proc.pid))) or "N/A"
-        used = getattr(proc, "usedGpuMemory", None)
+        # A command line, maybe with arguments: its program's name is what a person knows.
+        program = name.split(" ", 1)[0].rsplit("/", 1)[-1] or name
         return GpuProcess(
-            pid=proc.pid,
-            name=name.rsplit("/", 1)[-1],
-            memory_used_mib=used // MIB if isinstance(used, int) else None,
+            pid=proc.pid, name=program, memory_used_mib=_mib(getattr(proc, "usedGpuMemory", None))
         )
+
+    def _mig(self, nv: Any, handle: Any) -> tuple[MigInstance, ...]:
+        slots = _maybe(lambda: nv.nvmlDeviceGetMaxMigDeviceCount(handle)) or 0
+        instances = []
+        for slot in range(slots):
+            mig = _maybe(lambda s=slot: nv.nvmlDeviceGetMigDeviceHandleByIndex(handle, s))  # type: ignore[misc]
+            if mig is None:  # an empty slot
+                continue
+            memory = _maybe(lambda m=mig: nv.nvmlDeviceGetMemoryInfo(m))  # type: ignore[misc]
+            instances.append(
+                MigInstance(
+                    gpu_instance=_maybe(lambda m=mig: nv.nvmlDeviceGetGpuInstanceId(m)),  # type: ignore[misc]
+                    uuid=_maybe(lambda m=mig: _text(nv.nvmlDeviceGetUUID(m))),  # type: ignore[misc]
+                    name=_maybe(lambda m=mig: _text(nv.nvmlDeviceGetName(m))) or "MIG",  # type: ignore[misc]
+                    memory_used_mib=_mib(getattr(memory, "used", None)),
+                    memory_total_mib=_mib(getattr(memory, "total", None)),
+                    processes=self._processes(nv, mig),
+                )
+            )
+        return tuple(instances)
 
     def close(self) -> None:
         if self._ready:
-            import pynvml
-
-            pynvml.nvmlShutdown()
             self._ready = False
+            # A driver that went away has nothing left to shut down.
+            with contextlib.suppress(pynvml.NVMLError):
+                self._nv.nvmlShutdown()

@@ -1,50 +1,45 @@
-"""The demo's GPUs: two H100 80GB whose memory and load follow the simulated server."""
+"""The demo's GPUs: H100 80GB cards whose memory and load follow the simulated server.
+
+The figures go through the real NVML backend, over a stand-in pynvml module, so the demo
+shows what the same code shows on a GPU box.
+"""
 
 from __future__ import annotations
 
-from vtui.backends.demo_world import GPU_COUNT, GPU_NAME, GPU_RESERVED_MIB, GPU_TOTAL_MIB, DemoWorld
-from vtui.core.records import ContainerState, GpuProcess, GpuReading, GpuSnapshot
+from vtui.backends.demo_world import GPU_NAME, GPU_RESERVED_MIB, GPU_TOTAL_MIB, DemoWorld
+from vtui.backends.gpu.nvml import NvmlGpus
+from vtui.backends.gpu.simulated_nvml import SimGpu, SimProcess, SimulatedNvml
+
+IDLE_SM_MHZ = 345
+BUSY_SM_MHZ = 1980
+HBM3_CLOCK_MHZ = 2619
 
 
-class SimulatedGpus:
-    label = "simulated NVML"
-
-    def __init__(self, world: DemoWorld) -> None:
-        self.world = world
-
-    def snapshot(self) -> GpuSnapshot:
-        used = self.world.gpu_memory_used_mib()
-        rng = self.world.next_sample_rng()
-        serving = {
-            d.container_id
-            for d in self.world.deployments()
-            if d.state in (ContainerState.RUNNING, ContainerState.STARTING)
-        }
-        gpus = []
-        for i in range(GPU_COUNT):
-            busy = used[i] > 1024
-            util = rng.randint(35, 92) if busy else 0
-            processes = (
-                (GpuProcess(pid=4120 + i, name="VLLM::EngineCore", memory_used_mib=used[i] - 4),)
-                if busy and serving
-                else ()
+def demo_gpus(world: DemoWorld) -> list[SimGpu]:
+    """Every demo GPU now: memory from the world's containers, load drawn from its seed."""
+    rng = world.next_sample_rng()
+    gpus = []
+    for i, load in enumerate(world.gpu_loads()):
+        busy = any(name.startswith("VLLM") for _, name, _ in load.processes)
+        util = rng.randint(35, 92) if busy else 0
+        gpus.append(
+            SimGpu(
+                name=GPU_NAME,
+                total_mib=GPU_TOTAL_MIB,
+                reserved_mib=GPU_RESERVED_MIB,
+                used_mib=load.used_mib,
+                utilization_pct=util,
+                memory_utilization_pct=util // 2,
+                temperature_c=(48 + util // 6) if busy else 31 + i,
+                power_mw=round((118.0 + util * 4.9) * 1000) if busy else 71_500 + 1000 * i,
+                sm_clock_mhz=BUSY_SM_MHZ if busy else IDLE_SM_MHZ,
+                memory_clock_mhz=HBM3_CLOCK_MHZ,
+                processes=tuple(SimProcess(pid, name, mib) for pid, name, mib in load.processes),
+                uuid_seed=world.seed,
             )
-            gpus.append(
-                GpuReading(
-                    index=i,
-                    name=GPU_NAME,
-                    memory_used_mib=used[i],
-                    memory_total_mib=GPU_TOTAL_MIB,
-                    utilization_pct=util,
-                    temperature_c=(48 + util // 6) if busy else 31 + i,
-                    power_w=round(118.0 + util * 4.9, 1) if busy else 71.5 + i,
-                    power_limit_w=700.0,
-                    processes=processes,
-                    compute_capability=(9, 0),
-                    memory_reserved_mib=GPU_RESERVED_MIB,
-                )
-            )
-        return GpuSnapshot(driver_version="580.95.05", cuda_version="13.0", gpus=tuple(gpus))
+        )
+    return gpus
 
-    def close(self) -> None:
-        pass
+
+def simulated_gpus(world: DemoWorld) -> NvmlGpus:
+    return NvmlGpus(SimulatedNvml(lambda: demo_gpus(world)), label="simulated NVML")

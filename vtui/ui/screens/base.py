@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from vtui.ui.widgets.gpu_strip import GpuStrip
 from vtui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 class VtuiScreen(Screen[None]):
     SCREEN_TITLE: ClassVar[str] = ""
+    # Every screen shows the GPUs under its top bar, but the GPU screen, which is all GPUs.
+    GPU_STRIP: ClassVar[bool] = True
 
     @property
     def vtui(self) -> VtuiApp:
@@ -25,6 +28,8 @@ class VtuiScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar(self.SCREEN_TITLE)
+        if self.GPU_STRIP:
+            yield GpuStrip()
         yield from self.compose_body()
         yield Footer()
 

@@ -1,90 +1,97 @@
-"""GPU: every card's memory, load, heat and power, and the processes on it."""
+"""GPU: every card's memory split, figures, last minutes of load, and the processes on it."""
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from vtui.core import units
-from vtui.core.bars import bar
-from vtui.core.records import BackendUnavailable, GpuSnapshot
+from vtui.core.records import GpuProcess, GpuSnapshot
 from vtui.ui.screens.base import VtuiScreen
+from vtui.ui.widgets.gpu_panels import Chosen, GpuPanels
 from vtui.ui.widgets.notice import Notice
 
-BAR_WIDTH = 16
+
+def container_cell(proc: GpuProcess, chosen: str | None, names: dict[str, str]) -> str:
+    if proc.container_id is None:
+        return "-"
+    # The deployments list may have come after the reading named its containers.
+    name = proc.container_name or names.get(proc.container_id) or proc.container_id[:12]
+    return f"\u25cf {name}" if proc.container_id == chosen else name
 
 
 class GpuScreen(VtuiScreen):
     SCREEN_TITLE = "GPU"
-
-    class Read(Message):
-        def __init__(self, snapshot: GpuSnapshot | None, error: str | None) -> None:
-            super().__init__()
-            self.snapshot, self.error = snapshot, error
+    GPU_STRIP = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="gpu-status", classes="status")
         yield Notice(id="gpu-notice")
-        gpus: DataTable[str] = DataTable(id="gpus", cursor_type="row")
-        gpus.add_columns("GPU", "Name", "Memory", "Used / total", "Util", "Temp", "Power")
-        yield gpus
-        yield Static("Processes on the GPUs", classes="status")
+        yield GpuPanels()
         procs: DataTable[str] = DataTable(id="gpu-processes", cursor_type="row")
-        procs.add_columns("GPU", "PID", "Process", "Memory")
+        procs.add_columns("GPU", "PID", "Process", "Container", "GPU memory")
         yield procs
 
     def on_mount(self) -> None:
         self.query_one(Notice).hide()
-        self.read()
-        if self.vtui.live:
-            self.set_interval(1.0, self.read)
+        self.watch(self.app, "gpus_seen", self._show, init=True)
+        self.watch(self.app, "chosen_container", self._show, init=False)
 
-    @work(thread=True, exclusive=True, group="gpu-read")
-    def read(self) -> None:
-        try:
-            self.post_message(self.Read(self.vtui.backends.gpu.snapshot(), None))
-        except BackendUnavailable as exc:
-            self.post_message(self.Read(None, exc.reason))
+    def _chosen(self) -> Chosen:
+        active = self.vtui.active_deployment
+        return Chosen(active.container_id, active.name) if active else Chosen(None, None)
 
-    def on_gpu_screen_read(self, message: Read) -> None:
+    def _show(self, _changed: object = None) -> None:
+        app = self.vtui
         status = self.query_one("#gpu-status", Static)
         notice = self.query_one(Notice)
-        if message.error or message.snapshot is None:
-            notice.show(f"GPU figures are unavailable: {message.error}", error=True)
-            status.update("")
+        panels = self.query_one(GpuPanels)
+        every = f"every {app.gpu_interval:g} s" if app.live else "one reading"
+        if app.gpu_error:
+            again = f"vtui tries again {every}; " if app.live else ""
+            notice.show(
+                f"GPU figures are unavailable: {app.gpu_error}.\n"
+                f"{again}everything else works without them.",
+                error=True,
+            )
+            status.update(f"{app.backends.gpu.label} \u00b7 no reading")
+            panels.show(None, self._chosen())
+            self.query_one("#gpu-processes", DataTable).display = False
+            return
+        snap = app.gpu_snapshot
+        if snap is None:
+            status.update(f"{app.backends.gpu.label} \u00b7 reading\u2026")
             return
         notice.hide()
-        snap = message.snapshot
+        self.query_one("#gpu-processes", DataTable).display = True
+        gpus = units.plural(len(snap.gpus), "GPU")
         status.update(
-            f"{len(snap.gpus)} GPU(s) \u00b7 driver {units.or_na(snap.driver_version)}"
-            f" \u00b7 CUDA {units.or_na(snap.cuda_version)} \u00b7 "
-            f"{self.vtui.backends.gpu.label}"
+            f"{gpus} \u00b7 driver {units.or_na(snap.driver_version)}"
+            f" \u00b7 CUDA {units.or_na(snap.cuda_version)} \u00b7 {app.backends.gpu.label}"
+            f" \u00b7 {every}"
         )
-        gpus = self.query_one("#gpus", DataTable)
-        procs = self.query_one("#gpu-processes", DataTable)
-        gpus.clear()
-        procs.clear()
-        for g in snap.gpus:
-            fraction = (
-                g.memory_used_mib / g.memory_total_mib
-                if g.memory_used_mib is not None and g.memory_total_mib
-                else None
+        chosen = self._chosen()
+        panels.show(snap, chosen)
+        self._processes(snap, chosen.container_id)
+
+    def _processes(self, snap: GpuSnapshot, chosen: str | None) -> None:
+        table = self.query_one("#gpu-processes", DataTable)
+        table.clear()
+        names = {d.container_id: d.name for d in self.vtui.deployments}
+        rows = [(str(g.index), p) for g in snap.gpus for p in g.processes]
+        rows += [
+            (f"{g.index}/GI{m.gpu_instance}", p)
+            for g in snap.gpus
+            for m in g.mig
+            for p in m.processes
+        ]
+        for where, p in rows:
+            table.add_row(
+                where,
+                str(p.pid),
+                p.name,
+                container_cell(p, chosen, names),
+                units.mib_as_gib(p.memory_used_mib),
             )
-            power = (
-                f"{g.power_w:.0f} / {g.power_limit_w:.0f} W"
-                if g.power_w is not None and g.power_limit_w is not None
-                else units.or_na(g.power_w, "{:.0f} W")
-            )
-            gpus.add_row(
-                str(g.index),
-                g.name,
-                bar(fraction, BAR_WIDTH),
-                f"{units.mib_as_gib(g.memory_used_mib)} / {units.mib_as_gib(g.memory_total_mib)}",
-                units.percent(g.utilization_pct),
-                units.or_na(g.temperature_c, "{} \u00b0C"),
-                power,
-            )
-            for p in g.processes:
-                procs.add_row(str(g.index), str(p.pid), p.name, units.mib_as_gib(p.memory_used_mib))
+        if not rows:
+            table.add_row("", "", "no process holds GPU memory", "", "")

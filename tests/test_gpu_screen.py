@@ -1,0 +1,179 @@
+"""The GPU strip on every screen and the GPU screen, driven as a person sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+
+import pynvml
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from tests.helpers import ManualClock, demo, demo_app
+from vtui.backends.gpu.nvml import NvmlGpus
+from vtui.backends.gpu.simulated_nvml import SimGpu, SimProcess, SimulatedNvml
+from vtui.core.records import GpuSnapshot
+from vtui.ui.app import SCREENS, VtuiApp
+from vtui.ui.headless import settle
+from vtui.ui.screens.gpu import GpuScreen
+from vtui.ui.widgets.gpu_panels import GpuPanels
+from vtui.ui.widgets.gpu_strip import GpuStrip
+from vtui.ui.widgets.notice import Notice
+
+
+def text_of(widget: Widget) -> str:
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
+    return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+def rows_of(table: DataTable[str]) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def poll(app: VtuiApp) -> None:
+    app.poll_gpus()
+    await settle(app)
+
+
+async def test_every_screen_shows_8_gpus_in_two_lines_at_80x24() -> None:
+    app = demo_app(gpu_count=8)
+    async with app.run_test(size=(80, 24)):
+        await settle(app)
+        for mode, *_ in SCREENS:
+            await app.switch_mode(mode)
+            await settle(app)
+            if mode == "gpu":
+                assert not app.screen.query(GpuStrip)
+                continue
+            strip = app.screen.query_one(GpuStrip)
+            lines = text_of(strip).splitlines()
+            assert len(lines) == 2, (mode, lines)
+            labels = [n for line in lines for n in re.findall(r" (\d) [\u2588\u2591]", line)]
+            assert labels == [str(i) for i in range(8)]
+            assert "72/80G" in lines[0]  # GPU 0 holds the demo's server
+
+
+async def test_gpu_screen_splits_memory_and_names_the_containers() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)):
+        await settle(app)
+        await app.switch_mode("server")  # the Server screen chooses the deployment
+        await settle(app)
+        await app.switch_mode("gpu")
+        await settle(app)
+        panels = text_of(app.screen.query_one(GpuPanels))
+        assert "GPU 0 NVIDIA H100 80GB HBM3  util" in panels
+        assert (
+            "vtui-qwen2.5-7b-instruct 71.7 \u00b7 other 0.5 \u00b7 free 7.5 of 79.6 GiB" in panels
+        )
+        assert "used 2.0 \u00b7 free 77.7 of 79.6 GiB" in panels  # GPU 1: a notebook, the reserve
+        assert "SM 1980 MHz" in panels and "fan" not in panels  # an H100 has no fan to read
+        rows = rows_of(app.screen.query_one("#gpu-processes", DataTable))
+        assert rows == [
+            ["0", "4101", "VLLM::EngineCore", "\u25cf vtui-qwen2.5-7b-instruct", "71.7 GiB"],
+            ["1", "2231", "python3", "-", "1.5 GiB"],
+        ]
+
+
+async def test_sparklines_fill_with_each_reading_and_the_server_stopping_shows() -> None:
+    clock = ManualClock()
+    app = demo_app(clock=clock)
+    async with app.run_test(size=(120, 40)):
+        await settle(app)
+        await app.switch_mode("gpu")
+        await settle(app)
+        for _ in range(9):
+            clock.advance(1)
+            await poll(app)
+        app.backends.engine.stop(app.deployments[0].container_id)
+        clock.advance(1)
+        await poll(app)
+        memory_line = next(
+            line
+            for line in text_of(app.screen.query_one(GpuPanels)).splitlines()
+            if "memory" in line
+        )
+        spark = memory_line.split("memory", 1)[1].split("util")[0].strip()
+        assert len(spark) == 11  # one block per reading: the first, 9, and the last
+        assert spark[:-1] == "\u2587" * 10 and spark[-1] == "\u2581"  # 90 % held, then freed
+        rows = rows_of(app.screen.query_one("#gpu-processes", DataTable))
+        assert ["0", "4101", "VLLM::EngineCore"] not in [r[:3] for r in rows]
+
+
+def faulty_backends(gpus: Sequence[SimGpu], **faults: int) -> tuple[VtuiApp, SimulatedNvml]:
+    backends = demo()
+    library = SimulatedNvml(lambda: gpus, faults=dict(faults))
+    backends.gpu = NvmlGpus(library)
+    return VtuiApp(backends, live=False), library
+
+
+async def test_no_driver_is_said_in_words_and_vtui_recovers_when_it_comes_back() -> None:
+    app, library = faulty_backends(
+        [SimGpu(used_mib=30_000)], nvmlInit=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND
+    )
+    async with app.run_test(size=(80, 24)):
+        await settle(app)
+        strip = text_of(app.screen.query_one(GpuStrip))
+        assert strip.startswith(" GPU N/A no NVIDIA driver here: libnvidia-ml.so.1 was not")
+        await app.switch_mode("gpu")
+        await settle(app)
+        notice = app.screen.query_one(Notice)
+        assert notice.display and "everything else works without them" in text_of(notice)
+        del library.faults["nvmlInit"]
+        await poll(app)
+        assert not notice.display
+        # 30,000 MiB used and the 480 MiB reserve, of 81,559
+        assert "used 29.8 \u00b7 free 49.9 of 79.6 GiB" in text_of(app.screen.query_one(GpuPanels))
+
+
+async def test_a_gpu_lost_mid_run_is_named_while_the_others_go_on() -> None:
+    gpus = [SimGpu(used_mib=30_000, utilization_pct=70), SimGpu(used_mib=10_000)]
+    app, _ = faulty_backends(gpus)
+    async with app.run_test(size=(120, 40)):
+        await settle(app)
+        gpus[1] = SimGpu(lost=True)
+        await poll(app)
+        strip = text_of(app.screen.query_one(GpuStrip))
+        assert "GPU0" in strip and "29.3/79.6 GiB" in strip and " 70%" in strip
+        assert "GPU1 the GPU is lost" in strip
+        await app.switch_mode("gpu")
+        await settle(app)
+        panels = text_of(app.screen.query_one(GpuPanels))
+        assert "GPU 1 lost: the GPU is lost (it fell off the bus)" in panels
+        assert "GPU 0 NVIDIA H100 80GB HBM3" in panels
+
+
+async def test_an_unexpected_failure_is_shown_not_raised() -> None:
+    class Broken:
+        label = "broken"
+
+        def snapshot(self) -> GpuSnapshot:
+            raise RuntimeError("boom")
+
+        def close(self) -> None:
+            pass
+
+    backends = demo()
+    backends.gpu = Broken()
+    app = VtuiApp(backends, live=False)
+    async with app.run_test(size=(80, 24)):
+        await settle(app)
+        assert "reading the GPUs failed: RuntimeError('boom')" in text_of(
+            app.screen.query_one(GpuStrip)
+        )
+        assert app.is_running
+
+
+async def test_the_gpus_are_read_at_the_chosen_interval() -> None:
+    backends = demo()
+    backends.gpu = NvmlGpus(SimulatedNvml(lambda: [SimGpu(processes=(SimProcess(5, "x", 1),))]))
+    app = VtuiApp(backends, live=True, gpu_interval=0.2)
+    async with app.run_test(size=(80, 24)):
+        await asyncio.sleep(1.5)
+        assert 5 <= app.gpus_seen <= 9
+        await app.switch_mode("gpu")
+        await asyncio.sleep(0.5)
+        assert isinstance(app.screen, GpuScreen)
+        assert "every 0.2 s" in str(app.screen.query_one("#gpu-status").render())

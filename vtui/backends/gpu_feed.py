@@ -1,0 +1,30 @@
+"""One GPU reading for the screens: NVML's figures with each process's container named."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vtui.backends.engine import ContainerEngine
+from vtui.backends.gpu import GpuMonitor
+from vtui.core.gpu_owners import attribute
+from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+
+
+def read_gpus(
+    gpu: GpuMonitor, engine: ContainerEngine, deployments: Sequence[Deployment]
+) -> GpuSnapshot:
+    """Raises BackendUnavailable when NVML gives nothing; an engine that cannot be reached
+    only leaves the processes without their containers."""
+    snapshot = gpu.snapshot()
+    pids = {
+        p.pid
+        for g in snapshot.gpus
+        for p in (*g.processes, *(q for m in g.mig for q in m.processes))
+    }
+    if not pids:
+        return snapshot
+    try:
+        owners = engine.containers_of(pids)
+    except BackendUnavailable:
+        owners = {}
+    return attribute(snapshot, owners, {d.container_id: d.name for d in deployments})

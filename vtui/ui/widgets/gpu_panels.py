@@ -1,0 +1,176 @@
+"""The GPU screen's panels: per GPU its memory split, figures and the last minutes of load.
+
+Full panels where the terminal has the room, one line per GPU where it has not (8 GPUs at
+80x24). Drawn as one Text: a widget per figure would cost more than NVML does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from vtui.core import units
+from vtui.core.bars import EMPTY, FULL, sparkline, split_cells
+from vtui.core.gpu_history import GpuHistory
+from vtui.core.gpu_layout import panels_fit
+from vtui.core.gpu_owners import MemorySplit, memory_split
+from vtui.core.records import GpuReading, GpuSnapshot
+
+MINE, OTHERS, FREE = "green", "yellow", "grey42"
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The deployment whose share of memory the panels single out."""
+
+    container_id: str | None
+    name: str | None
+
+
+def short_name(name: str) -> str:
+    return name.removeprefix("NVIDIA ").removeprefix("GeForce ")
+
+
+def figures(gpu: GpuReading) -> str:
+    parts = [f"util {gpu.utilization_pct}%" if gpu.utilization_pct is not None else "util N/A"]
+    if gpu.temperature_c is not None:
+        parts.append(f"{gpu.temperature_c} \u00b0C")
+    if gpu.power_w is not None:
+        limit = f"/{gpu.power_limit_w:.0f}" if gpu.power_limit_w is not None else ""
+        parts.append(f"{gpu.power_w:.0f}{limit} W")
+    if gpu.fan_pct is not None:  # absent on GPUs without a fan NVML reads (H100 SXM)
+        parts.append(f"fan {gpu.fan_pct}%")
+    if gpu.sm_clock_mhz is not None:
+        parts.append(f"SM {gpu.sm_clock_mhz} MHz")
+    if gpu.memory_clock_mhz is not None:
+        parts.append(f"mem {gpu.memory_clock_mhz} MHz")
+    return "  ".join(parts)
+
+
+def not_mine(split: MemorySplit) -> int:
+    """Memory neither the deployment's nor free: other processes' and the driver's reserve,
+    so that deployment + other + free is the GPU's total."""
+    return split.others + split.reserved
+
+
+def split_bar(split: MemorySplit, width: int) -> Text:
+    mine, others, free = split_cells(
+        (split.deployment, not_mine(split), split.free), split.total, width
+    )
+    return Text.assemble((FULL * mine, MINE), (FULL * others, OTHERS), (EMPTY * free, FREE))
+
+
+def split_legend(split: MemorySplit, chosen: Chosen) -> Text:
+    def gib(mib: int) -> str:
+        return f"{mib / 1024:.1f}"
+
+    text = Text()
+    if chosen.name and split.deployment:
+        text.append(f"{chosen.name} {gib(split.deployment)}", style=MINE)
+        text.append(" \u00b7 ")
+        text.append(f"other {gib(not_mine(split))}", style=OTHERS)
+    else:
+        text.append(f"used {gib(not_mine(split))}", style=OTHERS)
+    text.append(" \u00b7 ")
+    text.append(f"free {gib(split.free)}", style="bold")
+    text.append(f" of {gib(split.total)} GiB")
+    return text
+
+
+def _problem_line(gpu: GpuReading) -> Text:
+    return Text.assemble(
+        (f" GPU {gpu.index} ", "bold"), ("lost: ", "bold red"), (gpu.problem or "", "red")
+    )
+
+
+def full_panel(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int) -> list[Text]:
+    if gpu.problem:
+        return [_problem_line(gpu), Text()]
+    head = Text.assemble((f" GPU {gpu.index} ", "bold"), (gpu.name, "bold cyan"))
+    head.append("  " + figures(gpu), style="")
+    lines = [head]
+    split = memory_split(gpu, chosen.container_id)
+    if split is None:
+        lines.append(Text("   memory N/A", style="dim"))
+    else:
+        bar_width = max(10, min(48, width // 2 - 4))
+        legend = split_legend(split, chosen)
+        lines.append(Text.assemble("   ", split_bar(split, bar_width), " ", legend))
+    spark = max(8, (width - 22) // 2)
+    lines.append(
+        Text.assemble(
+            ("   memory ", "dim"),
+            (sparkline(history.memory(gpu.index), spark), "cyan"),
+            ("  util ", "dim"),
+            (sparkline(history.utilization(gpu.index), spark), "magenta"),
+        )
+    )
+    for mig in gpu.mig:
+        used = "N/A" if mig.memory_used_mib is None else f"{mig.memory_used_mib / 1024:.1f}"
+        total = "N/A" if mig.memory_total_mib is None else f"{mig.memory_total_mib / 1024:.1f}"
+        lines.append(
+            Text(
+                f"   MIG {mig.name} (GI {units.or_na(mig.gpu_instance)})"
+                f"  {used}/{total} GiB  {len(mig.processes)} process(es)",
+                style="dim",
+            )
+        )
+    lines.append(Text())
+    return lines
+
+
+def compact_line(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int) -> Text:
+    if gpu.problem:
+        return _problem_line(gpu)
+    line = Text.assemble((f" {gpu.index} ", "bold"), (f"{short_name(gpu.name)[:14]:<14} ", "cyan"))
+    split = memory_split(gpu, chosen.container_id)
+    if split is None:
+        line.append("memory N/A".ljust(22), style="dim")
+    else:
+        line.append_text(split_bar(split, 10))
+        used = split.deployment + split.others  # as NVML and nvidia-smi count "used"
+        line.append(f" {used / 1024:>4.0f}/{split.total / 1024:.0f}G")
+    util = "N/A" if gpu.utilization_pct is None else f"{gpu.utilization_pct:>3}%"
+    line.append(f" {util} ", style="bold")
+    temp = f" {gpu.temperature_c}\u00b0C" if gpu.temperature_c is not None else ""
+    room = max(0, width - line.cell_len - len(temp) - 1)
+    line.append(sparkline(history.utilization(gpu.index), room), style="magenta")
+    line.append(temp)
+    return line
+
+
+def panels_text(
+    snapshot: GpuSnapshot, history: GpuHistory, chosen: Chosen, width: int, height: int
+) -> Text:
+    process_rows = sum(len(g.processes) for g in snapshot.gpus)
+    if panels_fit(snapshot.gpus, height, process_rows):
+        lines = [line for g in snapshot.gpus for line in full_panel(g, history, chosen, width)]
+    else:
+        lines = [compact_line(g, history, chosen, width) for g in snapshot.gpus]
+        lines.append(Text())
+    for line in lines:
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    return Text("\n").join(lines)
+
+
+class GpuPanels(Widget):
+    def __init__(self) -> None:
+        super().__init__(id="gpu-panels")
+        self.snapshot: GpuSnapshot | None = None
+        self.chosen = Chosen(None, None)
+
+    def show(self, snapshot: GpuSnapshot | None, chosen: Chosen) -> None:
+        self.snapshot, self.chosen = snapshot, chosen
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        if self.snapshot is None:
+            return Text()
+        history: GpuHistory = getattr(self.app, "gpu_history", GpuHistory())
+        # The panels may take what the screen has less its bars, status and process table.
+        height = max(0, self.screen.size.height - 4)
+        return panels_text(self.snapshot, history, self.chosen, self.size.width or 80, height)
