@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from vtui.backends.demo_world import DemoWorld
-from vtui.backends.gpu.simulated import SimulatedGpus
+from vtui.backends.gpu.simulated import simulated_gpus
 from vtui.backends.hub.simulated import SimulatedHub
 from vtui.core.fit_launch import estimate_launch, gpu_memory
 from vtui.core.launch_spec import LaunchSpec
@@ -42,7 +42,7 @@ def main() -> None:
         args={"--tensor-parallel-size": 2, "--max-model-len": 131072},
     )
     checkpoint = SimulatedHub().checkpoint(spec.model)
-    memory = gpu_memory(spec, SimulatedGpus(DemoWorld(seed=7)).snapshot().gpus)
+    memory = gpu_memory(spec, simulated_gpus(DemoWorld(seed=7)).snapshot().gpus)
     assert memory is not None
 
     def refit() -> object:
