@@ -33,9 +33,16 @@ class GpuScreen(VtuiScreen):
         yield procs
 
     def on_mount(self) -> None:
+        self._process_cells: list[tuple[str, ...]] = []
+        self._status = ""
         self.query_one(Notice).hide()
         self.watch(self.app, "gpus_seen", self._show, init=True)
         self.watch(self.app, "chosen_container", self._show, init=False)
+
+    def _set_status(self, text: str) -> None:
+        if text != self._status:  # an update lays the screen out again
+            self._status = text
+            self.query_one("#gpu-status", Static).update(text)
 
     def _chosen(self) -> Chosen:
         active = self.vtui.active_deployment
@@ -43,7 +50,6 @@ class GpuScreen(VtuiScreen):
 
     def _show(self, _changed: object = None) -> None:
         app = self.vtui
-        status = self.query_one("#gpu-status", Static)
         notice = self.query_one(Notice)
         panels = self.query_one(GpuPanels)
         every = f"every {app.gpu_interval:g} s" if app.live else "one reading"
@@ -54,18 +60,20 @@ class GpuScreen(VtuiScreen):
                 f"{again}everything else works without them.",
                 error=True,
             )
-            status.update(f"{app.backends.gpu.label} \u00b7 no reading")
+            self._set_status(f"{app.backends.gpu.label} \u00b7 no reading")
             panels.show(None, self._chosen())
             self.query_one("#gpu-processes", DataTable).display = False
+            self._process_cells = []
             return
         snap = app.gpu_snapshot
         if snap is None:
-            status.update(f"{app.backends.gpu.label} \u00b7 reading\u2026")
+            self._set_status(f"{app.backends.gpu.label} \u00b7 reading\u2026")
             return
-        notice.hide()
+        if notice.display:
+            notice.hide()
         self.query_one("#gpu-processes", DataTable).display = True
         gpus = units.plural(len(snap.gpus), "GPU")
-        status.update(
+        self._set_status(
             f"{gpus} \u00b7 driver {units.or_na(snap.driver_version)}"
             f" \u00b7 CUDA {units.or_na(snap.cuda_version)} \u00b7 {app.backends.gpu.label}"
             f" \u00b7 {every}"
@@ -76,7 +84,6 @@ class GpuScreen(VtuiScreen):
 
     def _processes(self, snap: GpuSnapshot, chosen: str | None) -> None:
         table = self.query_one("#gpu-processes", DataTable)
-        table.clear()
         names = {d.container_id: d.name for d in self.vtui.deployments}
         rows = [(str(g.index), p) for g in snap.gpus for p in g.processes]
         rows += [
@@ -85,13 +92,19 @@ class GpuScreen(VtuiScreen):
             for m in g.mig
             for p in m.processes
         ]
-        for where, p in rows:
-            table.add_row(
+        cells: list[tuple[str, ...]] = [
+            (
                 where,
                 str(p.pid),
                 p.name,
                 container_cell(p, chosen, names),
                 units.mib_as_gib(p.memory_used_mib),
             )
-        if not rows:
-            table.add_row("", "", "no process holds GPU memory", "", "")
+            for where, p in rows
+        ] or [("", "", "no process holds GPU memory", "", "")]
+        # Rebuilt only when a figure changed: vLLM's memory stays put once it has loaded.
+        if cells != self._process_cells:
+            self._process_cells = cells
+            table.clear()
+            for row in cells:
+                table.add_row(*row)

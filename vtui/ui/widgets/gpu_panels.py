@@ -162,10 +162,19 @@ class GpuPanels(Widget):
         super().__init__(id="gpu-panels")
         self.snapshot: GpuSnapshot | None = None
         self.chosen = Chosen(None, None)
+        self._shape: tuple[object, ...] = ()
 
     def show(self, snapshot: GpuSnapshot | None, chosen: Chosen) -> None:
         self.snapshot, self.chosen = snapshot, chosen
-        self.refresh(layout=True)
+        # A new layout only when the panels' height may change: a full layout of the screen
+        # each second would cost more than reading NVML.
+        shape = (
+            ()
+            if snapshot is None
+            else tuple((len(g.mig), bool(g.problem), len(g.processes)) for g in snapshot.gpus)
+        )
+        self.refresh(layout=shape != self._shape)
+        self._shape = shape
 
     def render(self) -> RenderableType:
         if self.snapshot is None:
