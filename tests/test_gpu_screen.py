@@ -172,7 +172,8 @@ async def test_the_gpus_are_read_at_the_chosen_interval() -> None:
     app = VtuiApp(backends, live=True, gpu_interval=0.2)
     async with app.run_test(size=(80, 24)):
         await asyncio.sleep(1.5)
-        assert 5 <= app.gpus_seen <= 9
+        # ~8 at 0.2 s; a loaded 2-core CI machine may skip turns, never read faster
+        assert 3 <= app.gpus_seen <= 9
         await app.switch_mode("gpu")
         await asyncio.sleep(0.5)
         assert isinstance(app.screen, GpuScreen)
