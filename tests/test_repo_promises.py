@@ -26,6 +26,8 @@ def test_readme_gives_the_run_command_with_the_demo() -> None:
 def test_every_screenshot_the_readme_shows_is_in_the_repo() -> None:
     readme = (REPO / "README.md").read_text()
     shown = re.findall(r"\]\((screenshots/[^)]+)\)", readme)
-    assert len(set(shown)) == 4
+    # Models, GPU and Chat from the demo, Server, and the GPU screen on a real H100.
+    assert len(set(shown)) == 5
+    assert "screenshots/gpu-real-h100.svg" in shown
     for path in shown:
         assert (REPO / path).read_text().startswith("<svg"), path
