@@ -67,6 +67,12 @@ def is_vllm_image(image: str) -> bool:
     return name == VLLM_IMAGE or name.endswith(f"/{VLLM_IMAGE}")
 
 
+def _is_deployment(entry: dict[str, Any]) -> bool:
+    """A listed container vtui shows: one of its own (by label) or any running a vLLM image."""
+    ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
+    return ours or is_vllm_image(str(entry.get("Image", "")))
+
+
 def parse_stamp(text: str) -> int | None:
     """RFC 3339 with nanoseconds, as the engine writes it, to ns since the epoch."""
     text = text.strip()
@@ -202,8 +208,7 @@ class DockerEngine:
     def list_deployments(self) -> list[Deployment]:
         out = []
         for entry in self._listed():
-            ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
-            if not ours and not is_vllm_image(str(entry.get("Image", ""))):
+            if not _is_deployment(entry):
                 continue
             try:
                 out.append(self.inspect(entry["Id"]))
@@ -218,11 +223,7 @@ class DockerEngine:
         return [
             entry["Id"]
             for entry in self._listed()
-            if entry.get("State") == "running"
-            and (
-                (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
-                or is_vllm_image(str(entry.get("Image", "")))
-            )
+            if entry.get("State") == "running" and _is_deployment(entry)
         ]
 
     def _host_pids(self, container_id: str) -> list[int]:
