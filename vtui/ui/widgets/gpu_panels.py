@@ -179,7 +179,7 @@ class GpuPanels(Widget):
     def render(self) -> RenderableType:
         if self.snapshot is None:
             return Text()
-        history: GpuHistory = getattr(self.app, "gpu_history", GpuHistory())
+        history = getattr(self.app, "gpu_history", None) or GpuHistory()
         # The panels may take what the screen has less its bars, status and process table.
         height = max(0, self.screen.size.height - 4)
         return panels_text(self.snapshot, history, self.chosen, self.size.width or 80, height)

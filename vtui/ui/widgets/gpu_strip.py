@@ -48,12 +48,19 @@ def strip_text(snapshot: GpuSnapshot | None, error: str | None, width: int, heig
 class GpuStrip(Widget):
     def __init__(self) -> None:
         super().__init__(id="gpu-strip")
+        self._shape: tuple[object, ...] = ()
 
     def on_mount(self) -> None:
         self.watch(self.app, "gpus_seen", self._read, init=False)
 
     def _read(self, _seen: int) -> None:
-        self.refresh(layout=True)
+        # The strip sits on every screen: lay the screen out again only when its number of
+        # lines may change (GPUs come or go, an error comes or clears); resizes do their own.
+        snapshot = getattr(self.app, "gpu_snapshot", None)
+        error = getattr(self.app, "gpu_error", None)
+        shape = (error is None, None if snapshot is None else len(snapshot.gpus))
+        self.refresh(layout=shape != self._shape)
+        self._shape = shape
 
     def render(self) -> RenderableType:
         app = self.app
