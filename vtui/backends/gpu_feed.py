@@ -16,11 +16,7 @@ def read_gpus(
     """Raises BackendUnavailable when NVML gives nothing; an engine that cannot be reached
     only leaves the processes without their containers."""
     snapshot = gpu.snapshot()
-    pids = {
-        p.pid
-        for g in snapshot.gpus
-        for p in (*g.processes, *(q for m in g.mig for q in m.processes))
-    }
+    pids = {p.pid for g in snapshot.gpus for p in g.all_processes}
     if not pids:
         return snapshot
     try:

@@ -97,7 +97,7 @@ def snapshot_lines(snapshot: GpuSnapshot, source: str) -> list[str]:
                 f"    MIG {m.name} (GI {units.or_na(m.gpu_instance)}): "
                 f"{units.mib_as_gib(m.memory_used_mib)} / {units.mib_as_gib(m.memory_total_mib)}"
             )
-        for p in (*g.processes, *(q for m in g.mig for q in m.processes)):
+        for p in g.all_processes:
             owner = p.container_name or (p.container_id or "")[:12]
             where = f"  container {owner}" if owner else ""
             lines.append(

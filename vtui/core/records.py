@@ -70,6 +70,11 @@ class GpuReading:
     problem: str | None = None
 
     @property
+    def all_processes(self) -> tuple[GpuProcess, ...]:
+        """The processes on the whole GPU and on each of its MIG slices."""
+        return (*self.processes, *(p for m in self.mig for p in m.processes))
+
+    @property
     def cuda_total_mib(self) -> int | None:
         if self.memory_total_mib is None:
             return None
