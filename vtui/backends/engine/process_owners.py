@@ -40,7 +40,10 @@ class ProcessOwners:
         found = {pid: c for pid in pids if (c := container_by_cgroup(pid, self._proc)) is not None}
         missing = set(pids) - found.keys()
         if missing:
-            for container_id in self._running():
+            running = list(self._running())
+            # Containers that stopped leave the cache, so it holds no more than what runs.
+            self._top = {c: kept for c, kept in self._top.items() if c in running}
+            for container_id in running:
                 for pid in self._listed_pids(container_id) & missing:
                     found[pid] = container_id
         return found
