@@ -27,13 +27,21 @@ class _GpuLost(Exception):
         self.error = error
 
 
-def _maybe(read: Callable[[], T]) -> T | None:
-    """One NVML query; None when this GPU or driver does not support it."""
+def _must(read: Callable[[], T]) -> T:
+    """One NVML query the reading cannot go without; a lost GPU raises _GpuLost."""
     try:
         return read()
     except pynvml.NVMLError as exc:
         if is_lost(exc):
             raise _GpuLost(exc) from exc
+        raise
+
+
+def _maybe(read: Callable[[], T]) -> T | None:
+    """One NVML query; None when this GPU or driver does not support it."""
+    try:
+        return _must(read)
+    except pynvml.NVMLError:
         return None
 
 
@@ -50,13 +58,10 @@ def _memory(nv: Any, handle: Any) -> Any:
     # 0.5 GiB on an H100); older drivers and MIG slices answer only v1.
     version = getattr(nv, "nvmlMemory_v2", None)
     if version is not None:
-        try:
-            return nv.nvmlDeviceGetMemoryInfo(handle, version=version)
-        except TypeError:  # a nvidia-ml-py from before the v2 call
-            pass
-        except pynvml.NVMLError as exc:
-            if is_lost(exc):
-                raise _GpuLost(exc) from exc
+        with contextlib.suppress(TypeError):  # a nvidia-ml-py from before the v2 call
+            memory = _maybe(lambda: nv.nvmlDeviceGetMemoryInfo(handle, version=version))
+            if memory is not None:
+                return memory
     return _maybe(lambda: nv.nvmlDeviceGetMemoryInfo(handle))
 
 
@@ -94,27 +99,20 @@ class NvmlGpus:
         try:
             return self._figures(nv, index)
         except _GpuLost as lost:
-            return self._reading_lost(index, lost.error)
-        except pynvml.NVMLError as exc:  # the handle itself could not be had
-            if is_lost(exc):
-                return self._reading_lost(index, exc)
-            raise
-
-    def _reading_lost(self, index: int, exc: pynvml.NVMLError) -> GpuReading:
-        return GpuReading(
-            index=index,
-            name="N/A",
-            memory_used_mib=None,
-            memory_total_mib=None,
-            utilization_pct=None,
-            temperature_c=None,
-            power_w=None,
-            power_limit_w=None,
-            problem=in_words(exc),
-        )
+            return GpuReading(
+                index=index,
+                name="N/A",
+                memory_used_mib=None,
+                memory_total_mib=None,
+                utilization_pct=None,
+                temperature_c=None,
+                power_w=None,
+                power_limit_w=None,
+                problem=in_words(lost.error),
+            )
 
     def _figures(self, nv: Any, index: int) -> GpuReading:
-        handle = nv.nvmlDeviceGetHandleByIndex(index)
+        handle = _must(lambda: nv.nvmlDeviceGetHandleByIndex(index))
         memory = _memory(nv, handle)
         util = _maybe(lambda: nv.nvmlDeviceGetUtilizationRates(handle))
         power = _maybe(lambda: nv.nvmlDeviceGetPowerUsage(handle))
