@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.chat_helpers import ask, chat_events
 from tests.helpers import ManualClock, demo
 from vtui.core import labels
+from vtui.core.chat_stream import AnswerDelta
 from vtui.core.model_search import SearchQuery
-from vtui.core.records import ChatMessage, ContainerState, RunRequest
+from vtui.core.records import ContainerState, RunRequest
 from vtui.core.vllm_release import DEFAULT_IMAGE
 from vtui.sim.catalogue import CATALOGUE
 
@@ -76,10 +78,8 @@ def test_a_new_container_replays_startup_over_time() -> None:
     gpu1_end = backends.gpu.snapshot().gpus[1].memory_used_mib
     assert gpu1_mid is not None and gpu1_end is not None and gpu1_mid < gpu1_end
     assert any("Qwen3ForCausalLM" in line for line in backends.engine.logs(after.container_id))
-    reply = list(
-        backends.endpoint_for(after).stream_chat("Qwen/Qwen3-8B", [ChatMessage("user", "hi")])
-    )
-    assert reply
+    reply = chat_events(backends.endpoint_for(after), ask("hi", model="Qwen/Qwen3-8B"))
+    assert any(isinstance(event, AnswerDelta) for event in reply)
 
 
 def test_a_model_too_big_for_one_card_exits_with_vllms_error() -> None:

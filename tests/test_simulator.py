@@ -8,10 +8,12 @@ import signal
 import httpx
 import pytest
 
+from tests.chat_helpers import ask, chat_events
 from tests.helpers import run_simulator_to_exit, simulator
 from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import HttpEndpoint
-from vtui.core.records import ChatMessage, ChatUsage
+from vtui.core.chat_stream import AnswerDelta, FinishReason
+from vtui.core.records import ChatUsage
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 
@@ -43,9 +45,8 @@ def test_endpoint_client_reports_a_wrong_key() -> None:
 
 def test_streaming_chat_arrives_in_pieces_then_usage() -> None:
     with simulator("--model", MODEL, "--served-model-name", "qwen") as sim:
-        endpoint = HttpEndpoint(sim.url)
-        items = list(endpoint.stream_chat("qwen", [ChatMessage("user", "What is vLLM?")]))
-    pieces = [i for i in items if isinstance(i, str)]
+        items = chat_events(HttpEndpoint(sim.url), ask("What is vLLM?", model="qwen"))
+    pieces = [i.text for i in items if isinstance(i, AnswerDelta)]
     usages = [i for i in items if isinstance(i, ChatUsage)]
     assert len(pieces) > 10
     assert "What is vLLM?" in "".join(pieces)
@@ -53,6 +54,7 @@ def test_streaming_chat_arrives_in_pieces_then_usage() -> None:
         ChatUsage(prompt_tokens=usages[0].prompt_tokens, completion_tokens=len(pieces))
     ]
     assert items[-1] == usages[0]
+    assert FinishReason("stop") in items
 
 
 def test_sse_wire_format_ends_with_done_and_honours_max_tokens() -> None:
@@ -105,7 +107,7 @@ def metric(text: str, name: str) -> float:
 def test_metrics_count_what_was_served() -> None:
     with simulator("--model", MODEL) as sim:
         before = httpx.get(f"{sim.url}/metrics").text
-        list(HttpEndpoint(sim.url).stream_chat(MODEL, [ChatMessage("user", "count me")], 5))
+        chat_events(HttpEndpoint(sim.url), ask("count me", max_tokens=5))
         after = httpx.get(f"{sim.url}/metrics").text
     assert metric(before, "vllm:generation_tokens_total") == 0
     assert metric(after, "vllm:generation_tokens_total") == 5

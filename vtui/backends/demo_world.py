@@ -225,6 +225,10 @@ class DemoWorld:
         with self._lock:
             return self._get(container_id).api_key
 
+    def server_config(self, container_id: str) -> SimServerConfig:
+        with self._lock:
+            return self._get(container_id).config
+
     def serving(self, model: str) -> bool:
         return any(
             d.state == ContainerState.RUNNING and d.model == model for d in self.deployments()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vtui.backends.endpoint import ChatEndpoint
@@ -25,6 +25,20 @@ class Backends:
     profiles_root: Path
     # Whether something on this machine already listens on host:port.
     port_in_use: Callable[[str, int], bool]
+    # Where the chat saves conversations.
+    chats_root: Path = field(default_factory=lambda: default_chats_root())
+
+
+def default_chats_root(env: Mapping[str, str] = os.environ) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local/share")
+    return Path(base) / "vtui" / "chats"
+
+
+def endpoint_at(url: str, api_key: str | None) -> ChatEndpoint:
+    """Any OpenAI-compatible server, demo or not: --endpoint is always the real thing."""
+    from vtui.backends.endpoint.http import HttpEndpoint
+
+    return HttpEndpoint(url, api_key)
 
 
 def _nvml() -> GpuMonitor:
@@ -96,4 +110,5 @@ def demo_backends(
         demo=True,
         profiles_root=root,
         port_in_use=port_in_use,
+        chats_root=root / "chats",
     )

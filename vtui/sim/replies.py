@@ -6,6 +6,28 @@ import re
 from dataclasses import dataclass
 
 _PIECE = re.compile(r"\S+\s*")
+# Model families that think before they answer (vLLM serves them with --reasoning-parser).
+_REASONING = re.compile(
+    r"qwen3(?!-coder)(?!.*instruct-2507)|deepseek-r1|qwq|gpt-oss|magistral", re.IGNORECASE
+)
+# A longer answer for --sim-reply-tokens: prose, a list and a code block, as models write.
+_LONG_BODY = """
+
+## Serving notes
+
+- Pick a `--max-model-len` the KV cache can hold.
+- Keep `--gpu-memory-utilization` below what other processes leave free.
+
+```python
+import httpx
+
+reply = httpx.post(url, json={"model": model, "messages": messages}, timeout=60)
+print(reply.json()["choices"][0]["message"]["content"])
+```
+
+Each request streams tokens as soon as the scheduler has them, so time to first token stays low \
+while the batch grows.
+"""
 
 
 @dataclass(frozen=True)
@@ -13,14 +35,23 @@ class SimReply:
     chunks: tuple[str, ...]
     finish_reason: str
     prompt_tokens: int
+    reasoning_chunks: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         return "".join(self.chunks)
 
     @property
+    def reasoning(self) -> str:
+        return "".join(self.reasoning_chunks)
+
+    @property
     def completion_tokens(self) -> int:
-        return len(self.chunks)
+        return len(self.reasoning_chunks) + len(self.chunks)
+
+
+def is_reasoning_model(model: str) -> bool:
+    return bool(_REASONING.search(model))
 
 
 def count_prompt_tokens(messages: list[dict[str, str]]) -> int:
@@ -28,7 +59,16 @@ def count_prompt_tokens(messages: list[dict[str, str]]) -> int:
     return sum(4 + len(_PIECE.findall(str(m.get("content", "")))) for m in messages)
 
 
-def reply_for(messages: list[dict[str, str]], model: str, max_tokens: int | None) -> SimReply:
+def reply_for(
+    messages: list[dict[str, str]],
+    model: str,
+    max_tokens: int | None,
+    *,
+    reasoning: bool = False,
+    length: int | None = None,
+) -> SimReply:
+    """The reply to the last user message; with `reasoning`, a thought comes first; with
+    `length`, the answer runs on to that many pieces."""
     question = next(
         (str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), ""
     ).strip()
@@ -40,8 +80,56 @@ def reply_for(messages: list[dict[str, str]], model: str, max_tokens: int | None
         "A real server would generate an answer here; this one streams its reply word by word "
         "so the chat pane, the metrics and the load test see tokens arrive as they would."
     )
-    pieces = tuple(_PIECE.findall(text))
-    finish = "stop"
-    if max_tokens is not None and max_tokens < len(pieces):
-        pieces, finish = pieces[: max(0, max_tokens)], "length"
-    return SimReply(pieces, finish, count_prompt_tokens(messages))
+    pieces = _PIECE.findall(text)
+    if length is not None:
+        body = _pieces_keeping_lines(_LONG_BODY)
+        while len(pieces) < length:
+            pieces += body[: length - len(pieces)]
+    thought: list[str] = []
+    if reasoning:
+        thought = _PIECE.findall(
+            f"The user asks \u201c{question}\u201d. I am a simulator, so I will say so, "
+            "repeat the question and explain what a real server would do."
+        )
+    budget = len(thought) + len(pieces) if max_tokens is None else max(0, max_tokens)
+    finish = "stop" if budget >= len(thought) + len(pieces) else "length"
+    thought_kept = thought[:budget]
+    answer_kept = pieces[: max(0, budget - len(thought_kept))]
+    return SimReply(tuple(answer_kept), finish, count_prompt_tokens(messages), tuple(thought_kept))
+
+
+def _pieces_keeping_lines(text: str) -> list[str]:
+    # Leading newlines belong to the piece before, as a tokenizer's would; the pattern keeps
+    # them at the end of each piece.
+    head = text[: len(text) - len(text.lstrip())]
+    found = _PIECE.findall(text.lstrip())
+    return [head + found[0], *found[1:]] if found else [head]
+
+
+def stream_deltas(reply: SimReply, reasoning_parser: bool) -> list[dict[str, str]]:
+    """The reply's chunk deltas as vLLM streams them: the thought in delta.reasoning with a
+    reasoning parser, else between <think> tags in the content (tokens of their own)."""
+    if not reply.reasoning_chunks:
+        return [{"content": piece} for piece in reply.chunks]
+    if reasoning_parser:
+        thought = [{"reasoning": piece} for piece in reply.reasoning_chunks]
+        return thought + [{"content": piece} for piece in reply.chunks]
+    pieces = ["<think>\n", *reply.reasoning_chunks, "\n</think>\n\n", *reply.chunks]
+    return [{"content": piece} for piece in pieces]
+
+
+def context_error(prompt_tokens: int, max_tokens: object, limit: int) -> str | None:
+    """vLLM's 400 message when a request cannot fit --max-model-len, in its words."""
+    if isinstance(max_tokens, int) and prompt_tokens + max_tokens > limit:
+        return (
+            f"This model's maximum context length is {limit} tokens. However, you requested "
+            f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, "
+            f"{max_tokens} in the completion). Please reduce the length of the messages or "
+            "completion."
+        )
+    if prompt_tokens >= limit:
+        return (
+            f"This model's maximum context length is {limit} tokens. However, your request has "
+            f"{prompt_tokens} input tokens. Please reduce the length of the input messages."
+        )
+    return None

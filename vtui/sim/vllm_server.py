@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -28,10 +29,12 @@ from typing import Any
 
 from vtui.sim import catalogue
 from vtui.sim.metrics import ServerMetrics
-from vtui.sim.replies import reply_for
+from vtui.sim.replies import context_error, is_reasoning_model, reply_for, stream_deltas
 from vtui.sim.vllm_script import (
     FAILURES,
+    LogStep,
     SimServerConfig,
+    format_line,
     plan_memory,
     render,
     shutdown_lines,
@@ -68,6 +71,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--sim-token-delay", type=float, default=0.02, help="seconds between streamed chunks"
     )
     p.add_argument(
+        "--reasoning-parser",
+        default=None,
+        help="as vLLM's: a reasoning model's thought streams in delta.reasoning; without it, "
+        "between <think> tags in the content",
+    )
+    p.add_argument(
+        "--sim-reply-tokens",
+        type=int,
+        default=None,
+        help="make every answer this many pieces long (Markdown with a code block)",
+    )
+    p.add_argument(
+        "--sim-fault",
+        default=None,
+        metavar="KIND:N",
+        help="break every streamed reply after N pieces: cut (close the connection), "
+        "malformed (send a chunk that is not JSON), error (send an error event)",
+    )
+    p.add_argument(
         "--fail",
         choices=FAILURES,
         default=None,
@@ -78,11 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 class SimState:
     def __init__(
-        self, config: SimServerConfig, api_key: str | None, token_delay: float, kv_tokens: int
+        self,
+        config: SimServerConfig,
+        api_key: str | None,
+        token_delay: float,
+        kv_tokens: int,
+        *,
+        reasoning_parser: str | None = None,
+        reply_tokens: int | None = None,
+        fault: tuple[str, int] | None = None,
     ) -> None:
         self.config = config
         self.api_key = api_key
         self.token_delay = token_delay
+        self.reasoning_parser = reasoning_parser
+        self.reply_tokens = reply_tokens
+        self.fault = fault
         self.metrics = ServerMetrics(config.served_model_name, kv_tokens)
         self.created = int(time.time())
         self.log_lock = threading.Lock()
@@ -171,7 +204,17 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        reply = reply_for(messages, model, max_tokens)
+        reply = reply_for(
+            messages,
+            model,
+            max_tokens,
+            reasoning=is_reasoning_model(self.state.config.model),
+            length=self.state.reply_tokens,
+        )
+        too_long = context_error(reply.prompt_tokens, max_tokens, self.state.config.context_length)
+        if too_long:
+            self._send_json(400, _error(too_long, "BadRequestError", 400))
+            return
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream(model, reply, include_usage)
@@ -230,7 +273,7 @@ class Handler(BaseHTTPRequestHandler):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": reply.text, "tool_calls": []},
+                        "message": self._message(reply),
                         "logprobs": None,
                         "finish_reason": reply.finish_reason,
                         "stop_reason": None,
@@ -240,6 +283,15 @@ class Handler(BaseHTTPRequestHandler):
                 "prompt_logprobs": None,
             },
         )
+
+    def _message(self, reply: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text, "tool_calls": []}
+        if reply.reasoning_chunks:
+            if self.state.reasoning_parser:
+                message["reasoning"] = reply.reasoning
+            else:
+                message["content"] = f"<think>\n{reply.reasoning}\n</think>\n\n{reply.text}"
+        return message
 
     def _stream(self, model: str, reply: Any, include_usage: bool) -> None:
         metrics = self.state.metrics
@@ -266,14 +318,21 @@ class Handler(BaseHTTPRequestHandler):
                 ],
             }
 
+        deltas = stream_deltas(reply, bool(self.state.reasoning_parser))
+        fault = self.state.fault
         try:
             self._event(chunk({"role": "assistant", "content": ""}, None))
-            for i, piece in enumerate(reply.chunks):
-                time.sleep(self.state.token_delay)
+            for i, delta in enumerate(deltas):
+                if fault is not None and i == fault[1]:
+                    self._break_stream(fault[0], completion_id)
+                    finish = "abort"
+                    return
+                if self.state.token_delay:
+                    time.sleep(self.state.token_delay)
                 metrics.token_generated(time.monotonic() - started if i == 0 else None)
                 sent += 1
-                last = i == len(reply.chunks) - 1
-                self._event(chunk({"content": piece}, finish if last else None))
+                last = i == len(deltas) - 1
+                self._event(chunk(delta, finish if last else None))
             if include_usage:
                 self._event(
                     {
@@ -289,8 +348,25 @@ class Handler(BaseHTTPRequestHandler):
             self._write_chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
             finish = "abort"  # the client went away mid-stream, as when a user presses stop
+            self.state.log(
+                format_line(
+                    LogStep(0, f"Aborted request {completion_id}.", source="async_llm.py:436"),
+                    datetime.now(),
+                )
+            )
         finally:
             metrics.request_finished(finish, reply.prompt_tokens + sent, time.monotonic() - started)
+
+    def _break_stream(self, kind: str, completion_id: str) -> None:
+        if kind == "malformed":
+            self._write_chunk(b"data: {not json\n\n")
+            self._write_chunk(b"")
+        elif kind == "error":
+            self._event({"error": {"message": "EngineCore encountered an issue.", "code": 500}})
+            self._write_chunk(b"")
+        else:  # "cut": the server process dies mid-reply; no closing chunk, no [DONE]
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _event(self, payload: dict[str, Any]) -> None:
         self._write_chunk(f"data: {json.dumps(payload)}\n\n".encode())
@@ -321,6 +397,8 @@ def config_from_args(args: argparse.Namespace, extras: list[str]) -> SimServerCo
     if profile is catalogue.FALLBACK:
         profile = catalogue.find(model)
     extra = _unknown_flags(extras)
+    if getattr(args, "reasoning_parser", None):
+        extra["reasoning_parser"] = args.reasoning_parser
     return SimServerConfig(
         model=model,
         served_model_name=served,
@@ -352,6 +430,15 @@ def _unknown_flags(extras: list[str]) -> dict[str, object]:
     return out
 
 
+def _fault(text: str | None) -> tuple[str, int] | None:
+    if text is None:
+        return None
+    kind, _, after = text.partition(":")
+    if kind not in ("cut", "malformed", "error") or not after.isdigit():
+        raise SystemExit(f"error: --sim-fault {text}: write cut:N, malformed:N or error:N")
+    return kind, int(after)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `vllm serve MODEL --flag value`: the model comes first. Taken off here, because argparse
@@ -363,7 +450,15 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from_args(args, extras)
     plan = plan_memory(config)
     start = datetime.now()
-    state = SimState(config, args.api_key, args.sim_token_delay, plan.kv_tokens)
+    state = SimState(
+        config,
+        args.api_key,
+        args.sim_token_delay,
+        plan.kv_tokens,
+        reasoning_parser=args.reasoning_parser,
+        reply_tokens=args.sim_reply_tokens,
+        fault=_fault(args.sim_fault),
+    )
     lines = render(startup_steps(config), start, args.sim_startup_seconds)
     began = time.monotonic()
     for at, text in lines:

@@ -2,35 +2,50 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-from vtui.backends.endpoint import EndpointError
-from vtui.core.records import ChatMessage, ChatUsage
+from vtui.backends.endpoint import EndpointError, ServedModel
+from vtui.core.chat_errors import ChatFault
+from vtui.core.chat_stream import (
+    DONE,
+    ChatEvent,
+    MalformedChunk,
+    StreamedError,
+    events_of,
+    events_of_completion,
+)
+from vtui.core.sse import SseDecoder
+
+CHAT_PATH = "/v1/chat/completions"
 
 
 class HttpEndpoint:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 10.0,
+        read_timeout: float = 120.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout
+        # Between two chunks of a reply: a busy server queues a request before its first token.
+        self._read_timeout = read_timeout
         self._client: Any = None
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
     def _http(self) -> Any:
         if self._client is None:
             import httpx  # imported here: it costs start-up time
 
-            headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
             self._client = httpx.Client(
-                base_url=self.base_url,
-                headers=headers,
-                timeout=httpx.Timeout(self._timeout, read=120.0),
+                base_url=self.base_url, headers=self._headers(), timeout=self._timeout
             )
         return self._client
-
-    def _fail(self, what: str, exc: Exception) -> EndpointError:
-        return EndpointError(f"{what} at {self.base_url}: {type(exc).__name__}: {exc}")
 
     def health(self) -> bool:
         import httpx
@@ -41,66 +56,92 @@ class HttpEndpoint:
             return False
 
     def served_models(self) -> list[str]:
+        return [card.id for card in self.model_cards()]
+
+    def model_cards(self) -> list[ServedModel]:
         import httpx
 
         try:
             response = self._http().get("/v1/models")
         except httpx.HTTPError as exc:
-            raise self._fail("GET /v1/models", exc) from exc
-        _raise_for_status(response)
-        return [str(m["id"]) for m in response.json().get("data", [])]
+            raise EndpointError(_transport_fault(exc, "GET /v1/models")) from exc
+        if response.status_code != 200:
+            raise EndpointError(ChatFault("http", response.text, response.status_code))
+        try:
+            cards = response.json().get("data", [])
+            return [ServedModel(str(c["id"]), _int_or_none(c.get("max_model_len"))) for c in cards]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise EndpointError(ChatFault("malformed", f"/v1/models: {exc}")) from exc
 
-    def stream_chat(
-        self, model: str, messages: list[ChatMessage], max_tokens: int | None = None
-    ) -> Iterator[str | ChatUsage]:
+    async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
         import httpx
 
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if max_tokens is not None:
-            body["max_tokens"] = max_tokens
+        timeout = httpx.Timeout(self._timeout, read=self._read_timeout)
+        # One client per reply: leaving the `async with` (the reply done, or the task cancelled
+        # by Esc) closes the connection, which is how vLLM learns to abort the request.
         try:
-            with self._http().stream("POST", "/v1/chat/completions", json=body) as response:
+            async with (
+                httpx.AsyncClient(
+                    base_url=self.base_url, headers=self._headers(), timeout=timeout
+                ) as client,
+                client.stream("POST", CHAT_PATH, json=body) as response,
+            ):
                 if response.status_code != 200:
-                    response.read()
-                    _raise_for_status(response)
-                for line in response.iter_lines():
-                    yield from _parse_event(line)
+                    await response.aread()
+                    raise EndpointError(ChatFault("http", response.text, response.status_code))
+                if not body.get("stream"):
+                    await response.aread()
+                    for event in _completion_events(response):
+                        yield event
+                    return
+                async for event in _stream_events(response):
+                    yield event
         except httpx.HTTPError as exc:
-            raise self._fail("POST /v1/chat/completions", exc) from exc
+            raise EndpointError(_transport_fault(exc, f"POST {CHAT_PATH}")) from exc
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
 
 
-def _parse_event(line: str) -> Iterator[str | ChatUsage]:
-    if not line.startswith("data:"):
-        return
-    data = line[5:].strip()
-    if data == "[DONE]":
-        return
-    event = json.loads(data)
-    for choice in event.get("choices") or []:
-        piece = (choice.get("delta") or {}).get("content")
-        if piece:
-            yield piece
-    usage = event.get("usage")
-    if usage:
-        yield ChatUsage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)))
+async def _stream_events(response: Any) -> AsyncIterator[ChatEvent]:
+    decoder = SseDecoder()
+    async for line in response.aiter_lines():
+        event = decoder.feed(line)
+        if event is None:
+            continue
+        if event.data.strip() == DONE:
+            return
+        try:
+            for item in events_of(event.data):
+                yield item
+        except MalformedChunk as exc:
+            raise EndpointError(ChatFault("malformed", str(exc))) from exc
+        except StreamedError as exc:
+            raise EndpointError(ChatFault("server", str(exc))) from exc
+    # The body ended cleanly but without "[DONE]": the server went away mid-reply.
+    raise EndpointError(ChatFault("dropped", "the stream ended before data: [DONE]"))
 
 
-def _raise_for_status(response: Any) -> None:
-    if response.status_code == 200:
-        return
-    if response.status_code == 401:
-        raise EndpointError("401 Unauthorized: the server wants a different API key")
+def _completion_events(response: Any) -> list[ChatEvent]:
     try:
-        detail = response.json()
-    except ValueError:
-        detail = response.text[:200]
-    raise EndpointError(f"HTTP {response.status_code}: {detail}")
+        return events_of_completion(response.json())
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise EndpointError(ChatFault("malformed", f"chat.completion: {exc}")) from exc
+
+
+def _transport_fault(exc: Exception, what: str) -> ChatFault:
+    import httpx
+
+    detail = f"{what}: {type(exc).__name__}: {exc}" if str(exc) else f"{what}: {type(exc).__name__}"
+    if isinstance(exc, httpx.ConnectTimeout | httpx.ConnectError):
+        return ChatFault("unreachable", detail)
+    if isinstance(exc, httpx.TimeoutException):
+        return ChatFault("timeout", detail)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return ChatFault("dropped", detail)
+    return ChatFault("unreachable", detail)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) else None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 from vtui.backends.demo_world import DemoWorld
-from vtui.backends.endpoint import EndpointError
-from vtui.core.records import ChatMessage, ChatUsage, Deployment
-from vtui.sim.replies import reply_for
+from vtui.backends.endpoint import EndpointError, ServedModel
+from vtui.core.chat_errors import ChatFault
+from vtui.core.chat_stream import AnswerDelta, ChatEvent, FinishReason, ReasoningDelta
+from vtui.core.records import ChatUsage, Deployment
+from vtui.sim.replies import context_error, is_reasoning_model, reply_for, stream_deltas
 
 
 class SimulatedEndpoint:
@@ -21,21 +24,40 @@ class SimulatedEndpoint:
     def health(self) -> bool:
         return self.world.serving(self.deployment.model)
 
-    def served_models(self) -> list[str]:
-        if not self.health():
-            raise EndpointError(f"connection refused at {self.base_url}: the server is not up")
-        return [self.deployment.model]
-
-    def stream_chat(
-        self, model: str, messages: list[ChatMessage], max_tokens: int | None = None
-    ) -> Iterator[str | ChatUsage]:
-        if not self.health():
-            raise EndpointError(f"connection refused at {self.base_url}: the server is not up")
-        reply = reply_for(
-            [{"role": m.role, "content": m.content} for m in messages], model, max_tokens
+    def _refused(self) -> EndpointError:
+        return EndpointError(
+            ChatFault("unreachable", f"connection refused at {self.base_url}: the server is not up")
         )
-        for piece in reply.chunks:
+
+    def served_models(self) -> list[str]:
+        return [card.id for card in self.model_cards()]
+
+    def model_cards(self) -> list[ServedModel]:
+        if not self.health():
+            raise self._refused()
+        config = self.world.server_config(self.deployment.container_id)
+        return [ServedModel(self.deployment.model, config.context_length)]
+
+    async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        if not self.health():
+            raise self._refused()
+        model = str(body.get("model"))
+        if model != self.deployment.model:
+            detail = f'{{"error": {{"message": "The model `{model}` does not exist."}}}}'
+            raise EndpointError(ChatFault("http", detail, 404))
+        config = self.world.server_config(self.deployment.container_id)
+        max_tokens = body.get("max_tokens")
+        reply = reply_for(body["messages"], model, max_tokens, reasoning=is_reasoning_model(model))
+        too_long = context_error(reply.prompt_tokens, max_tokens, config.context_length)
+        if too_long:
+            raise EndpointError(ChatFault("http", f'{{"error": {{"message": "{too_long}"}}}}', 400))
+        parser = "--reasoning-parser" in self.deployment.command
+        for delta in stream_deltas(reply, parser):
             if self.token_delay:
-                time.sleep(self.token_delay)
-            yield piece
+                await asyncio.sleep(self.token_delay)
+            if "reasoning" in delta:
+                yield ReasoningDelta(delta["reasoning"])
+            else:
+                yield AnswerDelta(delta["content"])
+        yield FinishReason(reply.finish_reason)
         yield ChatUsage(reply.prompt_tokens, reply.completion_tokens)

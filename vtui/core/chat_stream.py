@@ -1,0 +1,263 @@
+"""What one streamed chat completion says, chunk by chunk: answer text, reasoning, usage, the end.
+
+vLLM streams `data: {chat.completion.chunk}` events and ends with `data: [DONE]`. Reasoning
+arrives in `delta.reasoning` (vLLM 0.10 and later) or `delta.reasoning_content` (earlier
+releases, DeepSeek's API); a model served without a reasoning parser writes it into the
+content between `<think>` and `</think>` instead. All three end up as ReasoningDelta here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vtui.core.records import ChatUsage
+
+DONE = "[DONE]"
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class FinishReason:
+    reason: str  # "stop", "length", "tool_calls", "abort", ...
+
+
+ChatEvent = AnswerDelta | ReasoningDelta | ChatUsage | FinishReason
+TextDelta = AnswerDelta | ReasoningDelta
+
+
+class MalformedChunk(ValueError):
+    """A `data:` event that is not a chat.completion.chunk."""
+
+
+class StreamedError(Exception):
+    """The server put an error into the stream instead of the next chunk."""
+
+
+def events_of(data: str) -> list[ChatEvent]:
+    """The events in one SSE `data:` payload (not "[DONE]")."""
+    try:
+        chunk = json.loads(data)
+    except ValueError as exc:
+        raise MalformedChunk(_clip(data)) from exc
+    if not isinstance(chunk, dict):
+        raise MalformedChunk(_clip(data))
+    if "error" in chunk:
+        raise StreamedError(_error_message(chunk["error"]))
+    choices = chunk.get("choices") or []
+    if not isinstance(choices, list):
+        raise MalformedChunk(_clip(data))
+    events: list[ChatEvent] = []
+    for choice in choices:
+        if not isinstance(choice, dict) or not isinstance(choice.get("delta") or {}, dict):
+            raise MalformedChunk(_clip(data))
+        if choice.get("index", 0) != 0:
+            continue  # vtui asks for one choice (n=1)
+        delta: dict[str, Any] = choice.get("delta") or {}
+        # Some vLLM releases send both names with the same text: take one.
+        reasoning = delta.get("reasoning") or delta.get("reasoning_content")
+        if reasoning:
+            events.append(ReasoningDelta(str(reasoning)))
+        if delta.get("content"):
+            events.append(AnswerDelta(str(delta["content"])))
+        if choice.get("finish_reason"):
+            events.append(FinishReason(str(choice["finish_reason"])))
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        events.append(_usage(usage))
+    return events
+
+
+def events_of_completion(body: dict[str, Any]) -> list[ChatEvent]:
+    """The same events from a whole (non-streamed) chat.completion."""
+    events: list[ChatEvent] = []
+    for choice in body.get("choices") or []:
+        message = choice.get("message") or {}
+        reasoning = message.get("reasoning") or message.get("reasoning_content")
+        if reasoning:
+            events.append(ReasoningDelta(str(reasoning)))
+        if message.get("content"):
+            events.append(AnswerDelta(str(message["content"])))
+        if choice.get("finish_reason"):
+            events.append(FinishReason(str(choice["finish_reason"])))
+        break
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        events.append(_usage(usage))
+    return events
+
+
+def _usage(usage: dict[str, Any]) -> ChatUsage:
+    return ChatUsage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+
+
+def _error_message(error: object) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error)
+
+
+def _clip(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+class ThinkSplitter:
+    """Moves `<think>...</think>` at the start of the content into reasoning, with tags that may
+    be split over several chunks. A `<think>` later in an answer is the answer's own text."""
+
+    def __init__(self) -> None:
+        self._state = "start"  # "start": only whitespace so far; "thinking"; "answer"
+        self._held = ""
+
+    def feed(self, text: str) -> list[TextDelta]:
+        if self._state == "answer":
+            return [AnswerDelta(text)] if text else []
+        self._held += text
+        out: list[TextDelta] = []
+        if self._state == "start":
+            begun = self._held.lstrip()
+            if begun.startswith(THINK_OPEN):
+                self._state = "thinking"
+                # Templates put the thought on its own lines: the tags' line ends are not text.
+                self._held = begun[len(THINK_OPEN) :].lstrip("\n")
+            elif THINK_OPEN.startswith(begun):
+                return out  # whitespace, or the tag arriving in pieces
+            else:
+                self._state = "answer"
+                held, self._held = self._held, ""
+                return [AnswerDelta(held)]
+        end = self._held.find(THINK_CLOSE)
+        if end >= 0:
+            thought = self._held[:end].rstrip("\n")
+            if thought:
+                out.append(ReasoningDelta(thought))
+            rest = self._held[end + len(THINK_CLOSE) :].lstrip("\n")
+            self._state, self._held = "answer", ""
+            if rest:
+                out.append(AnswerDelta(rest))
+            return out
+        keep = _partial_tag_at_end(self._held, THINK_CLOSE)
+        ready = self._held[: len(self._held) - keep]
+        self._held = self._held[len(ready) :]
+        if ready:
+            out.append(ReasoningDelta(ready))
+        return out
+
+    def flush(self) -> list[TextDelta]:
+        held, self._held = self._held, ""
+        if not held:
+            return []
+        return [ReasoningDelta(held) if self._state == "thinking" else AnswerDelta(held)]
+
+
+def _partial_tag_at_end(text: str, tag: str) -> int:
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:size]):
+            return size
+    return 0
+
+
+@dataclass(frozen=True)
+class ReplyStats:
+    """How one reply went, as the pane shows it under the reply."""
+
+    ttft_s: float | None  # request sent to first token (reasoning or answer)
+    tokens_per_s: float | None  # decode speed: tokens after the first over the time they took
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_s: float
+    finish_reason: str | None
+
+    def line(self) -> str:
+        parts = [
+            f"TTFT {self.ttft_s:.2f} s" if self.ttft_s is not None else "TTFT \u2013",
+            f"{self.tokens_per_s:,.1f} tok/s" if self.tokens_per_s is not None else "\u2013 tok/s",
+        ]
+        if self.prompt_tokens is not None and self.completion_tokens is not None:
+            parts.append(f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion")
+        parts.append(f"{self.total_s:.1f} s")
+        if self.finish_reason and self.finish_reason != "stop":
+            parts.append(FINISH_WORDS.get(self.finish_reason, self.finish_reason))
+        return " \u00b7 ".join(parts)
+
+
+FINISH_WORDS = {
+    "length": "cut at max tokens",
+    "abort": "stopped",
+    "stopped": "stopped",
+    "tool_calls": "tool call",
+}
+
+
+class ReplyRecorder:
+    """Follows one reply's events: splits out reasoning, keeps the text, times the tokens."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.started = clock()
+        self.answer = ""
+        self.reasoning = ""
+        self.usage: ChatUsage | None = None
+        self.finish_reason: str | None = None
+        self.done = False  # "[DONE]" arrived
+        self._splitter = ThinkSplitter()
+        self._first_at: float | None = None
+        self._last_at: float | None = None
+        self._text_events = 0
+
+    def add(self, event: ChatEvent) -> list[TextDelta]:
+        """The text to show for this event (reasoning and answer apart)."""
+        if isinstance(event, ChatUsage):
+            self.usage = event
+            return []
+        if isinstance(event, FinishReason):
+            self.finish_reason = event.reason
+            return []
+        now = self._clock()
+        if self._first_at is None:
+            self._first_at = now
+        self._last_at = now
+        self._text_events += 1
+        pieces: list[TextDelta] = [event]
+        if isinstance(event, AnswerDelta):
+            pieces = self._splitter.feed(event.text)
+        return self._keep(pieces)
+
+    def end(self) -> list[TextDelta]:
+        """The stream is over (finished, stopped or broken): text the splitter still held."""
+        return self._keep(self._splitter.flush())
+
+    def _keep(self, pieces: list[TextDelta]) -> list[TextDelta]:
+        for piece in pieces:
+            if isinstance(piece, ReasoningDelta):
+                self.reasoning += piece.text
+            else:
+                self.answer += piece.text
+        return pieces
+
+    def stats(self, finish_reason: str | None = None) -> ReplyStats:
+        completion = self.usage.completion_tokens if self.usage else self._text_events
+        rate: float | None = None
+        if self._first_at is not None and self._last_at is not None and completion > 1:
+            span = self._last_at - self._first_at
+            rate = (completion - 1) / span if span > 0 else None
+        return ReplyStats(
+            ttft_s=None if self._first_at is None else self._first_at - self.started,
+            tokens_per_s=rate,
+            prompt_tokens=self.usage.prompt_tokens if self.usage else None,
+            completion_tokens=self.usage.completion_tokens if self.usage else None,
+            total_s=self._clock() - self.started,
+            finish_reason=finish_reason or self.finish_reason,
+        )
