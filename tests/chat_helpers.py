@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
-from vtui.backends.endpoint import ChatEndpoint
+from vtui.backends.endpoint import ChatEndpoint, ServedModel
 from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
 from vtui.core.chat_stream import ChatEvent
 
@@ -33,3 +34,30 @@ def chat_events(endpoint: ChatEndpoint, body: dict[str, Any]) -> list[ChatEvent]
         return [event async for event in endpoint.chat(body)]
 
     return asyncio.run(collect())
+
+
+class HeldEndpoint:
+    """An endpoint that passes on `release` events of the real one, then holds the rest, as a
+    server mid-reply does: the Chat screen can be looked at while a reply is streaming."""
+
+    def __init__(self, inner: ChatEndpoint, release: int) -> None:
+        self.inner = inner
+        self.base_url = inner.base_url
+        self.release = release
+        self.passed = 0
+
+    def health(self) -> bool:
+        return self.inner.health()
+
+    def served_models(self) -> list[str]:
+        return self.inner.served_models()
+
+    def model_cards(self) -> list[ServedModel]:
+        return self.inner.model_cards()
+
+    async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        async for event in self.inner.chat(body):
+            if self.passed == self.release:
+                await asyncio.Event().wait()  # until the reader cancels
+            self.passed += 1
+            yield event

@@ -133,9 +133,23 @@ class ManualClock:
         self.now += seconds
 
 
+class TickingClock:
+    """A clock that moves a fixed step each time it is read, so timings come out the same on
+    every run (the chat's time to first token and tokens/s)."""
+
+    def __init__(self, step: float = 0.025, now: float = FIXED_CLOCK) -> None:
+        self.step, self.now = step, now
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
 def demo(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2) -> Backends:
     return demo_backends(seed, clock or ManualClock(), token_delay=0, gpu_count=gpu_count)
 
 
 def demo_app(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2) -> VtuiApp:
-    return VtuiApp(demo(seed, clock, gpu_count), live=False)
+    app = VtuiApp(demo(seed, clock, gpu_count), live=False)
+    app.clock = TickingClock()
+    return app

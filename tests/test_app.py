@@ -8,7 +8,7 @@ from typing import cast
 
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Markdown, Static
 
 from tests.helpers import demo_app
 from vtui.backends.endpoint.http import HttpEndpoint
@@ -107,10 +107,10 @@ async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
         await pilot.press(*"what is 2+2", "enter")
         await settle(app)
         assert isinstance(app.screen, ChatScreen)  # "2" was typed, not a screen switch
-        assistant = app.screen.query(".chat-assistant").last(Static)
-        assert "You asked: \u201cwhat is 2+2\u201d" in text_of(assistant)
-        usage = text_of(app.screen.query(".chat-usage").last(Static))
-        assert "prompt" in usage and "completion tokens" in usage
+        assistant = app.screen.query(".chat-answer").last(Markdown)
+        assert "You asked: \u201cwhat is 2+2\u201d" in assistant.source
+        stats = text_of(app.screen.query(".chat-stats").last(Static))
+        assert "prompt +" in stats and "completion" in stats and "tok/s" in stats
         assert cast(Input, app.screen.query_one(Input)).value == ""
 
 
@@ -156,4 +156,4 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         assert app.screen.query_one("#gpu-processes", DataTable).row_count == 0
         await pilot.press("5")
         await settle(app)
-        assert "No running server" in text_of(app.screen.query_one("#chat-status", Static))
+        assert "No server to talk to" in text_of(app.screen.query_one("#chat-status", Static))

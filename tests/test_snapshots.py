@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Collapsible, Input
 
+from tests.chat_helpers import HeldEndpoint
 from tests.helpers import ManualClock, demo_app
+from vtui.backends.endpoint import ChatEndpoint
+from vtui.core import labels
+from vtui.core.records import Deployment, RunRequest
+from vtui.core.vllm_release import DEFAULT_IMAGE
 from vtui.ui.app import SCREENS
 from vtui.ui.headless import settle
 
@@ -43,6 +48,77 @@ def test_chat_after_one_exchange(snap_compare: Snap) -> None:
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+async def send(pilot: Pilot[Any], text: str) -> None:
+    await open_screen("chat")(pilot)
+    await pilot.press(*text, "enter")
+    await settle(pilot.app)  # type: ignore[arg-type]
+
+
+def test_chat_while_a_reply_streams(snap_compare: Snap) -> None:
+    app = demo_app()
+    real = app.backends.endpoint_for
+    held: list[HeldEndpoint] = []
+
+    def hold(deployment: Deployment) -> ChatEndpoint:
+        held.append(HeldEndpoint(real(deployment), release=14))
+        return held[-1]
+
+    app.backends.endpoint_for = hold
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("chat")(pilot)
+        await pilot.press(*"What does vLLM do?", "enter")
+        while not held or held[-1].passed < 14:
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)  # the Markdown stream draws what it was given
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_chat_reasoning_block_opened(snap_compare: Snap) -> None:
+    clock = ManualClock()
+    app = demo_app(clock=clock)
+    thinker = app.backends.engine.run(
+        RunRequest(
+            image=DEFAULT_IMAGE,
+            name="vtui-qwen3-8b",
+            command=(
+                "--model",
+                "/app/model",
+                "--served-model-name",
+                "Qwen/Qwen3-8B",
+                "--reasoning-parser",
+                "qwen3",
+            ),
+            host="127.0.0.1",
+            host_port=8001,
+            container_port=8000,
+            labels=labels.vtui_labels("Qwen/Qwen3-8B", "qwen3-8b"),
+            gpus=(1,),
+        )
+    )
+    clock.advance(60)
+    app.chosen_container = thinker.container_id
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await send(pilot, "Is 2+2 four?")
+        pilot.app.screen.query_one(Collapsible).collapsed = False
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_chat_error_when_the_container_has_exited(snap_compare: Snap) -> None:
+    app = demo_app()
+    running = app.backends.engine.list_deployments()[0]
+    app.backends.engine.stop(running.container_id)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await send(pilot, "Are you up?")
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
 def test_models_search_narrowed(snap_compare: Snap) -> None:

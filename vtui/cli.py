@@ -29,6 +29,7 @@ commands (each has --help):
   logs NAME [-f]                    a container's log
   down NAME                         stop and remove a container
   gpus [--json]                     every GPU's memory, load and processes, once
+  chat [--prompt TEXT]              talk to the running model (or --endpoint URL)
   compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
   profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
   estimate MODEL [--json]           will it fit these GPUs, with how much KV cache
@@ -105,6 +106,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="terminal size for --headless, in cells (default: 120x40)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    from vtui.cli_chat import add_command as add_chat
     from vtui.cli_deploy import add_commands as add_deploy_commands
     from vtui.cli_estimate import add_command as add_estimate
     from vtui.cli_gpus import add_command as add_gpus
@@ -116,6 +118,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     add_model_commands(commands)
     add_deploy_commands(commands)
     add_gpus(commands)
+    add_chat(commands)
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     return parser
@@ -162,6 +165,18 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
     return 1 if run.failed else 0
 
 
+def interactive_problem() -> str | None:
+    """Why the full-screen UI cannot run in this terminal, or None."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return (
+            "needs an interactive terminal (stdin and stdout must be a TTY); over SSH "
+            "use `ssh -t`, or render screens with `vtui --headless --screenshots DIR`."
+        )
+    if os.environ.get("TERM") == "dumb":
+        return "TERM=dumb cannot draw a full-screen UI; set TERM (e.g. xterm-256color)."
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
@@ -186,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         from vtui.cli_gpus import main as run_gpus
 
         return run_gpus(args, make_backends(args))
+    if args.command == "chat":
+        from vtui.cli_chat import main as run_chat
+
+        return run_chat(args, make_backends(args))
     if args.command in ("search", "download", "models"):
         from vtui.cli_models import main as run_models
 
@@ -207,18 +226,9 @@ def main(argv: list[str] | None = None) -> int:
                 "without a terminal)"
             )
         return run_headless(args, size)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        print(
-            "vtui: needs an interactive terminal (stdin and stdout must be a TTY); over SSH "
-            "use `ssh -t`, or render screens with `vtui --headless --screenshots DIR`.",
-            file=sys.stderr,
-        )
-        return 1
-    if os.environ.get("TERM") == "dumb":
-        print(
-            "vtui: TERM=dumb cannot draw a full-screen UI; set TERM (e.g. xterm-256color).",
-            file=sys.stderr,
-        )
+    problem = interactive_problem()
+    if problem:
+        print(f"vtui: {problem}", file=sys.stderr)
         return 1
     build_app(args).run()
     return 0

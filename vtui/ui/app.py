@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import ClassVar
@@ -12,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from vtui.backends.endpoint import GivenEndpoint
 from vtui.backends.registry import Backends
 from vtui.core.deployments import active_deployment
 from vtui.core.gpu_history import GpuHistory
@@ -62,10 +64,21 @@ class VtuiApp(App[None]):
     gpus_seen: reactive[int] = reactive(0)
 
     def __init__(
-        self, backends: Backends, *, live: bool = True, gpu_interval: float = GPU_POLL_SECONDS
+        self,
+        backends: Backends,
+        *,
+        live: bool = True,
+        gpu_interval: float = GPU_POLL_SECONDS,
+        given_endpoint: GivenEndpoint | None = None,
+        start_mode: str | None = None,
     ) -> None:
         super().__init__()
         self.backends = backends
+        # The chat talks to this endpoint instead of the chosen deployment (vtui chat --endpoint).
+        self.given_endpoint = given_endpoint
+        self.start_mode = start_mode
+        # What the chat times replies with; tests give a clock that ticks evenly.
+        self.clock: Callable[[], float] = time.monotonic
         self.demo = backends.demo
         # live: poll the backends on timers. Off for screenshots and snapshot tests, where every
         # screen reads its backends once so the picture is the same on every run.
@@ -108,6 +121,8 @@ class VtuiApp(App[None]):
 
     def on_mount(self) -> None:
         self.add_mode("models", _lazy_screen("models", "ModelsScreen"))
+        if self.start_mode is not None:
+            self.switch_mode(self.start_mode)
         # After the first frame: a worker thread running now would hold the GIL against it.
         self.call_after_refresh(self.read_deployments)
         self.call_after_refresh(self.poll_gpus)

@@ -1,42 +1,81 @@
-"""Chat: talk to the active deployment's endpoint, replies streaming in as they come."""
+"""Chat: talk to the chosen deployment (or --endpoint), replies streaming in as Markdown,
+with their reasoning, their speed, and what went wrong in words."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Static
+from textual.worker import Worker
 
-from vtui.backends.endpoint import EndpointError
-from vtui.core.records import ChatMessage, ChatUsage, ContainerState
+from vtui.backends.endpoint import ChatEndpoint, EndpointError, ServedModel
+from vtui.backends.registry import endpoint_at
+from vtui.core.chat import ChatTurn, Conversation
+from vtui.core.chat_errors import ChatFault, ChatTarget, explain
+from vtui.core.chat_stream import ReplyRecorder, TextDelta
+from vtui.core.records import ContainerState
 from vtui.ui.screens.base import VtuiScreen
+from vtui.ui.widgets.chat_reply import ReplyView
+from vtui.ui.widgets.chat_settings import ChatSettings, ChatSettingsScreen
+
+NO_TARGET = "No server to talk to: launch one (2, Launch) or start vtui chat --endpoint URL."
 
 
 class ChatScreen(VtuiScreen):
     SCREEN_TITLE = "Chat"
     BINDINGS = [
+        # Esc stops a reply while one streams, else hands the keys 1-5 back from the input.
+        Binding("escape", "stop", "Stop"),
         Binding("escape", "leave_input", "Leave input"),
-        Binding("i", "type", "Type"),
-        Binding("ctrl+l", "clear", "Clear chat"),
+        Binding("i", "type", "Type", show=False),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+n", "new_chat", "New chat"),
+        Binding("ctrl+o", "settings", "Settings"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+y", "copy_reply", "Copy reply"),
     ]
 
-    class Piece(Message):
-        def __init__(self, text: str) -> None:
+    class ReplyPiece(Message):
+        def __init__(self, view: ReplyView, piece: TextDelta) -> None:
             super().__init__()
-            self.text = text
+            self.view, self.piece = view, piece
 
-    class Finished(Message):
-        def __init__(self, usage: ChatUsage | None, error: str | None) -> None:
+    class ReplyEnded(Message):
+        def __init__(
+            self,
+            view: ReplyView,
+            recorder: ReplyRecorder,
+            fault: ChatFault | None,
+            stopped: bool,
+            target: ChatTarget,
+        ) -> None:
             super().__init__()
-            self.usage, self.error = usage, error
+            self.view, self.recorder, self.fault = view, recorder, fault
+            self.stopped, self.target = stopped, target
+
+    class ModelsRead(Message):
+        def __init__(self, url: str, cards: list[ServedModel], error: str | None) -> None:
+            super().__init__()
+            self.url, self.cards, self.error = url, cards, error
 
     def __init__(self) -> None:
         super().__init__()
-        self.history: list[ChatMessage] = []
-        self._reply: Static | None = None
-        self._reply_text = ""
+        self.conversation = Conversation()
+        self.model: str | None = None  # chosen in settings; else the target's own
+        self.stream_replies = True
+        self.served: tuple[ServedModel, ...] = ()
+        self.models_error: str | None = None
+        self._models_url: str | None = None
+        self._endpoint: tuple[str, ChatEndpoint] | None = None
+        self._worker: Worker[None] | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="chat-status", classes="status")
@@ -44,75 +83,218 @@ class ChatScreen(VtuiScreen):
         yield Input(placeholder="Message the model, Enter to send", id="chat-input")
 
     def on_mount(self) -> None:
-        self.watch(self.vtui, "deployments_seen", self._show_target, init=True)
+        self.watch(self.vtui, "deployments_seen", self._target_changed, init=True)
         self.query_one(Input).focus()
 
-    def _show_target(self, _seen: int) -> None:
-        d = self.vtui.active_deployment
-        status = self.query_one("#chat-status", Static)
-        if d is None or d.state != ContainerState.RUNNING or d.base_url is None:
-            status.update("No running server to talk to: launch one first (Server, 3).")
-        else:
-            status.update(f"Talking to {d.model} at {d.base_url}")
+    @property
+    def streaming(self) -> bool:
+        return self._worker is not None and self._worker.is_running
 
-    @on(Input.Submitted, "#chat-input")
-    def _send(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        d = self.vtui.active_deployment
-        if not text or self._reply is not None:
-            return
-        if d is None or d.state != ContainerState.RUNNING:
-            self.notify("No running server to talk to.", severity="warning")
-            return
-        event.input.clear()
-        self.history.append(ChatMessage("user", text))
-        log = self.query_one("#chat-log", VerticalScroll)
-        log.mount(Static(text, classes="chat-user"))
-        self._reply = Static("\u2026", classes="chat-assistant")
-        self._reply_text = ""
-        log.mount(self._reply)
-        log.scroll_end(animate=False)
-        self.stream(d.model, list(self.history))
+    # -- what the chat talks to ----------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="chat")
-    def stream(self, model: str, history: list[ChatMessage]) -> None:
+    def _url(self) -> str | None:
+        given = self.vtui.given_endpoint
+        if given is not None:
+            return given.url
+        d = self.vtui.active_deployment
+        return d.base_url if d is not None else None
+
+    def _target_model(self) -> str | None:
+        given = self.vtui.given_endpoint
+        if self.model:
+            return self.model
+        if given is not None:
+            return given.model or (self.served[0].id if self.served else None)
         d = self.vtui.active_deployment
         if d is None:
-            return
-        usage: ChatUsage | None = None
+            return None
+        served = [m.id for m in self.served]
+        return d.model if not served or d.model in served else served[0]
+
+    def target(self) -> ChatTarget | None:
+        url, model = self._url(), self._target_model()
+        if url is None or model is None:
+            return None
+        limit = next((m.max_model_len for m in self.served if m.id == model), None)
+        given = self.vtui.given_endpoint
+        if given is not None:
+            return ChatTarget(
+                url,
+                model,
+                max_model_len=limit,
+                served_models=tuple(m.id for m in self.served),
+                api_key_source=given.key_source,
+            )
+        d = self.vtui.active_deployment
+        return ChatTarget(
+            url,
+            model,
+            container_state=str(d.state) if d is not None else None,
+            exit_code=d.exit_code if d is not None else None,
+            max_model_len=limit,
+            served_models=tuple(m.id for m in self.served),
+        )
+
+    def endpoint(self) -> ChatEndpoint | None:
+        url = self._url()
+        if url is None:
+            return None
+        if self._endpoint is None or self._endpoint[0] != url:
+            given = self.vtui.given_endpoint
+            if given is not None:
+                made = endpoint_at(given.url, given.api_key)
+            else:
+                d = self.vtui.active_deployment
+                assert d is not None
+                made = self.vtui.backends.endpoint_for(d)
+            self._endpoint = (url, made)
+        return self._endpoint[1]
+
+    def _target_changed(self, _seen: int = 0) -> None:
+        url = self._url()
+        d = self.vtui.active_deployment
+        up = self.vtui.given_endpoint is not None or (
+            d is not None and d.state == ContainerState.RUNNING
+        )
+        if url is not None and up and (url != self._models_url or self.models_error):
+            self._models_url = url
+            endpoint = self.endpoint()
+            if endpoint is not None:
+                self.read_models(url, endpoint)
+        self._show_status()
+
+    @work(thread=True, exclusive=True, group="chat-models")
+    def read_models(self, url: str, endpoint: ChatEndpoint) -> None:
         try:
-            for item in self.vtui.backends.endpoint_for(d).stream_chat(model, history):
-                if isinstance(item, ChatUsage):
-                    usage = item
-                else:
-                    self.post_message(self.Piece(item))
-            self.post_message(self.Finished(usage, None))
+            self.post_message(self.ModelsRead(url, endpoint.model_cards(), None))
         except EndpointError as exc:
-            self.post_message(self.Finished(None, str(exc)))
+            self.post_message(self.ModelsRead(url, [], str(exc)))
 
-    def on_chat_screen_piece(self, message: Piece) -> None:
-        if self._reply is not None:
-            self._reply_text += message.text
-            self._reply.update(self._reply_text)
-            self.query_one("#chat-log", VerticalScroll).scroll_end(animate=False)
-
-    def on_chat_screen_finished(self, message: Finished) -> None:
-        if self._reply is None:
+    def on_chat_screen_models_read(self, message: ModelsRead) -> None:
+        if message.url != self._url():
             return
-        if message.error:
-            self._reply.update(f"Error: {message.error}")
-            self._reply.add_class("error")
-        else:
-            self.history.append(ChatMessage("assistant", self._reply_text))
-            if message.usage:
-                self.query_one("#chat-log", VerticalScroll).mount(
-                    Static(
-                        f"{message.usage.prompt_tokens} prompt + "
-                        f"{message.usage.completion_tokens} completion tokens",
-                        classes="chat-usage",
-                    )
-                )
-        self._reply = None
+        self.served = tuple(message.cards)
+        self.models_error = message.error
+        self._show_status()
+
+    def _show_status(self) -> None:
+        status = self.query_one("#chat-status", Static)
+        target = self.target()
+        if target is None:
+            status.update(NO_TARGET)
+            return
+        parts = [f"{target.model} at {target.url}"]
+        if target.container_state and target.container_state != ContainerState.RUNNING:
+            parts.append(f"container {target.container_state}")
+        if target.max_model_len:
+            parts.append(f"context {target.max_model_len:,}")
+        parts.append(f"sampling: {self.conversation.settings.summary()}")
+        if not self.stream_replies:
+            parts.append("not streamed")
+        status.update(Text(" \u00b7 ".join(parts)))
+
+    # -- sending and streaming -----------------------------------------------------------------
+
+    @on(Input.Submitted, "#chat-input")
+    async def _send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        if self.streaming:
+            self.notify("A reply is still coming: wait for it, or stop it with Esc.")
+            return
+        if self.target() is None:
+            self.notify(NO_TARGET, severity="warning")
+            return
+        event.input.clear()
+        self.conversation.turns.append(ChatTurn("user", text))
+        log = self.query_one("#chat-log", VerticalScroll)
+        await log.mount(Static(Text(text), classes="chat-user"))
+        await self._start_reply()
+        log.call_after_refresh(log.scroll_end, animate=False)
+
+    async def _start_reply(self) -> None:
+        target, endpoint = self.target(), self.endpoint()
+        if target is None or endpoint is None:
+            return
+        view = ReplyView()
+        # Mounted before the request goes out, so the first piece finds it composed.
+        await self.query_one("#chat-log", VerticalScroll).mount(view)
+        body = self.conversation.request_body(target.model, stream=self.stream_replies)
+        self._worker = self.stream_reply(endpoint, target, body, view)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="chat")
+    async def stream_reply(
+        self, endpoint: ChatEndpoint, target: ChatTarget, body: dict[str, Any], view: ReplyView
+    ) -> None:
+        recorder = ReplyRecorder(self.vtui.clock)
+        fault: ChatFault | None = None
+        try:
+            async for event in endpoint.chat(body):
+                for piece in recorder.add(event):
+                    self.post_message(self.ReplyPiece(view, piece))
+        except EndpointError as exc:
+            fault = exc.fault
+        except asyncio.CancelledError:
+            # Esc: leaving the loop closed the connection; the words so far stay.
+            self._finish(view, recorder, None, True, target)
+            raise
+        self._finish(view, recorder, fault, False, target)
+
+    def _finish(
+        self,
+        view: ReplyView,
+        recorder: ReplyRecorder,
+        fault: ChatFault | None,
+        stopped: bool,
+        target: ChatTarget,
+    ) -> None:
+        for piece in recorder.end():
+            self.post_message(self.ReplyPiece(view, piece))
+        self.post_message(self.ReplyEnded(view, recorder, fault, stopped, target))
+
+    async def on_chat_screen_reply_piece(self, message: ReplyPiece) -> None:
+        log = self.query_one("#chat-log", VerticalScroll)
+        # Follow the reply down, unless the user has scrolled up to read something.
+        following = log.scroll_y >= log.max_scroll_y - 1
+        await message.view.show(message.piece)
+        if following:
+            log.call_after_refresh(log.scroll_end, animate=False, immediate=True)
+
+    async def on_chat_screen_reply_ended(self, message: ReplyEnded) -> None:
+        recorder = message.recorder
+        stats = None
+        if message.fault is None or recorder.answer:
+            stats = recorder.stats("stopped" if message.stopped else None)
+        problem = None
+        if message.fault is not None:
+            problem = explain(message.fault, message.target, len(recorder.answer.split()))
+        await message.view.end(stats, problem)
+        log = self.query_one("#chat-log", VerticalScroll)
+        log.call_after_refresh(log.scroll_end, animate=False)
+        if message.fault is None:
+            self.conversation.turns.append(
+                ChatTurn("assistant", recorder.answer, recorder.reasoning, stats, message.stopped)
+            )
+        self.refresh_bindings()
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.streaming
+        if action == "leave_input":
+            return not self.streaming
+        if action == "retry":
+            return not self.streaming and self.conversation.last_user_text is not None
+        if action in ("save", "copy_reply"):
+            return any(t.role == "assistant" for t in self.conversation.turns)
+        return True
+
+    def action_stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
 
     def action_leave_input(self) -> None:
         # Digits type into the input; leaving it gives them back to the screen keys 1-5.
@@ -121,6 +303,80 @@ class ChatScreen(VtuiScreen):
     def action_type(self) -> None:
         self.query_one(Input).focus()
 
-    def action_clear(self) -> None:
-        self.history.clear()
-        self.query_one("#chat-log", VerticalScroll).remove_children()
+    async def action_retry(self) -> None:
+        """Ask again for the last reply: after an error, or for a different answer."""
+        if self.streaming or self.conversation.last_user_text is None:
+            return
+        turns = self.conversation.turns
+        if turns and turns[-1].role == "assistant":
+            turns.pop()
+        views = self.query(ReplyView)
+        if views:
+            await views.last().remove()
+        await self._start_reply()
+
+    async def action_new_chat(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+        self.conversation.turns.clear()
+        await self.query_one("#chat-log", VerticalScroll).remove_children()
+        self.refresh_bindings()
+        self.query_one(Input).focus()
+
+    def action_settings(self) -> None:
+        model = self._target_model() or ""
+        current = ChatSettings(
+            model, self.conversation.system, self.conversation.settings, self.stream_replies
+        )
+        models = tuple(m.id for m in self.served)
+        self.app.push_screen(ChatSettingsScreen(current, models), self._settings_chosen)
+
+    def _settings_chosen(self, chosen: ChatSettings | None) -> None:
+        if chosen is None:
+            return
+        self.model = chosen.model or None
+        self.conversation.system = chosen.system
+        self.conversation.settings = chosen.sampling
+        self.stream_replies = chosen.stream
+        self._show_status()
+
+    def _reply_to_copy(self) -> str | None:
+        focused = self.focused
+        if isinstance(focused, ReplyView) and focused.answer_text:
+            return focused.answer_text
+        replies = [t for t in self.conversation.turns if t.role == "assistant"]
+        return replies[-1].content if replies else None
+
+    def action_copy_reply(self) -> None:
+        text = self._reply_to_copy()
+        if text is None:
+            return
+        # OSC 52: the terminal puts it on the clipboard, over SSH too where the terminal allows.
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Reply copied ({len(text):,} characters).")
+
+    def action_save(self) -> None:
+        target = self.target()
+        model = target.model if target else (self._target_model() or "unknown")
+        url = target.url if target else (self._url() or "")
+        self.save_conversation(model, url, datetime.now())
+
+    @work(thread=True, group="chat-save")
+    def save_conversation(self, model: str, url: str, now: datetime) -> None:
+        root = self.vtui.backends.chats_root
+        stamp = now.strftime("%Y%m%d-%H%M%S")
+        saved_at = now.isoformat(timespec="seconds")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            json_path = root / f"chat-{stamp}.json"
+            md_path = root / f"chat-{stamp}.md"
+            json_path.write_text(self.conversation.to_json(model, url, saved_at), encoding="utf-8")
+            md_path.write_text(
+                self.conversation.to_markdown(model, url, saved_at), encoding="utf-8"
+            )
+        except OSError as exc:
+            self.app.call_from_thread(
+                self.notify, f"Could not save the chat: {exc}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self.notify, f"Saved {json_path} and {md_path.name}")

@@ -1,0 +1,205 @@
+"""The Chat screen driven by keys: stop with Esc, retry after a failure, settings, new chat,
+save and copy; against the demo and against the simulator as a real HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Callable
+
+from textual.widgets import Collapsible, Input, Markdown, Static
+
+from tests.helpers import (
+    REPO,
+    TickingClock,
+    demo,
+    demo_app,
+    free_port,
+    simulator,
+    simulator_argv,
+    wait_for_health,
+)
+from vtui.backends.endpoint import GivenEndpoint
+from vtui.backends.registry import demo_backends
+from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
+from vtui.ui.screens.chat import ChatScreen
+from vtui.ui.widgets.chat_reply import ReplyView
+from vtui.ui.widgets.chat_settings import ChatSettingsScreen
+
+
+def chat_app(url: str, api_key: str | None = None) -> VtuiApp:
+    app = VtuiApp(
+        demo(),
+        live=False,
+        given_endpoint=GivenEndpoint(url, api_key, "$TEST_KEY" if api_key else "no API key"),
+        start_mode="chat",
+    )
+    app.clock = TickingClock()
+    return app
+
+
+async def until(condition: Callable[[], object], limit: float = 10.0) -> None:
+    for _ in range(int(limit / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def chat(app: VtuiApp) -> ChatScreen:
+    assert isinstance(app.screen, ChatScreen)
+    return app.screen
+
+
+def text(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_esc_stops_a_reply_keeps_its_words_and_the_server_sees_the_hang_up() -> None:
+    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-token-delay", "0.05") as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            await pilot.press(*"tell me everything", "enter")
+            await until(lambda: len(screen.query(ReplyView).last().answer_text.split()) >= 5)
+            assert screen.streaming
+            await pilot.press("escape")
+            await until(lambda: not screen.streaming)
+            await pilot.pause(0.1)
+            reply = screen.conversation.turns[-1]
+            assert reply.role == "assistant" and reply.stopped
+            assert 5 <= len(reply.content.split()) < 40  # the words so far, not the whole reply
+            view = screen.query(ReplyView).last()
+            assert "stopped" in text(view.query_one(".chat-stats", Static))
+            # Esc again, with nothing streaming, leaves the input as before.
+            await pilot.press("escape")
+            assert not isinstance(app.focused, Input)
+        await asyncio.sleep(0.3)
+        sim.proc.terminate()
+        out, _ = sim.proc.communicate(timeout=10)
+    assert "Aborted request chatcmpl-" in out
+
+
+async def test_a_failed_request_keeps_the_question_and_retry_asks_again() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = chat_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = chat(app)
+        screen.model = "Qwen/Qwen2.5-7B-Instruct"  # nothing to ask /v1/models yet
+        await pilot.press(*"are you there", "enter")
+        await until(lambda: not screen.streaming and screen.query(".failed"))
+        error = text(screen.query_one(".chat-error", Static))
+        assert f"Nothing answers at {url}" in error and "ctrl+r" in error
+        assert [t.role for t in screen.conversation.turns] == ["user"]
+        server = subprocess.Popen(
+            simulator_argv(port, "--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-token-delay", "0"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=REPO,
+        )
+        try:
+            await asyncio.to_thread(wait_for_health, url)
+            await pilot.press("ctrl+r")
+            await until(lambda: len(screen.conversation.turns) == 2)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        assert len(screen.query(ReplyView)) == 1  # the failed one made way for the retry
+        assert "You asked: \u201care you there\u201d" in screen.conversation.turns[1].content
+
+
+async def test_reasoning_streams_into_a_folded_block_above_the_answer() -> None:
+    with simulator("--model", "Qwen/Qwen3-8B", "--reasoning-parser", "qwen3") as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            await pilot.press(*"2+2?", "enter")
+            await until(lambda: len(screen.conversation.turns) == 2)
+            await pilot.pause(0.1)
+            view = screen.query(ReplyView).last()
+            block = view.query_one(Collapsible)
+            assert block.display and block.collapsed and block.title == "Reasoning"
+            thought = view.query_one(".chat-reasoning-text", Markdown).source
+            assert thought.startswith("The user asks \u201c2+2?\u201d")
+            answer = view.query_one(".chat-answer", Markdown).source
+            assert answer.startswith("This is vtui's vLLM simulator") and "user asks" not in answer
+            assert screen.conversation.turns[1].reasoning == thought
+
+
+async def test_settings_are_checked_then_shape_the_next_request() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("5")
+        await settle(app)
+        screen = chat(app)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ChatSettingsScreen)
+        dialog.query_one("#settings-max_tokens", Input).value = "lots"
+        dialog.query_one("#settings-system", Input).value = "Answer in one line."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        problem = text(dialog.query_one("#settings-problem", Static))
+        assert "max_tokens: a whole number" in problem
+        dialog.query_one("#settings-max_tokens", Input).value = "5"
+        dialog.query_one("#settings-extra", Input).value = "top_k=20"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "max_tokens=5" in text(screen.query_one("#chat-status", Static))
+        await pilot.press(*"count to ten", "enter")
+        await settle(app)
+        reply = screen.conversation.turns[-1]
+        assert len(reply.content.split()) == 5
+        assert "cut at max tokens" in text(screen.query(".chat-stats").last(Static))
+        body = screen.conversation.request_body("m")
+        assert body["messages"][0] == {"role": "system", "content": "Answer in one line."}
+        assert body["top_k"] == 20
+
+
+async def test_copy_save_and_new_chat() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("5")
+        await settle(app)
+        screen = chat(app)
+        await pilot.press(*"first question", "enter")
+        await settle(app)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == screen.conversation.turns[-1].content
+        await pilot.press("ctrl+s")
+        await settle(app)
+        saved = sorted(app.backends.chats_root.glob("chat-*"))
+        assert [p.suffix for p in saved] == [".json", ".md"]
+        record = json.loads(saved[0].read_text())
+        assert record["model"] == "Qwen/Qwen2.5-7B-Instruct"
+        assert [m["role"] for m in record["messages"]] == ["user", "assistant"]
+        assert "## You\n\nfirst question" in saved[1].read_text()
+        await pilot.press("ctrl+n")
+        await settle(app)
+        assert screen.conversation.turns == [] and not screen.query(ReplyView)
+
+
+async def test_a_stopped_container_is_named_in_the_error() -> None:
+    backends = demo_backends(7, TickingClock(step=0), token_delay=0)
+    running = backends.engine.list_deployments()[0]
+    backends.engine.stop(running.container_id)
+    app = VtuiApp(backends, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("5")
+        await settle(app)
+        screen = chat(app)
+        assert "container exited" in text(screen.query_one("#chat-status", Static))
+        await pilot.press(*"hello", "enter")
+        await settle(app)
+        error = text(screen.query_one(".chat-error", Static))
+        assert "The server is not running: its container exited" in error
