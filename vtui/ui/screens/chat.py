@@ -43,10 +43,13 @@ class ChatScreen(VtuiScreen):
         Binding("ctrl+y", "copy_reply", "Copy reply"),
     ]
 
-    class ReplyPiece(Message):
-        def __init__(self, view: ReplyView, piece: TextDelta) -> None:
+    class ReplyPieces(Message):
+        """Text has come for `view`: it waits in view.pending, however many pieces arrived
+        before the screen got to this message (one message per batch, not per token)."""
+
+        def __init__(self, view: ReplyView) -> None:
             super().__init__()
-            self.view, self.piece = view, piece
+            self.view = view
 
     class ReplyEnded(Message):
         def __init__(
@@ -88,7 +91,7 @@ class ChatScreen(VtuiScreen):
 
     @property
     def streaming(self) -> bool:
-        return self._worker is not None and self._worker.is_running
+        return self._worker is not None and not self._worker.is_finished
 
     # -- what the chat talks to ----------------------------------------------------------------
 
@@ -232,8 +235,7 @@ class ChatScreen(VtuiScreen):
         fault: ChatFault | None = None
         try:
             async for event in endpoint.chat(body):
-                for piece in recorder.add(event):
-                    self.post_message(self.ReplyPiece(view, piece))
+                self._pass_on(view, recorder.add(event))
         except EndpointError as exc:
             fault = exc.fault
         except asyncio.CancelledError:
@@ -250,15 +252,22 @@ class ChatScreen(VtuiScreen):
         stopped: bool,
         target: ChatTarget,
     ) -> None:
-        for piece in recorder.end():
-            self.post_message(self.ReplyPiece(view, piece))
+        self._pass_on(view, recorder.end())
         self.post_message(self.ReplyEnded(view, recorder, fault, stopped, target))
 
-    async def on_chat_screen_reply_piece(self, message: ReplyPiece) -> None:
+    def _pass_on(self, view: ReplyView, pieces: list[TextDelta]) -> None:
+        if not pieces:
+            return
+        if not view.pending:
+            self.post_message(self.ReplyPieces(view))
+        view.pending.extend(pieces)
+
+    async def on_chat_screen_reply_pieces(self, message: ReplyPieces) -> None:
         log = self.query_one("#chat-log", VerticalScroll)
         # Follow the reply down, unless the user has scrolled up to read something.
         following = log.scroll_y >= log.max_scroll_y - 1
-        await message.view.show(message.piece)
+        if await message.view.show_pending():
+            self.post_message(self.ReplyPieces(message.view))  # the rest, after the keys
         if following:
             log.call_after_refresh(log.scroll_end, animate=False, immediate=True)
 
@@ -270,6 +279,8 @@ class ChatScreen(VtuiScreen):
         problem = None
         if message.fault is not None:
             problem = explain(message.fault, message.target, len(recorder.answer.split()))
+        while await message.view.show_pending():
+            pass
         await message.view.end(stats, problem)
         log = self.query_one("#chat-log", VerticalScroll)
         log.call_after_refresh(log.scroll_end, animate=False)

@@ -13,7 +13,10 @@ from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
 from vtui.core.chat_errors import Explained
-from vtui.core.chat_stream import AnswerDelta, ReplyStats, TextDelta
+from vtui.core.chat_stream import AnswerDelta, ReasoningDelta, ReplyStats, TextDelta
+
+# Characters of a reply drawn per turn of the event loop when a stream outruns the screen.
+SHOW_AT_ONCE = 1_500
 
 
 class ReplyView(Vertical):
@@ -23,6 +26,8 @@ class ReplyView(Vertical):
         super().__init__(classes="chat-assistant")
         self.answer_text = ""
         self.reasoning_text = ""
+        # Pieces the stream has delivered and the screen has not shown yet.
+        self.pending: list[TextDelta] = []
         self._answer: MarkdownStream | None = None
         self._reasoning: MarkdownStream | None = None
 
@@ -42,6 +47,26 @@ class ReplyView(Vertical):
         yield Static("\u2026", classes="chat-waiting")
         yield stats
         yield error
+
+    async def show_pending(self) -> bool:
+        """Show what has come since the last call, joined into one write per run of reasoning
+        or answer, at most SHOW_AT_ONCE characters of it: a fast stream's backlog is drawn
+        over several turns of the event loop, with keys answered between them. True when
+        some is left for the next call."""
+        pieces, self.pending = self.pending, []
+        budget = SHOW_AT_ONCE
+        for at, joined in enumerate(join_runs(pieces)):
+            if budget <= 0:
+                self.pending = [joined, *join_runs(pieces)[at + 1 :]]
+                return True
+            if len(joined.text) > budget:
+                now, later = joined.text[:budget], joined.text[budget:]
+                self.pending = [type(joined)(later), *join_runs(pieces)[at + 1 :]]
+                await self.show(type(joined)(now))
+                return True
+            budget -= len(joined.text)
+            await self.show(joined)
+        return False
 
     async def show(self, piece: TextDelta) -> None:
         waiting = self.query_one(".chat-waiting")
@@ -84,3 +109,17 @@ class ReplyView(Vertical):
             box.update(problem.text())
             box.display = True
             self.add_class("failed")
+
+
+def join_runs(pieces: list[TextDelta]) -> list[TextDelta]:
+    """Neighbouring pieces of the same kind as one piece."""
+    joined: list[TextDelta] = []
+    for piece in pieces:
+        last = joined[-1] if joined else None
+        if isinstance(piece, AnswerDelta) and isinstance(last, AnswerDelta):
+            joined[-1] = AnswerDelta(last.text + piece.text)
+        elif isinstance(piece, ReasoningDelta) and isinstance(last, ReasoningDelta):
+            joined[-1] = ReasoningDelta(last.text + piece.text)
+        else:
+            joined.append(piece)
+    return joined
