@@ -52,6 +52,8 @@ def test_chat_after_one_exchange(snap_compare: Snap) -> None:
 
 async def send(pilot: Pilot[Any], text: str) -> None:
     await open_screen("chat")(pilot)
+    # A blinking cursor would be drawn or not by how long the run took.
+    pilot.app.screen.query_one(Input).cursor_blink = False
     await pilot.press(*text, "enter")
     await settle(pilot.app)  # type: ignore[arg-type]
 
@@ -69,6 +71,7 @@ def test_chat_while_a_reply_streams(snap_compare: Snap) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_screen("chat")(pilot)
+        pilot.app.screen.query_one(Input).cursor_blink = False
         await pilot.press(*"What does vLLM do?", "enter")
         while not held or held[-1].passed < 14:
             await pilot.pause(0.02)
