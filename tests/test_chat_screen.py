@@ -203,3 +203,18 @@ async def test_a_stopped_container_is_named_in_the_error() -> None:
         await settle(app)
         error = text(screen.query_one(".chat-error", Static))
         assert "The server is not running: its container exited" in error
+
+
+async def test_a_reply_faster_than_the_screen_is_drawn_whole_and_in_order() -> None:
+    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            await pilot.press(*"go", "enter")
+            await until(lambda: len(screen.conversation.turns) == 2, limit=60)
+            view = screen.query(ReplyView).last()
+            drawn = view.query_one(".chat-answer", Markdown).source
+    reply = screen.conversation.turns[1].content
+    assert len(reply.split()) == 3000
+    assert drawn == reply

@@ -53,19 +53,18 @@ class ReplyView(Vertical):
         or answer, at most SHOW_AT_ONCE characters of it: a fast stream's backlog is drawn
         over several turns of the event loop, with keys answered between them. True when
         some is left for the next call."""
-        pieces, self.pending = self.pending, []
+        runs, self.pending = join_runs(self.pending), []
         budget = SHOW_AT_ONCE
-        for at, joined in enumerate(join_runs(pieces)):
-            if budget <= 0:
-                self.pending = [joined, *join_runs(pieces)[at + 1 :]]
+        for at, run in enumerate(runs):
+            if budget <= 0 or len(run.text) > budget:
+                now, later = run.text[:budget], run.text[budget:]
+                # Ahead of what the stream added while this method awaited.
+                self.pending[:0] = [type(run)(later), *runs[at + 1 :]]
+                if now:
+                    await self.show(type(run)(now))
                 return True
-            if len(joined.text) > budget:
-                now, later = joined.text[:budget], joined.text[budget:]
-                self.pending = [type(joined)(later), *join_runs(pieces)[at + 1 :]]
-                await self.show(type(joined)(now))
-                return True
-            budget -= len(joined.text)
-            await self.show(joined)
+            budget -= len(run.text)
+            await self.show(run)
         return False
 
     async def show(self, piece: TextDelta) -> None:
