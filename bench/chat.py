@@ -123,6 +123,22 @@ async def pane_rate(url: str, rounds: int) -> list[float]:
     return rates
 
 
+async def type_letter(app: Any, field: Any) -> float:
+    """Seconds from a letter sent as the terminal driver sends it until the input shows it
+    and the frame is drawn; then a fast typist's pause (50 keys a second)."""
+    from textual import events
+
+    before = field.value
+    started = time.perf_counter()
+    app._driver.send_message(events.Key("x", "x"))
+    while field.value == before:
+        await asyncio.sleep(0.0005)
+    await next_frame(app)
+    elapsed = time.perf_counter() - started
+    await asyncio.sleep(0.02)
+    return elapsed
+
+
 async def keys_while_streaming(url: str, keys: int) -> list[float]:
     from textual import events
     from textual.widgets import Input
@@ -140,14 +156,7 @@ async def keys_while_streaming(url: str, keys: int) -> list[float]:
             while not screen.streaming:
                 await asyncio.sleep(0.001)
             while screen.streaming and len(latencies) < keys:
-                before = field.value
-                started = time.perf_counter()
-                app._driver.send_message(events.Key("x", "x"))
-                while field.value == before:
-                    await asyncio.sleep(0.0005)
-                await next_frame(app)
-                latencies.append(time.perf_counter() - started)
-                await asyncio.sleep(0.02)  # a fast typist: 50 keys a second
+                latencies.append(await type_letter(app, field))
             screen.action_stop()
             while screen.streaming:
                 await asyncio.sleep(0.001)
@@ -156,7 +165,6 @@ async def keys_while_streaming(url: str, keys: int) -> list[float]:
 
 
 async def keys_idle_bare(keys: int) -> list[float]:
-    from textual import events
     from textual.app import App, ComposeResult
     from textual.widgets import Input
 
@@ -165,19 +173,12 @@ async def keys_idle_bare(keys: int) -> list[float]:
             yield Input()
 
     app = Bare()
-    latencies = []
+    latencies: list[float] = []
     async with app.run_test(size=(120, 40)):
         field = app.query_one(Input)
         field.focus()
         for _ in range(keys):
-            before = field.value
-            started = time.perf_counter()
-            app._driver.send_message(events.Key("x", "x"))
-            while field.value == before:
-                await asyncio.sleep(0.0005)
-            await next_frame(app)
-            latencies.append(time.perf_counter() - started)
-            await asyncio.sleep(0.02)
+            latencies.append(await type_letter(app, field))
     return latencies
 
 

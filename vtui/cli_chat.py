@@ -98,7 +98,7 @@ def _open_screen(args: argparse.Namespace, backends: Backends, given: GivenEndpo
 
     problem = interactive_problem()
     if problem:
-        return _fail(problem.removeprefix("vtui: "))
+        return _fail(problem)
     VtuiApp(backends, gpu_interval=args.gpu_interval, given_endpoint=given, start_mode="chat").run()
     return 0
 

@@ -65,15 +65,7 @@ def events_of(data: str) -> list[ChatEvent]:
             raise MalformedChunk(_clip(data))
         if choice.get("index", 0) != 0:
             continue  # vtui asks for one choice (n=1)
-        delta: dict[str, Any] = choice.get("delta") or {}
-        # Some vLLM releases send both names with the same text: take one.
-        reasoning = delta.get("reasoning") or delta.get("reasoning_content")
-        if reasoning:
-            events.append(ReasoningDelta(str(reasoning)))
-        if delta.get("content"):
-            events.append(AnswerDelta(str(delta["content"])))
-        if choice.get("finish_reason"):
-            events.append(FinishReason(str(choice["finish_reason"])))
+        events += _choice_events(choice.get("delta") or {}, choice.get("finish_reason"))
     usage = chunk.get("usage")
     if isinstance(usage, dict):
         events.append(_usage(usage))
@@ -84,18 +76,25 @@ def events_of_completion(body: dict[str, Any]) -> list[ChatEvent]:
     """The same events from a whole (non-streamed) chat.completion."""
     events: list[ChatEvent] = []
     for choice in body.get("choices") or []:
-        message = choice.get("message") or {}
-        reasoning = message.get("reasoning") or message.get("reasoning_content")
-        if reasoning:
-            events.append(ReasoningDelta(str(reasoning)))
-        if message.get("content"):
-            events.append(AnswerDelta(str(message["content"])))
-        if choice.get("finish_reason"):
-            events.append(FinishReason(str(choice["finish_reason"])))
+        events += _choice_events(choice.get("message") or {}, choice.get("finish_reason"))
         break
     usage = body.get("usage")
     if isinstance(usage, dict):
         events.append(_usage(usage))
+    return events
+
+
+def _choice_events(text: dict[str, Any], finish_reason: object) -> list[ChatEvent]:
+    """A choice's reasoning, answer and finish, from a chunk's delta or a completion's message."""
+    events: list[ChatEvent] = []
+    # Some vLLM releases send both names with the same text: take one.
+    reasoning = text.get("reasoning") or text.get("reasoning_content")
+    if reasoning:
+        events.append(ReasoningDelta(str(reasoning)))
+    if text.get("content"):
+        events.append(AnswerDelta(str(text["content"])))
+    if finish_reason:
+        events.append(FinishReason(str(finish_reason)))
     return events
 
 
