@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterator
 
@@ -17,6 +18,14 @@ def own_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     """Each test gets an empty HF home: none reads or fills the machine's real HF cache."""
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def heap_unfrozen() -> Iterator[None]:
+    """Each app freezes its startup heap (vtui.ui.app.freeze_startup_heap): one process runs
+    many apps here, and a frozen heap is never collected, so give it back after each test."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")
