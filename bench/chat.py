@@ -114,13 +114,26 @@ async def pane_rate(url: str, rounds: int) -> list[float]:
             started = time.perf_counter()
             # As the terminal sends it: pilot.press would wait for the whole reply.
             app._driver.send_message(events.Key("enter", "\r"))
-            while len(screen.conversation.turns) < 2:
+            while not last_reply_drawn(screen):
                 await asyncio.sleep(0.001)
             await next_frame(app)
             elapsed = time.perf_counter() - started
             stats = screen.conversation.turns[-1].stats
             rates.append(stats.completion_tokens / elapsed)
     return rates
+
+
+def last_reply_drawn(screen: Any) -> bool:
+    """The last reply is on screen to its end, its figures line under it."""
+    from vtui.ui.widgets.chat_reply import ReplyView
+
+    views = screen.query(ReplyView)
+    return bool(views) and views.last().ended
+
+
+def drawing(screen: Any) -> bool:
+    """Text of the last reply is still coming in or being drawn."""
+    return screen.streaming or not last_reply_drawn(screen)
 
 
 async def type_letter(app: Any, field: Any) -> float:
@@ -155,10 +168,10 @@ async def keys_while_streaming(url: str, keys: int) -> list[float]:
             app._driver.send_message(events.Key("enter", "\r"))
             while not screen.streaming:
                 await asyncio.sleep(0.001)
-            while screen.streaming and len(latencies) < keys:
+            while drawing(screen) and len(latencies) < keys:
                 latencies.append(await type_letter(app, field))
             screen.action_stop()
-            while screen.streaming:
+            while drawing(screen):
                 await asyncio.sleep(0.001)
             field.value = ""
     return latencies

@@ -8,7 +8,7 @@ from typing import cast
 
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Markdown, Static
+from textual.widgets import DataTable, Input, Static
 
 from tests.helpers import demo_app
 from vtui.backends.endpoint.http import HttpEndpoint
@@ -26,6 +26,7 @@ from vtui.ui.screens.models import ModelsScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.gpu_strip import GpuStrip
 from vtui.ui.widgets.log_view import LogView
+from vtui.ui.widgets.long_markdown import LongMarkdown
 from vtui.ui.widgets.notice import Notice
 from vtui.ui.widgets.top_bar import TopBar
 
@@ -107,7 +108,7 @@ async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
         await pilot.press(*"what is 2+2", "enter")
         await settle(app)
         assert isinstance(app.screen, ChatScreen)  # "2" was typed, not a screen switch
-        assistant = app.screen.query(".chat-answer").last(Markdown)
+        assistant = app.screen.query(".chat-answer").last(LongMarkdown)
         assert "You asked: \u201cwhat is 2+2\u201d" in assistant.source
         stats = text_of(app.screen.query(".chat-stats").last(Static))
         assert "prompt +" in stats and "completion" in stats and "tok/s" in stats

@@ -8,7 +8,7 @@ import json
 import subprocess
 from collections.abc import Callable
 
-from textual.widgets import Collapsible, Input, Markdown, Static
+from textual.widgets import Collapsible, Input, Static
 
 from tests.helpers import (
     REPO,
@@ -27,6 +27,7 @@ from vtui.ui.headless import settle
 from vtui.ui.screens.chat import ChatScreen
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.chat_settings import ChatSettingsScreen
+from vtui.ui.widgets.long_markdown import LongMarkdown
 
 
 def chat_app(url: str, api_key: str | None = None) -> VtuiApp:
@@ -46,6 +47,12 @@ async def until(condition: Callable[[], object], limit: float = 10.0) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("timed out waiting")
+
+
+def reply_drawn(screen: ChatScreen, turns: int = 2) -> bool:
+    """The reply is in the conversation and drawn to its end, its figures line under it."""
+    views = screen.query(ReplyView)
+    return len(screen.conversation.turns) == turns and bool(views) and views.last().ended
 
 
 def chat(app: VtuiApp) -> ChatScreen:
@@ -104,7 +111,7 @@ async def test_a_failed_request_keeps_the_question_and_retry_asks_again() -> Non
         try:
             await asyncio.to_thread(wait_for_health, url)
             await pilot.press("ctrl+r")
-            await until(lambda: len(screen.conversation.turns) == 2)
+            await until(lambda: reply_drawn(screen))
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -119,14 +126,14 @@ async def test_reasoning_streams_into_a_folded_block_above_the_answer() -> None:
             screen = chat(app)
             await until(lambda: screen.served)
             await pilot.press(*"2+2?", "enter")
-            await until(lambda: len(screen.conversation.turns) == 2)
+            await until(lambda: reply_drawn(screen))
             await pilot.pause(0.1)
             view = screen.query(ReplyView).last()
             block = view.query_one(Collapsible)
             assert block.display and block.collapsed and block.title == "Reasoning"
-            thought = view.query_one(".chat-reasoning-text", Markdown).source
+            thought = view.query_one(".chat-reasoning-text", LongMarkdown).source
             assert thought.startswith("The user asks \u201c2+2?\u201d")
-            answer = view.query_one(".chat-answer", Markdown).source
+            answer = view.query_one(".chat-answer", LongMarkdown).source
             assert answer.startswith("This is vtui's vLLM simulator") and "user asks" not in answer
             assert screen.conversation.turns[1].reasoning == thought
 
@@ -212,9 +219,9 @@ async def test_a_reply_faster_than_the_screen_is_drawn_whole_and_in_order() -> N
             screen = chat(app)
             await until(lambda: screen.served)
             await pilot.press(*"go", "enter")
-            await until(lambda: len(screen.conversation.turns) == 2, limit=60)
+            await until(lambda: reply_drawn(screen), limit=60)
             view = screen.query(ReplyView).last()
-            drawn = view.query_one(".chat-answer", Markdown).source
+            drawn = view.query_one(".chat-answer", LongMarkdown).source
     reply = screen.conversation.turns[1].content
     assert len(reply.split()) == 3000
     assert drawn == reply

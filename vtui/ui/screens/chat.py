@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -25,6 +25,7 @@ from vtui.core.records import ContainerState
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.chat_settings import ChatSettings, ChatSettingsScreen
+from vtui.ui.widgets.long_markdown import near_view
 
 NO_TARGET = "No server to talk to: launch one (2, Launch) or start vtui chat --endpoint URL."
 
@@ -42,14 +43,6 @@ class ChatScreen(VtuiScreen):
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+y", "copy_reply", "Copy reply"),
     ]
-
-    class ReplyPieces(Message):
-        """Text has come for `view`: it waits in view.pending, however many pieces arrived
-        before the screen got to this message (one message per batch, not per token)."""
-
-        def __init__(self, view: ReplyView) -> None:
-            super().__init__()
-            self.view = view
 
     class ReplyEnded(Message):
         def __init__(
@@ -87,7 +80,44 @@ class ChatScreen(VtuiScreen):
 
     def on_mount(self) -> None:
         self.watch(self.vtui, "deployments_seen", self._target_changed, init=True)
+        log = self.query_one("#chat-log", VerticalScroll)
+        self.watch(log, "scroll_y", self._scrolled, init=False)
+        self._folded_at_width = 0
+        # Replies are followed down as they grow, until the user scrolls up to read.
+        self._following = True
         self.query_one(Input).focus()
+
+    # -- long conversations --------------------------------------------------------------------
+
+    def _scrolled(self, before: float, now: float) -> None:
+        log = self.query_one("#chat-log", VerticalScroll)
+        if now < before or now >= log.max_scroll_y - 1:
+            self._following = now >= log.max_scroll_y - 1
+        self._refold_after_refresh()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._refold_after_refresh()
+
+    def _refold_after_refresh(self, *_: object) -> None:
+        self.call_after_refresh(self._refold)
+
+    async def _refold(self) -> None:
+        """Fold the replies' finished parts that are far from view (layout and the garbage
+        collector then skip their blocks), draw again the ones coming near. A new width
+        changes every height, so then all are drawn for one layout and measured again."""
+        log = self.query_one("#chat-log", VerticalScroll)
+        views = [view for view in log.children if isinstance(view, ReplyView)]
+        if log.size.width != self._folded_at_width:
+            self._folded_at_width = log.size.width
+            for view in views:
+                await view.unfold_all()
+            self._refold_after_refresh()
+            return
+        # A view's height above and below as well: scrolling a page at a time never comes
+        # upon a blank part.
+        near = near_view(log.region, log.region.height)
+        for view in views:
+            await view.refold(near)
 
     @property
     def streaming(self) -> bool:
@@ -214,6 +244,7 @@ class ChatScreen(VtuiScreen):
         log = self.query_one("#chat-log", VerticalScroll)
         await log.mount(Static(Text(text), classes="chat-user"))
         await self._start_reply()
+        self._following = True
         log.call_after_refresh(log.scroll_end, animate=False)
 
     async def _start_reply(self) -> None:
@@ -256,20 +287,13 @@ class ChatScreen(VtuiScreen):
         self.post_message(self.ReplyEnded(view, recorder, fault, stopped, target))
 
     def _pass_on(self, view: ReplyView, pieces: list[TextDelta]) -> None:
-        if not pieces:
-            return
-        if not view.pending:
-            self.post_message(self.ReplyPieces(view))
-        view.pending.extend(pieces)
+        view.add(pieces)
 
-    async def on_chat_screen_reply_pieces(self, message: ReplyPieces) -> None:
-        log = self.query_one("#chat-log", VerticalScroll)
-        # Follow the reply down, unless the user has scrolled up to read something.
-        following = log.scroll_y >= log.max_scroll_y - 1
-        if await message.view.show_pending():
-            self.post_message(self.ReplyPieces(message.view))  # the rest, after the keys
-        if following:
+    def on_reply_view_grew(self, _message: ReplyView.Grew) -> None:
+        if self._following:
+            log = self.query_one("#chat-log", VerticalScroll)
             log.call_after_refresh(log.scroll_end, animate=False, immediate=True)
+        self._refold_after_refresh()
 
     async def on_chat_screen_reply_ended(self, message: ReplyEnded) -> None:
         recorder = message.recorder
@@ -279,11 +303,7 @@ class ChatScreen(VtuiScreen):
         problem = None
         if message.fault is not None:
             problem = explain(message.fault, message.target, len(recorder.answer.split()))
-        while await message.view.show_pending():
-            pass
-        await message.view.end(stats, problem)
-        log = self.query_one("#chat-log", VerticalScroll)
-        log.call_after_refresh(log.scroll_end, animate=False)
+        message.view.finish_when_drawn(stats, problem)
         if message.fault is None:
             self.conversation.turns.append(
                 ChatTurn("assistant", recorder.answer, recorder.reasoning, stats, message.stopped)

@@ -1,26 +1,42 @@
 """One assistant reply in the chat: its reasoning (folded away), its answer as Markdown that
 grows as it streams, and a line of figures or an error under it.
 
-Each reply is its own widget with its own MarkdownStream, so a new token re-parses only the
-last block of this reply, never the conversation above it.
+Each reply is its own widget, and its text a LongMarkdown, so a new token re-parses only the
+last block of this reply and lays out only the part of it near the view.
 """
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets._markdown import MarkdownStream
+from textual.geometry import Region
+from textual.message import Message
+from textual.widgets import Collapsible, Static
 
 from vtui.core.chat_errors import Explained
 from vtui.core.chat_stream import AnswerDelta, ReasoningDelta, ReplyStats, TextDelta
+from vtui.ui.widgets.long_markdown import LongMarkdown
 
-# Characters of a reply drawn per turn of the event loop when a stream outruns the screen.
+# Characters of a reply drawn per frame when a stream outruns the screen: a frame (layout,
+# paint, the keys typed meanwhile) comes between batches, so keys wait one batch at most.
 SHOW_AT_ONCE = 1_500
 
 
 class ReplyView(Vertical):
+    """Draws in its own task, a batch a frame, so the screen lays out and paints (and the
+    input echoes keys) between batches, not after a whole backlog."""
+
     can_focus = True
+
+    class Draw(Message, bubble=False):
+        """Text is waiting in `pending`: draw a batch of it."""
+
+    class Grew(Message):
+        """A batch was drawn: the screen follows it down and folds what scrolled away."""
+
+        def __init__(self, view: ReplyView) -> None:
+            super().__init__()
+            self.view = view
 
     def __init__(self) -> None:
         super().__init__(classes="chat-assistant")
@@ -28,13 +44,18 @@ class ReplyView(Vertical):
         self.reasoning_text = ""
         # Pieces the stream has delivered and the screen has not shown yet.
         self.pending: list[TextDelta] = []
-        self._answer: MarkdownStream | None = None
-        self._reasoning: MarkdownStream | None = None
+        # How the reply ended, kept until what came before the end is drawn.
+        self.outcome: tuple[ReplyStats | None, Explained | None] | None = None
+        self.ended = False
+        self._draw_asked = False
+        self._answer_started = False
+        self._reasoning = LongMarkdown(classes="chat-reasoning-text")
+        self._answer = LongMarkdown(classes="chat-answer")
 
     def compose(self) -> ComposeResult:
         # Hidden from the start, not in on_mount: the first piece may arrive before it runs.
         reasoning = Collapsible(
-            Markdown(classes="chat-reasoning-text"),
+            self._reasoning,
             title="Thinking\u2026",
             collapsed=False,
             classes="chat-reasoning",
@@ -43,16 +64,49 @@ class ReplyView(Vertical):
         for hidden in (reasoning, stats, error):
             hidden.display = False
         yield reasoning
-        yield Markdown(classes="chat-answer")
+        yield self._answer
         yield Static("\u2026", classes="chat-waiting")
         yield stats
         yield error
 
-    async def show_pending(self) -> bool:
+    def add(self, pieces: list[TextDelta]) -> None:
+        """Text from the stream, drawn soon; however many pieces come before the next batch
+        is drawn, they are one Draw."""
+        if not pieces:
+            return
+        self.pending.extend(pieces)
+        self._ask_to_draw()
+
+    def finish_when_drawn(self, stats: ReplyStats | None, problem: Explained | None) -> None:
+        """The reply is over: say so under it once the text that came before is drawn."""
+        self.outcome = (stats, problem)
+        self._ask_to_draw()
+
+    def _ask_to_draw(self) -> None:
+        if not self._draw_asked:
+            self._draw_asked = True
+            self.post_message(self.Draw())
+
+    async def on_reply_view_draw(self, _message: Draw) -> None:
+        self._draw_asked = False
+        if self.ended:
+            return
+        with self.app.batch_update():
+            await self.show_pending()
+        if self.pending:
+            # The rest (and what came while drawing) after the next frame, which also
+            # answers the keys typed meanwhile.
+            if not self._draw_asked:
+                self._draw_asked = True
+                self.call_after_refresh(self.post_message, self.Draw())
+        elif self.outcome is not None:
+            await self.end(*self.outcome)
+        self.post_message(self.Grew(self))
+
+    async def show_pending(self) -> None:
         """Show what has come since the last call, joined into one write per run of reasoning
         or answer, at most SHOW_AT_ONCE characters of it: a fast stream's backlog is drawn
-        over several turns of the event loop, with keys answered between them. True when
-        some is left for the next call."""
+        over several frames, with keys answered between them. The rest stays pending."""
         runs, self.pending = join_runs(self.pending), []
         budget = SHOW_AT_ONCE
         for at, run in enumerate(runs):
@@ -62,28 +116,34 @@ class ReplyView(Vertical):
                 self.pending[:0] = [type(run)(later), *runs[at + 1 :]]
                 if now:
                     await self.show(type(run)(now))
-                return True
+                return
             budget -= len(run.text)
             await self.show(run)
-        return False
 
     async def show(self, piece: TextDelta) -> None:
         waiting = self.query_one(".chat-waiting")
         if waiting.display:
             waiting.display = False
         if isinstance(piece, AnswerDelta):
-            if self._answer is None:
+            if not self._answer_started:
+                self._answer_started = True
                 self._fold_reasoning()
-                self._answer = Markdown.get_stream(self.query_one(".chat-answer", Markdown))
             self.answer_text += piece.text
-            await self._answer.write(piece.text)
+            await self._answer.append(piece.text)
         else:
-            if self._reasoning is None:
+            if not self.reasoning_text:
                 self.query_one(".chat-reasoning").display = True
-                markdown = self.query_one(".chat-reasoning-text", Markdown)
-                self._reasoning = Markdown.get_stream(markdown)
             self.reasoning_text += piece.text
-            await self._reasoning.write(piece.text)
+            await self._reasoning.append(piece.text)
+
+    async def refold(self, near: Region) -> None:
+        """Fold the finished parts of this reply that are outside `near`."""
+        await self._reasoning.refold(near)
+        await self._answer.refold(near)
+
+    async def unfold_all(self) -> None:
+        await self._reasoning.unfold_all()
+        await self._answer.unfold_all()
 
     def _fold_reasoning(self) -> None:
         # Once the answer begins, the thought folds away; a click or Enter opens it again.
@@ -93,10 +153,10 @@ class ReplyView(Vertical):
             block.collapsed = True
 
     async def end(self, stats: ReplyStats | None, problem: Explained | None) -> None:
-        """The reply is over: flush what the streams still hold, then say how it went."""
-        for stream in (self._reasoning, self._answer):
-            if stream is not None:
-                await stream.stop()
+        """The reply is over: say how it went."""
+        self.ended = True
+        self._reasoning.finish()
+        self._answer.finish()
         self._fold_reasoning()
         self.query_one(".chat-waiting").display = False
         if stats is not None:

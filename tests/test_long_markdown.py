@@ -1,0 +1,89 @@
+"""A long streamed reply is kept in parts: each renders as one Markdown would have, far
+parts fold to their height, and nothing moves or goes missing when they do."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+
+from tests.helpers import simulator
+from tests.test_chat_screen import chat, chat_app, reply_drawn, until
+from vtui.sim.replies import reply_for
+from vtui.ui.widgets.chat_reply import ReplyView
+from vtui.ui.widgets.long_markdown import (
+    SEAL_AFTER_BLOCKS,
+    FoldedPart,
+    LongMarkdown,
+    MarkdownPart,
+    last_block_line,
+)
+
+LONG_TEXT = reply_for([{"role": "user", "content": "go"}], "m", None, length=1500).text
+
+
+class OneOfEach(App[None]):
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Markdown(id="whole")
+            yield LongMarkdown()
+
+
+def block_kinds(markdown: Markdown) -> list[str]:
+    return [type(block).__name__ for block in markdown.children]
+
+
+def test_the_last_block_starts_where_the_growing_text_would_be_parsed_again() -> None:
+    text = "# Title\n\nA paragraph\nthat goes on.\n\n- one\n- two\n\n```python\nx = 1\n"
+    assert text.splitlines()[last_block_line(text)] == "```python"
+    assert last_block_line("just one line") == 0
+
+
+async def test_parts_render_the_blocks_one_markdown_renders_whatever_the_chunks() -> None:
+    app = OneOfEach()
+    async with app.run_test(size=(100, 40)) as pilot:
+        whole = app.query_one("#whole", Markdown)
+        await whole.update(LONG_TEXT)
+        long = app.query_one(LongMarkdown)
+        chunks = random.Random(7)
+        at = 0
+        while at < len(LONG_TEXT):
+            size = chunks.randint(1, 80)
+            await long.append(LONG_TEXT[at : at + size])
+            at += size
+        await pilot.pause()
+        assert long.source == LONG_TEXT
+        assert len(long.parts) > 3  # it was split, not kept as one Markdown
+        parts = [part for part in long.parts if isinstance(part, MarkdownPart)]
+        assert len(parts) == len(long.parts)  # nothing here folds them
+        assert [kind for part in parts for kind in block_kinds(part.markdown)] == block_kinds(whole)
+        assert all(len(part.markdown.children) <= SEAL_AFTER_BLOCKS + 1 for part in parts)
+
+
+async def test_a_long_reply_folds_far_parts_and_draws_them_again_when_scrolled_to() -> None:
+    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            await pilot.press(*"go", "enter")
+            await until(lambda: reply_drawn(screen), limit=60)
+            answer = screen.query(ReplyView).last().query_one(".chat-answer", LongMarkdown)
+            await until(lambda: isinstance(answer.parts[0], FoldedPart))
+            folded = sum(isinstance(part, FoldedPart) for part in answer.parts)
+            assert folded > len(answer.parts) // 2  # most of it is far from the bottom
+            log = screen.query_one("#chat-log", VerticalScroll)
+            height = log.virtual_size.height
+
+            log.scroll_home(animate=False)
+            await until(lambda: isinstance(answer.parts[0], MarkdownPart))
+            await pilot.pause()
+            first = answer.parts[0]
+            assert isinstance(first, MarkdownPart)
+            assert first.markdown.source.startswith("This is vtui's vLLM simulator")
+            assert isinstance(answer.parts[-1], FoldedPart)  # the end is now far away
+            # Folding kept every part's place: the conversation is as tall as before.
+            assert log.virtual_size.height == height
+            assert answer.source == screen.conversation.turns[1].content

@@ -1,0 +1,169 @@
+"""Markdown that grows as it streams and stays cheap to lay out however long it gets.
+
+Textual lays the whole screen out again whenever a widget changes size, walking every widget
+on it, and its Markdown is one widget per block (more for lists and code). A reply of a few
+thousand tokens is hundreds of blocks, so each token that grew the last paragraph cost a walk
+over all of them, and the conversation above, and keys waited behind it.
+
+So the text is kept in parts. Only the last part grows; once it holds SEAL_AFTER_BLOCKS
+blocks, the finished blocks stay where they are as a sealed part and the block still
+growing starts a new part. A sealed part far from the view folds: it is replaced by a
+blank widget of its measured height that keeps only its text, so neither layout nor
+Python's garbage collector (whose full passes grow with every object alive) walks its
+blocks; it is drawn again before it scrolls into view.
+
+The split falls where Textual's own incremental parser restarts (the start of the last
+top-level block), so each part renders as one Markdown widget would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from markdown_it import MarkdownIt
+from textual.containers import Vertical
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock
+
+SEAL_AFTER_BLOCKS = 16
+
+
+class MarkdownPart(Vertical):
+    """A run of whole blocks, drawn."""
+
+    DEFAULT_CSS = "MarkdownPart { height: auto; }"
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
+        self.markdown = Markdown(text)
+
+    def compose(self) -> Iterable[Widget]:
+        yield self.markdown
+
+
+class FoldedPart(Widget):
+    """A part far from view: blank, as tall as the part was drawn at this width."""
+
+    def __init__(self, text: str, height: int) -> None:
+        super().__init__()
+        self.text = text
+        self.styles.height = height
+
+    def render(self) -> str:
+        return ""
+
+
+Part = MarkdownPart | FoldedPart
+
+
+class LongMarkdown(Vertical):
+    DEFAULT_CSS = "LongMarkdown { height: auto; }"
+
+    def __init__(self, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.parts: list[Part] = []
+        self.finished = False
+        # Folding swaps widgets in several awaited steps; one swap at a time.
+        self._swapping = asyncio.Lock()
+
+    @property
+    def source(self) -> str:
+        """The Markdown drawn so far."""
+        return "".join(part.text for part in self.parts)
+
+    @property
+    def sealed(self) -> list[Part]:
+        """The parts that no longer change: all of them once the text is finished."""
+        return self.parts if self.finished else self.parts[:-1]
+
+    def finish(self) -> None:
+        self.finished = True
+
+    async def append(self, text: str) -> None:
+        if not text:
+            return
+        if not self.parts:
+            await self._start_part()
+        live = self.parts[-1]
+        assert isinstance(live, MarkdownPart), "the growing part is never folded"
+        live.text += text
+        await live.markdown.append(text)
+        if len(live.markdown.children) > SEAL_AFTER_BLOCKS:
+            await self._seal(live)
+
+    async def _start_part(self, text: str = "") -> None:
+        part = MarkdownPart()
+        self.parts.append(part)
+        await self.mount(part)
+        if text:
+            part.text = text
+            await part.markdown.append(text)
+
+    async def _seal(self, live: MarkdownPart) -> None:
+        """Leave the finished blocks of the growing part where they are; the block still
+        growing moves to a new part."""
+        lines = live.text.splitlines(keepends=True)
+        growing_from = last_block_line(live.text)
+        moving = [
+            block
+            for block in live.markdown.children
+            if isinstance(block, MarkdownBlock) and block.source_range[0] >= growing_from
+        ]
+        if growing_from == 0 or not moving:
+            return
+        live.text = "".join(lines[:growing_from])
+        with self.app.batch_update():
+            await self._start_part("".join(lines[growing_from:]))
+            await live.markdown.remove_children(moving)
+
+    async def refold(self, near: Region) -> None:
+        """Fold the sealed parts outside `near` (a region of the screen), draw the folded
+        ones inside it again, and pin the height of the drawn ones."""
+        async with self._swapping:
+            for part in self.sealed:
+                if isinstance(part, FoldedPart):
+                    if part.region.overlaps(near):
+                        await self._swap(part, MarkdownPart(part.text))
+                # Measured as drawn at this width: a new width unfolds all first.
+                elif not part.size.height:
+                    continue
+                elif not part.region.overlaps(near):
+                    await self._swap(part, FoldedPart(part.text, part.outer_size.height))
+                elif part.styles.height is None or part.styles.height.is_auto:
+                    # Sized by its content, a part is measured again, every block of it,
+                    # each time the reply grows; its text no longer changes, so pin it.
+                    part.styles.height = part.outer_size.height
+
+    async def unfold_all(self) -> None:
+        """Draw every part, sized by its content: to be measured again at a new width."""
+        async with self._swapping:
+            for part in self.parts:
+                if isinstance(part, FoldedPart):
+                    await self._swap(part, MarkdownPart(part.text))
+                else:
+                    part.styles.height = "auto"
+
+    async def _swap(self, old: Part, new: Part) -> None:
+        # Removed, not hidden: nothing keeps the old part, so its widgets can be freed.
+        self.parts[self.parts.index(old)] = new
+        with self.app.batch_update():
+            await self.mount(new, before=old)
+            await old.remove()
+
+
+def last_block_line(text: str) -> int:
+    """The line the last top-level block starts on: Textual re-parses from there as text
+    comes, so everything above it is final."""
+    for token in reversed(MarkdownIt("gfm-like").parse(text)):
+        if token.map is not None and token.level == 0:
+            return token.map[0]
+    return 0
+
+
+def near_view(view: Region, reach: int) -> Region:
+    """The scrolling view's region on screen, and `reach` lines above and below it."""
+    return Region(view.x, view.y - reach, view.width, view.height + 2 * reach)
