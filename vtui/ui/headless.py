@@ -45,6 +45,8 @@ async def render_screens(backends: Backends, out_dir: Path, size: tuple[int, int
             try:
                 await app.switch_mode(mode)
                 await settle(app)
+                if mode == "chat" and backends.demo:
+                    await ask_the_demo(app, DEMO_QUESTION)
                 svg = app.export_screenshot(title=f"vtui \u203a {title}")
                 path = out_dir / f"{mode}.svg"
                 path.write_text(svg, encoding="utf-8")
@@ -52,6 +54,27 @@ async def render_screens(backends: Backends, out_dir: Path, size: tuple[int, int
             except Exception as exc:  # one broken screen must not hide the others
                 run.failed.append((mode, f"{type(exc).__name__}: {exc}"))
     return run
+
+
+DEMO_QUESTION = "What does vLLM do?"
+
+
+async def ask_the_demo(app: VtuiApp, question: str) -> None:
+    """An empty chat shows nothing of it: ask the demo's simulated server one question and
+    wait for the reply drawn to its end. Only in the demo: a real server is not asked."""
+    from textual.widgets import Input
+
+    from vtui.ui.widgets.chat_reply import ReplyView
+
+    field = app.screen.query_one("#chat-input", Input)
+    field.value = question
+    await field.action_submit()
+    for _ in range(400):
+        await settle(app)
+        replies = app.screen.query(ReplyView)
+        if replies and replies.last().ended:
+            return
+        await asyncio.sleep(0.02)
 
 
 def write_screenshots(backends: Backends, out_dir: Path, size: tuple[int, int]) -> ScreenshotRun:
