@@ -114,7 +114,7 @@ async def pane_rate(url: str, rounds: int) -> list[float]:
             started = time.perf_counter()
             # As the terminal sends it: pilot.press would wait for the whole reply.
             app._driver.send_message(events.Key("enter", "\r"))
-            while not last_reply_drawn(screen):
+            while not screen.last_reply_drawn:
                 await asyncio.sleep(0.001)
             await next_frame(app)
             elapsed = time.perf_counter() - started
@@ -123,17 +123,9 @@ async def pane_rate(url: str, rounds: int) -> list[float]:
     return rates
 
 
-def last_reply_drawn(screen: Any) -> bool:
-    """The last reply is on screen to its end, its figures line under it."""
-    from vtui.ui.widgets.chat_reply import ReplyView
-
-    views = screen.query(ReplyView)
-    return bool(views) and views.last().ended
-
-
 def drawing(screen: Any) -> bool:
     """Text of the last reply is still coming in or being drawn."""
-    return screen.streaming or not last_reply_drawn(screen)
+    return bool(screen.streaming or not screen.last_reply_drawn)
 
 
 async def type_letter(app: Any, field: Any) -> float:

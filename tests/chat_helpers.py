@@ -1,14 +1,18 @@
-"""Asking an endpoint for a reply the way the Chat screen and `vtui chat` do."""
+"""Asking an endpoint for a reply the way the Chat screen and `vtui chat` do, and driving
+the Chat screen itself in tests."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from vtui.backends.endpoint import ChatEndpoint, ServedModel
+from tests.helpers import TickingClock, demo
+from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint, ServedModel
 from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
 from vtui.core.chat_stream import ChatEvent
+from vtui.ui.app import VtuiApp
+from vtui.ui.screens.chat import ChatScreen
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 
@@ -61,3 +65,32 @@ class HeldEndpoint:
                 await asyncio.Event().wait()  # until the reader cancels
             self.passed += 1
             yield event
+
+
+def chat_app(url: str, api_key: str | None = None) -> VtuiApp:
+    app = VtuiApp(
+        demo(),
+        live=False,
+        given_endpoint=GivenEndpoint(url, api_key, "$TEST_KEY" if api_key else "no API key"),
+        start_mode="chat",
+    )
+    app.clock = TickingClock()
+    return app
+
+
+async def until(condition: Callable[[], object], limit: float = 10.0) -> None:
+    for _ in range(int(limit / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def reply_drawn(screen: ChatScreen, turns: int = 2) -> bool:
+    """The reply is in the conversation and drawn to its end, its figures line under it."""
+    return len(screen.conversation.turns) == turns and screen.last_reply_drawn
+
+
+def chat(app: VtuiApp) -> ChatScreen:
+    assert isinstance(app.screen, ChatScreen)
+    return app.screen

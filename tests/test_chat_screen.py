@@ -6,58 +6,25 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import Callable
 
 from textual.widgets import Collapsible, Input, Static
 
+from tests.chat_helpers import chat, chat_app, reply_drawn, until
 from tests.helpers import (
     REPO,
     TickingClock,
-    demo,
     demo_app,
     free_port,
     simulator,
     simulator_argv,
     wait_for_health,
 )
-from vtui.backends.endpoint import GivenEndpoint
 from vtui.backends.registry import demo_backends
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
-from vtui.ui.screens.chat import ChatScreen
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.chat_settings import ChatSettingsScreen
 from vtui.ui.widgets.long_markdown import LongMarkdown
-
-
-def chat_app(url: str, api_key: str | None = None) -> VtuiApp:
-    app = VtuiApp(
-        demo(),
-        live=False,
-        given_endpoint=GivenEndpoint(url, api_key, "$TEST_KEY" if api_key else "no API key"),
-        start_mode="chat",
-    )
-    app.clock = TickingClock()
-    return app
-
-
-async def until(condition: Callable[[], object], limit: float = 10.0) -> None:
-    for _ in range(int(limit / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out waiting")
-
-
-def reply_drawn(screen: ChatScreen, turns: int = 2) -> bool:
-    """The reply is in the conversation and drawn to its end, its figures line under it."""
-    views = screen.query(ReplyView)
-    return len(screen.conversation.turns) == turns and bool(views) and views.last().ended
-
-
-def chat(app: VtuiApp) -> ChatScreen:
-    assert isinstance(app.screen, ChatScreen)
-    return app.screen
 
 
 def text(widget: Static) -> str:

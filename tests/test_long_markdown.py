@@ -9,8 +9,8 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
+from tests.chat_helpers import chat, chat_app, reply_drawn, until
 from tests.helpers import simulator
-from tests.test_chat_screen import chat, chat_app, reply_drawn, until
 from vtui.sim.replies import reply_for
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.long_markdown import (

@@ -21,7 +21,6 @@ from vtui.core.records import Deployment, RunRequest
 from vtui.core.vllm_release import DEFAULT_IMAGE
 from vtui.ui.app import SCREENS
 from vtui.ui.headless import settle
-from vtui.ui.widgets.chat_reply import ReplyView
 
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 Snap = Callable[..., bool]
@@ -58,7 +57,7 @@ async def send(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*text, "enter")
     await settle(pilot.app)  # type: ignore[arg-type]
     # The reply is drawn a batch a frame, after its stream has ended.
-    while not pilot.app.screen.query(ReplyView).last().ended:
+    while not pilot.app.screen.last_reply_drawn:  # type: ignore[attr-defined]
         await pilot.pause(0.02)
 
 

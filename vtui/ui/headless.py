@@ -64,15 +64,16 @@ async def ask_the_demo(app: VtuiApp, question: str) -> None:
     wait for the reply drawn to its end. Only in the demo: a real server is not asked."""
     from textual.widgets import Input
 
-    from vtui.ui.widgets.chat_reply import ReplyView
+    from vtui.ui.screens.chat import ChatScreen
 
-    field = app.screen.query_one("#chat-input", Input)
+    screen = app.screen
+    assert isinstance(screen, ChatScreen)
+    field = screen.query_one("#chat-input", Input)
     field.value = question
     await field.action_submit()
     for _ in range(400):
         await settle(app)
-        replies = app.screen.query(ReplyView)
-        if replies and replies.last().ended:
+        if screen.last_reply_drawn:
             return
         await asyncio.sleep(0.02)
 

@@ -20,7 +20,7 @@ from vtui.backends.endpoint import ChatEndpoint, EndpointError, ServedModel
 from vtui.backends.registry import endpoint_at
 from vtui.core.chat import ChatTurn, Conversation
 from vtui.core.chat_errors import ChatFault, ChatTarget, explain
-from vtui.core.chat_stream import ReplyRecorder, TextDelta
+from vtui.core.chat_stream import ReplyRecorder
 from vtui.core.records import ContainerState
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.chat_reply import ReplyView
@@ -72,6 +72,10 @@ class ChatScreen(VtuiScreen):
         self._models_url: str | None = None
         self._endpoint: tuple[str, ChatEndpoint] | None = None
         self._worker: Worker[None] | None = None
+        # Replies are followed down as they grow, until the user scrolls up to read.
+        self._following = True
+        self._folded_at_width = 0
+        self._refold_asked = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="chat-status", classes="status")
@@ -82,31 +86,45 @@ class ChatScreen(VtuiScreen):
         self.watch(self.vtui, "deployments_seen", self._target_changed, init=True)
         log = self.query_one("#chat-log", VerticalScroll)
         self.watch(log, "scroll_y", self._scrolled, init=False)
-        self._folded_at_width = 0
-        # Replies are followed down as they grow, until the user scrolls up to read.
-        self._following = True
         self.query_one(Input).focus()
 
     # -- long conversations --------------------------------------------------------------------
 
     def _scrolled(self, before: float, now: float) -> None:
-        log = self.query_one("#chat-log", VerticalScroll)
-        if now < before or now >= log.max_scroll_y - 1:
-            self._following = now >= log.max_scroll_y - 1
+        # Up, by the user, stops following; back at the bottom follows again. A reply
+        # growing below leaves the position as it was, and following as it was.
+        at_bottom = now >= self.query_one("#chat-log", VerticalScroll).max_scroll_y - 1
+        if at_bottom or now < before:
+            self._following = at_bottom
         self._refold_after_refresh()
 
     def on_resize(self, _event: events.Resize) -> None:
         self._refold_after_refresh()
 
-    def _refold_after_refresh(self, *_: object) -> None:
-        self.call_after_refresh(self._refold)
+    def _refold_after_refresh(self) -> None:
+        # A frame brings both a Grew and a scroll: one pass after it is enough.
+        if not self._refold_asked:
+            self._refold_asked = True
+            self.call_after_refresh(self._refold)
+
+    def _replies(self) -> list[ReplyView]:
+        return [
+            view for view in self.query_one("#chat-log").children if isinstance(view, ReplyView)
+        ]
+
+    @property
+    def last_reply_drawn(self) -> bool:
+        """The last reply is on screen to its end, its figures line under it."""
+        replies = self._replies()
+        return bool(replies) and replies[-1].ended
 
     async def _refold(self) -> None:
         """Fold the replies' finished parts that are far from view (layout and the garbage
         collector then skip their blocks), draw again the ones coming near. A new width
         changes every height, so then all are drawn for one layout and measured again."""
+        self._refold_asked = False
         log = self.query_one("#chat-log", VerticalScroll)
-        views = [view for view in log.children if isinstance(view, ReplyView)]
+        views = self._replies()
         if log.size.width != self._folded_at_width:
             self._folded_at_width = log.size.width
             for view in views:
@@ -266,7 +284,7 @@ class ChatScreen(VtuiScreen):
         fault: ChatFault | None = None
         try:
             async for event in endpoint.chat(body):
-                self._pass_on(view, recorder.add(event))
+                view.add(recorder.add(event))
         except EndpointError as exc:
             fault = exc.fault
         except asyncio.CancelledError:
@@ -283,11 +301,8 @@ class ChatScreen(VtuiScreen):
         stopped: bool,
         target: ChatTarget,
     ) -> None:
-        self._pass_on(view, recorder.end())
+        view.add(recorder.end())
         self.post_message(self.ReplyEnded(view, recorder, fault, stopped, target))
-
-    def _pass_on(self, view: ReplyView, pieces: list[TextDelta]) -> None:
-        view.add(pieces)
 
     def on_reply_view_grew(self, _message: ReplyView.Grew) -> None:
         if self._following:

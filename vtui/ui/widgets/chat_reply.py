@@ -34,10 +34,6 @@ class ReplyView(Vertical):
     class Grew(Message):
         """A batch was drawn: the screen follows it down and folds what scrolled away."""
 
-        def __init__(self, view: ReplyView) -> None:
-            super().__init__()
-            self.view = view
-
     def __init__(self) -> None:
         super().__init__(classes="chat-assistant")
         self.answer_text = ""
@@ -48,7 +44,6 @@ class ReplyView(Vertical):
         self.outcome: tuple[ReplyStats | None, Explained | None] | None = None
         self.ended = False
         self._draw_asked = False
-        self._answer_started = False
         self._reasoning = LongMarkdown(classes="chat-reasoning-text")
         self._answer = LongMarkdown(classes="chat-answer")
 
@@ -82,9 +77,13 @@ class ReplyView(Vertical):
         self.outcome = (stats, problem)
         self._ask_to_draw()
 
-    def _ask_to_draw(self) -> None:
-        if not self._draw_asked:
-            self._draw_asked = True
+    def _ask_to_draw(self, after_next_frame: bool = False) -> None:
+        if self._draw_asked:
+            return
+        self._draw_asked = True
+        if after_next_frame:
+            self.call_after_refresh(self.post_message, self.Draw())
+        else:
             self.post_message(self.Draw())
 
     async def on_reply_view_draw(self, _message: Draw) -> None:
@@ -96,12 +95,10 @@ class ReplyView(Vertical):
         if self.pending:
             # The rest (and what came while drawing) after the next frame, which also
             # answers the keys typed meanwhile.
-            if not self._draw_asked:
-                self._draw_asked = True
-                self.call_after_refresh(self.post_message, self.Draw())
+            self._ask_to_draw(after_next_frame=True)
         elif self.outcome is not None:
             await self.end(*self.outcome)
-        self.post_message(self.Grew(self))
+        self.post_message(self.Grew())
 
     async def show_pending(self) -> None:
         """Show what has come since the last call, joined into one write per run of reasoning
@@ -125,8 +122,7 @@ class ReplyView(Vertical):
         if waiting.display:
             waiting.display = False
         if isinstance(piece, AnswerDelta):
-            if not self._answer_started:
-                self._answer_started = True
+            if not self.answer_text:
                 self._fold_reasoning()
             self.answer_text += piece.text
             await self._answer.append(piece.text)
