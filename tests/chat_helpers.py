@@ -59,6 +59,9 @@ class HeldEndpoint:
     def model_cards(self) -> list[ServedModel]:
         return self.inner.model_cards()
 
+    def metrics_text(self) -> str | None:
+        return self.inner.metrics_text()
+
     async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
         async for event in self.inner.chat(body):
             if self.passed == self.release:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from vtui.backends.registry import Backends, demo_backends
+from vtui.core.ticking_clock import TickingClock as _TickingClock
 from vtui.ui.app import VtuiApp
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,16 +134,9 @@ class ManualClock:
         self.now += seconds
 
 
-class TickingClock:
-    """A clock that moves a fixed step each time it is read, so timings come out the same on
-    every run (the chat's time to first token and tokens/s)."""
-
+class TickingClock(_TickingClock):
     def __init__(self, step: float = 0.025, now: float = FIXED_CLOCK) -> None:
-        self.step, self.now = step, now
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
+        super().__init__(step, now)
 
 
 def demo(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2) -> Backends:

@@ -114,7 +114,9 @@ def test_metrics_count_what_was_served() -> None:
     assert metric(after, "vllm:prompt_tokens_total") > 0
     assert metric(after, "vllm:num_requests_running") == 0
     assert metric(after, "vllm:time_to_first_token_seconds_count") == 1
-    assert 'finished_reason="length"} 1.0' in after
+    assert re.search(
+        r'^vllm:request_success_total\{[^}]*finished_reason="length"[^}]*\} 1\.0$', after, re.M
+    )
 
 
 def test_startup_log_reads_like_vllm_and_sigterm_stops_cleanly() -> None:

@@ -19,6 +19,8 @@ from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.vllm_command import flag_number, served_model
 from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
 from vtui.sim import catalogue
+from vtui.sim.metrics import ServerMetrics
+from vtui.sim.traffic import SyntheticTraffic
 from vtui.sim.vllm_script import SimServerConfig, plan_memory, render, startup_steps
 
 GPU_NAME = "NVIDIA H100 80GB HBM3"
@@ -51,6 +53,9 @@ class SimContainer:
     history: list[tuple[float, str]] = field(default_factory=list)
     shutdown: list[tuple[float, str]] = field(default_factory=list)
     pid: int = 0  # the container's first process on the host; its GPU workers follow
+    # Its /metrics: the demo's chats and a stream of simulated clients count in them.
+    metrics: ServerMetrics | None = None
+    traffic: SyntheticTraffic | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ class DemoWorld:
             command=request.command,
         )
         container = SimContainer(deployment, config, gpus, started_at, log, api_key)
+        self._fresh_metrics(container)
         self._runs += 1
         container.pid = 4000 + 100 * self._runs
         self._containers[container_id] = container
@@ -171,6 +177,26 @@ class DemoWorld:
             self._halt(container, now)
             container.history, container.shutdown = self._entries(container), []
             container.started_at, container.stopped_at = now, None
+            self._fresh_metrics(container)  # a new vLLM process counts from zero
+
+    def _fresh_metrics(self, container: SimContainer) -> None:
+        metrics = ServerMetrics(container.deployment.model, plan_memory(container.config).kv_tokens)
+        container.metrics = metrics
+        container.traffic = SyntheticTraffic(metrics, self.seed + self._runs)
+
+    def metrics(self, container_id: str) -> ServerMetrics:
+        with self._lock:
+            metrics = self._get(container_id).metrics
+        assert metrics is not None
+        return metrics
+
+    def metrics_text(self, container_id: str, seconds: float) -> str:
+        """/metrics after the simulated clients have sent `seconds` more of requests."""
+        with self._lock:
+            container = self._get(container_id)
+        assert container.metrics is not None and container.traffic is not None
+        container.traffic.advance(seconds)
+        return container.metrics.render()
 
     def remove(self, container_id: str) -> None:
         with self._lock:

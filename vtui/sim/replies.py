@@ -54,9 +54,19 @@ def is_reasoning_model(model: str) -> bool:
     return bool(_REASONING.search(model))
 
 
+def prompt_pieces(messages: list[dict[str, str]]) -> list[str]:
+    """The prompt as the simulator's tokens: what a chat template adds around each message
+    (four tokens), then one token per word."""
+    pieces: list[str] = []
+    for m in messages:
+        pieces += ["<|im_start|>", str(m.get("role", "")), "\n"]
+        pieces += _PIECE.findall(str(m.get("content", "")))
+        pieces.append("<|im_end|>")
+    return pieces
+
+
 def count_prompt_tokens(messages: list[dict[str, str]]) -> int:
-    # Roughly what a chat template adds per message, plus one token per word.
-    return sum(4 + len(_PIECE.findall(str(m.get("content", "")))) for m in messages)
+    return len(prompt_pieces(messages))
 
 
 def reply_for(

@@ -14,6 +14,7 @@ real compose file's command line runs unchanged. Standard library only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +31,13 @@ from typing import Any
 
 from vtui.sim import catalogue
 from vtui.sim.metrics import ServerMetrics
-from vtui.sim.replies import context_error, is_reasoning_model, reply_for, stream_deltas
+from vtui.sim.replies import (
+    context_error,
+    is_reasoning_model,
+    prompt_pieces,
+    reply_for,
+    stream_deltas,
+)
 from vtui.sim.vllm_script import (
     FAILURES,
     LogStep,
@@ -55,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-model-len", type=int, default=None)
     p.add_argument("--gpu-memory-utilization", type=float, default=0.9)
     p.add_argument("--tensor-parallel-size", "-tp", type=int, default=1)
+    p.add_argument(
+        "--max-num-seqs",
+        type=int,
+        default=None,
+        help="as vLLM's: requests served at once; the rest wait (default 256)",
+    )
     p.add_argument(
         "--sim-gpu-memory-gib",
         type=float,
@@ -109,6 +123,7 @@ class SimState:
         reasoning_parser: str | None = None,
         reply_tokens: int | None = None,
         fault: tuple[str, int] | None = None,
+        max_num_seqs: int = 256,
     ) -> None:
         self.config = config
         self.api_key = api_key
@@ -117,6 +132,8 @@ class SimState:
         self.reply_tokens = reply_tokens
         self.fault = fault
         self.metrics = ServerMetrics(config.served_model_name, kv_tokens)
+        # vLLM schedules at most --max-num-seqs requests at once; the rest wait.
+        self.slots = threading.Semaphore(max(1, max_num_seqs))
         self.created = int(time.time())
         self.log_lock = threading.Lock()
 
@@ -204,12 +221,14 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+        # vLLM's ignore_eos: the reply runs on to max_tokens, as load tests ask.
+        forced = max_tokens if body.get("ignore_eos") and isinstance(max_tokens, int) else None
         reply = reply_for(
             messages,
             model,
             max_tokens,
             reasoning=is_reasoning_model(self.state.config.model),
-            length=self.state.reply_tokens,
+            length=forced or self.state.reply_tokens,
         )
         too_long = context_error(reply.prompt_tokens, max_tokens, self.state.config.context_length)
         if too_long:
@@ -217,9 +236,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._stream(model, reply, include_usage)
+            self._stream(model, reply, include_usage, prompt_pieces(messages))
         else:
-            self._complete(model, reply)
+            self._complete(model, reply, prompt_pieces(messages))
 
     def _models(self) -> dict[str, Any]:
         c = self.state.config
@@ -254,15 +273,18 @@ class Handler(BaseHTTPRequestHandler):
             ],
         }
 
-    def _complete(self, model: str, reply: Any) -> None:
+    def _complete(self, model: str, reply: Any, prompt: list[str]) -> None:
         metrics = self.state.metrics
         started = time.monotonic()
-        metrics.request_started(reply.prompt_tokens)
-        for i, _ in enumerate(reply.chunks):
-            metrics.token_generated(time.monotonic() - started if i == 0 else None)
-        metrics.request_finished(
-            reply.finish_reason, reply.prompt_tokens + len(reply.chunks), time.monotonic() - started
-        )
+        with self._place_in_batch():
+            metrics.request_started(reply.prompt_tokens, prompt)
+            for i, _ in enumerate(reply.chunks):
+                metrics.token_generated(time.monotonic() - started if i == 0 else None, None)
+            metrics.request_finished(
+                reply.finish_reason,
+                reply.prompt_tokens + len(reply.chunks),
+                time.monotonic() - started,
+            )
         self._send_json(
             200,
             {
@@ -293,19 +315,38 @@ class Handler(BaseHTTPRequestHandler):
                 message["content"] = f"<think>\n{reply.reasoning}\n</think>\n\n{reply.text}"
         return message
 
-    def _stream(self, model: str, reply: Any, include_usage: bool) -> None:
-        metrics = self.state.metrics
+    def _stream(self, model: str, reply: Any, include_usage: bool, prompt: list[str]) -> None:
         started = time.monotonic()
-        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-        created = int(time.time())
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         self._access_log(200)
-        metrics.request_started(reply.prompt_tokens)
+        # Headers first, as vLLM: a request that waits for a place has its response open.
+        with self._place_in_batch():
+            self._stream_reply(model, reply, include_usage, prompt, started)
+
+    @contextlib.contextmanager
+    def _place_in_batch(self) -> Iterator[None]:
+        metrics, slots = self.state.metrics, self.state.slots
+        metrics.waits(+1)
+        slots.acquire()
+        metrics.waits(-1)
+        try:
+            yield
+        finally:
+            slots.release()
+
+    def _stream_reply(
+        self, model: str, reply: Any, include_usage: bool, prompt: list[str], started: float
+    ) -> None:
+        metrics = self.state.metrics
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        created = int(time.time())
+        metrics.request_started(reply.prompt_tokens, prompt)
         finish = reply.finish_reason
         sent = 0
+        last_token = started
 
         def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
             return {
@@ -329,7 +370,11 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 if self.state.token_delay:
                     time.sleep(self.state.token_delay)
-                metrics.token_generated(time.monotonic() - started if i == 0 else None)
+                now = time.monotonic()
+                metrics.token_generated(
+                    now - started if i == 0 else None, now - last_token if i else None
+                )
+                last_token = now
                 sent += 1
                 last = i == len(deltas) - 1
                 self._event(chunk(delta, finish if last else None))
@@ -399,6 +444,8 @@ def config_from_args(args: argparse.Namespace, extras: list[str]) -> SimServerCo
     extra = _unknown_flags(extras)
     if getattr(args, "reasoning_parser", None):
         extra["reasoning_parser"] = args.reasoning_parser
+    if getattr(args, "max_num_seqs", None):
+        extra["max_num_seqs"] = args.max_num_seqs
     return SimServerConfig(
         model=model,
         served_model_name=served,
@@ -458,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         reasoning_parser=args.reasoning_parser,
         reply_tokens=args.sim_reply_tokens,
         fault=_fault(args.sim_fault),
+        max_num_seqs=args.max_num_seqs or 256,
     )
     lines = render(startup_steps(config), start, args.sim_startup_seconds)
     began = time.monotonic()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vtui.backends.registry import Backends
+from vtui.core.ticking_clock import TickingClock
 from vtui.ui.app import SCREENS, VtuiApp
 
 
@@ -39,6 +40,9 @@ async def settle(app: VtuiApp) -> None:
 async def render_screens(backends: Backends, out_dir: Path, size: tuple[int, int]) -> ScreenshotRun:
     run = ScreenshotRun()
     app = VtuiApp(backends, live=False)
+    if backends.demo:
+        # The demo's chat figures (time to first token, tokens/s) the same on every run.
+        app.clock = TickingClock()
     async with app.run_test(size=size, notifications=False):
         await settle(app)
         for mode, _key, title, _help in SCREENS:

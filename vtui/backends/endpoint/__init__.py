@@ -52,6 +52,11 @@ class ChatEndpoint(Protocol):
         """/v1/models with each model's context length. Raises EndpointError."""
         ...
 
+    def metrics_text(self) -> str | None:
+        """GET /metrics: Prometheus text, or None when the server has no /metrics (404).
+        Raises EndpointError when it cannot be read."""
+        ...
+
     def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
         """POST /v1/chat/completions: the reply's events as they arrive (all at once when
         body["stream"] is false). Raises EndpointError. Closing the iterator (cancelling the

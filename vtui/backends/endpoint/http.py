@@ -73,6 +73,19 @@ class HttpEndpoint:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EndpointError(ChatFault("malformed", f"/v1/models: {exc}")) from exc
 
+    def metrics_text(self) -> str | None:
+        import httpx
+
+        try:
+            response = self._http().get("/metrics")
+        except httpx.HTTPError as exc:
+            raise EndpointError(_transport_fault(exc, "GET /metrics")) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise EndpointError(ChatFault("http", response.text[:200], response.status_code))
+        return str(response.text)
+
     async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
         import httpx
 

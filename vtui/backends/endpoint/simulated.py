@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +12,13 @@ from vtui.backends.endpoint import EndpointError, ServedModel
 from vtui.core.chat_errors import ChatFault
 from vtui.core.chat_stream import AnswerDelta, ChatEvent, FinishReason, ReasoningDelta
 from vtui.core.records import ChatUsage, Deployment
-from vtui.sim.replies import context_error, is_reasoning_model, reply_for, stream_deltas
+from vtui.sim.replies import (
+    context_error,
+    is_reasoning_model,
+    prompt_pieces,
+    reply_for,
+    stream_deltas,
+)
 
 
 class SimulatedEndpoint:
@@ -52,12 +59,34 @@ class SimulatedEndpoint:
         if too_long:
             raise EndpointError(ChatFault("http", f'{{"error": {{"message": "{too_long}"}}}}', 400))
         parser = "--reasoning-parser" in self.deployment.command
-        for delta in stream_deltas(reply, parser):
-            if self.token_delay:
-                await asyncio.sleep(self.token_delay)
-            if "reasoning" in delta:
-                yield ReasoningDelta(delta["reasoning"])
-            else:
-                yield AnswerDelta(delta["content"])
-        yield FinishReason(reply.finish_reason)
-        yield ChatUsage(reply.prompt_tokens, reply.completion_tokens)
+        metrics = self.world.metrics(self.deployment.container_id)
+        started = last = time.monotonic()
+        metrics.request_started(reply.prompt_tokens, prompt_pieces(body["messages"]))
+        sent, finish = 0, "abort"  # until the reply ends: the reader may go away mid-reply
+        try:
+            for i, delta in enumerate(stream_deltas(reply, parser)):
+                if self.token_delay:
+                    await asyncio.sleep(self.token_delay)
+                now = time.monotonic()
+                metrics.token_generated(
+                    now - started if i == 0 else None, now - last if i else None
+                )
+                last, sent = now, sent + 1
+                if "reasoning" in delta:
+                    yield ReasoningDelta(delta["reasoning"])
+                else:
+                    yield AnswerDelta(delta["content"])
+            finish = reply.finish_reason
+            yield FinishReason(reply.finish_reason)
+            yield ChatUsage(reply.prompt_tokens, reply.completion_tokens)
+        finally:
+            metrics.request_finished(finish, reply.prompt_tokens + sent, time.monotonic() - started)
+
+    def metrics_text(self) -> str | None:
+        """/metrics of the demo's server; each reading plays out SCRAPE_SECONDS more of its
+        simulated clients, so the same readings always show the same figures."""
+        if not self.health():
+            raise self._refused()
+        from vtui.backends.serving_watch import SCRAPE_SECONDS
+
+        return self.world.metrics_text(self.deployment.container_id, SCRAPE_SECONDS)

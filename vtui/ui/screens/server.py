@@ -13,12 +13,14 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
+from vtui.backends.serving_watch import ServingUpdate, ServingWatch
 from vtui.core.records import BackendUnavailable, Deployment
 from vtui.core.startup import Phase
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.dialogs import Confirm
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.serving_panel import ServingPanel
 from vtui.ui.widgets.top_bar import STATE_STYLE, state_text
 
 PHASE_STYLE = {
@@ -33,6 +35,8 @@ PHASE_STYLE = {
     Phase.STOPPED: "bold",
 }
 ENGINE_ERRORS = (BackendUnavailable, KeyError, RuntimeError, ValueError)
+SERVING_PHASES = (Phase.READY, Phase.SERVING)  # the serving figures show from here on
+DEMO_READINGS = 31  # a minute of the demo's clients at one reading every 2 s
 
 
 class ServerScreen(VtuiScreen):
@@ -54,6 +58,13 @@ class ServerScreen(VtuiScreen):
 
     class Watched(Message):
         def __init__(self, container_id: str, update: WatchUpdate) -> None:
+            super().__init__()
+            self.container_id, self.update = container_id, update
+
+    class Served(Message):
+        """A reading of the chosen deployment's /metrics."""
+
+        def __init__(self, container_id: str, update: ServingUpdate) -> None:
             super().__init__()
             self.container_id, self.update = container_id, update
 
@@ -80,6 +91,7 @@ class ServerScreen(VtuiScreen):
         yield table
         yield Static(id="server-phase", classes="status")
         yield Static(id="server-advice")
+        yield ServingPanel(id="serving")
         yield Static(id="log-title", classes="status")
         yield LogView(id="server-log")
         search = Input(
@@ -91,6 +103,7 @@ class ServerScreen(VtuiScreen):
     def on_mount(self) -> None:
         self.query_one(Notice).hide()
         self.query_one("#server-advice").display = False
+        self.query_one(ServingPanel).display = False
         self.watch(self.vtui, "deployments_seen", self._show_deployments, init=True)
 
     def on_unmount(self) -> None:
@@ -165,6 +178,11 @@ class ServerScreen(VtuiScreen):
         self._title()
         self._stopping = threading.Event()
         self.follow(deployment.container_id, self._stopping)
+        panel = self.query_one(ServingPanel)
+        panel.display = False
+        panel.show(None)
+        if deployment.base_url:
+            self.read_metrics(deployment, self._stopping)
 
     def _stop_watch(self) -> None:
         if self._stopping is not None:
@@ -195,6 +213,26 @@ class ServerScreen(VtuiScreen):
             # Screenshots and snapshot tests: one look, the same on every run.
             emit(watch.step())
 
+    @work(thread=True, group="server-metrics")
+    def read_metrics(self, deployment: Deployment, stopping: threading.Event) -> None:
+        watch = ServingWatch(self.vtui.backends.endpoint_for(deployment))
+
+        def emit(update: ServingUpdate) -> None:
+            if not stopping.is_set():
+                self.post_message(self.Served(deployment.container_id, update))
+
+        if self.vtui.live:
+            watch.run(emit, stopping)
+        elif self.vtui.backends.demo:
+            # Screenshots and snapshot tests: the demo's clients play out a minute at once.
+            emit(watch.replay(DEMO_READINGS))
+        else:
+            emit(watch.step())
+
+    def on_server_screen_served(self, message: Served) -> None:
+        if message.container_id == self._shown:
+            self.query_one(ServingPanel).show(message.update)
+
     def on_server_screen_watched(self, message: Watched) -> None:
         if message.container_id != self._shown:
             return
@@ -202,6 +240,7 @@ class ServerScreen(VtuiScreen):
         if update.lines:
             self.query_one(LogView).append(list(update.lines))
         self._last = update
+        self.query_one(ServingPanel).display = update.phase in SERVING_PHASES and not update.gone
         self._show_phase(update)
         self._show_advice(update)
         self._title()
