@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from tests.helpers import TickingClock, demo
@@ -61,6 +62,9 @@ class HeldEndpoint:
 
     def metrics_text(self) -> str | None:
         return self.inner.metrics_text()
+
+    def session(self, connections: int) -> AbstractAsyncContextManager[None]:
+        return self.inner.session(connections)
 
     async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
         async for event in self.inner.chat(body):

@@ -31,10 +31,15 @@ def free_port() -> int:
 def run_vtui(
     *args: str, config: Path | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    """`vtui ARGS` as a user runs it; with `config`, its profiles and HF home live there."""
+    """`vtui ARGS` as a user runs it; with `config`, its profiles, state and HF home live
+    there."""
     env = dict(os.environ)
     if config is not None:
-        env |= {"XDG_CONFIG_HOME": str(config), "HF_HOME": str(config / "hf")}
+        env |= {
+            "XDG_CONFIG_HOME": str(config),
+            "XDG_STATE_HOME": str(config / "state"),
+            "HF_HOME": str(config / "hf"),
+        }
     return subprocess.run(
         [sys.executable, "-m", "vtui", *args],
         capture_output=True,

@@ -30,6 +30,7 @@ commands (each has --help):
   down NAME                         stop and remove a container
   gpus [--json]                     every GPU's memory, load and processes, once
   chat [--prompt TEXT]              talk to the running model (or --endpoint URL)
+  bench [--concurrency N]           load-test it: tokens/s, TTFT, ITL; --compare A B
   compose PROFILE [-o FILE]         a profile as a compose file (or --format run|serve)
   profile list|show|new             launch profiles, kept in ~/.config/vtui/profiles
   estimate MODEL [--json]           will it fit these GPUs, with how much KV cache
@@ -106,6 +107,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="terminal size for --headless, in cells (default: 120x40)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    from vtui.cli_bench import add_command as add_bench
     from vtui.cli_chat import add_command as add_chat
     from vtui.cli_deploy import add_commands as add_deploy_commands
     from vtui.cli_estimate import add_command as add_estimate
@@ -119,6 +121,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     add_deploy_commands(commands)
     add_gpus(commands)
     add_chat(commands)
+    add_bench(commands)
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     return parser
@@ -205,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         from vtui.cli_chat import main as run_chat
 
         return run_chat(args, make_backends(args))
+    if args.command == "bench":
+        from vtui.cli_bench import main as run_bench
+
+        return run_bench(args, make_backends(args))
     if args.command in ("search", "download", "models"):
         from vtui.cli_models import main as run_models
 

@@ -32,3 +32,26 @@ def served_model(command: tuple[str, ...]) -> str | None:
     if command and not command[0].startswith("-"):
         return command[0]
     return None
+
+
+SECRET_FLAGS = ("--api-key", "--hf-token")
+HIDDEN = "***"
+
+
+def without_secrets(command: tuple[str, ...]) -> tuple[str, ...]:
+    """The command line with the values of key and token flags hidden, for saving or
+    showing: a container not started by vtui may carry its key on the command line."""
+    out: list[str] = []
+    hide_next = False
+    for token in command:
+        if hide_next:
+            out.append(HIDDEN)
+            hide_next = False
+        elif token in SECRET_FLAGS:
+            out.append(token)
+            hide_next = True
+        elif token.split("=", 1)[0] in SECRET_FLAGS and "=" in token:
+            out.append(f"{token.split('=', 1)[0]}={HIDDEN}")
+        else:
+            out.append(token)
+    return tuple(out)

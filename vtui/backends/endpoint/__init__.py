@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -55,6 +56,11 @@ class ChatEndpoint(Protocol):
     def metrics_text(self) -> str | None:
         """GET /metrics: Prometheus text, or None when the server has no /metrics (404).
         Raises EndpointError when it cannot be read."""
+        ...
+
+    def session(self, connections: int) -> AbstractAsyncContextManager[None]:
+        """Within it, chat() shares up to `connections` open connections instead of opening
+        one per reply: a load test measures the server, not the client's set-up."""
         ...
 
     def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,6 +35,7 @@ class HttpEndpoint:
         # Between two chunks of a reply: a busy server queues a request before its first token.
         self._read_timeout = read_timeout
         self._client: Any = None
+        self._shared: Any = None  # the async client of a session, while one is open
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
@@ -86,28 +88,40 @@ class HttpEndpoint:
             raise EndpointError(ChatFault("http", response.text[:200], response.status_code))
         return str(response.text)
 
-    async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+    @contextlib.asynccontextmanager
+    async def session(self, connections: int) -> AsyncIterator[None]:
+        import httpx
+
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with self._async_client(limits) as client:
+            self._shared = client
+            try:
+                yield
+            finally:
+                self._shared = None
+
+    def _async_client(self, limits: Any = None) -> Any:
         import httpx
 
         timeout = httpx.Timeout(self._timeout, read=self._read_timeout)
-        # One client per reply: leaving the `async with` (the reply done, or the task cancelled
-        # by Esc) closes the connection, which is how vLLM learns to abort the request.
+        extra = {"limits": limits} if limits is not None else {}
+        return httpx.AsyncClient(
+            base_url=self.base_url, headers=self._headers(), timeout=timeout, **extra
+        )
+
+    async def chat(self, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+        import httpx
+
+        # Outside a session, one client per reply: leaving the `async with` (the reply done,
+        # or the task cancelled by Esc) closes the connection, which is how vLLM learns to
+        # abort the request. In a session, closing the unread stream does the same.
         try:
-            async with (
-                httpx.AsyncClient(
-                    base_url=self.base_url, headers=self._headers(), timeout=timeout
-                ) as client,
-                client.stream("POST", CHAT_PATH, json=body) as response,
-            ):
-                if response.status_code != 200:
-                    await response.aread()
-                    raise EndpointError(ChatFault("http", response.text, response.status_code))
-                if not body.get("stream"):
-                    await response.aread()
-                    for event in _completion_events(response):
-                        yield event
-                    return
-                async for event in _stream_events(response):
+            if self._shared is not None:
+                async for event in _reply(self._shared, body):
+                    yield event
+                return
+            async with self._async_client() as client:
+                async for event in _reply(client, body):
                     yield event
         except httpx.HTTPError as exc:
             raise EndpointError(_transport_fault(exc, f"POST {CHAT_PATH}")) from exc
@@ -115,6 +129,20 @@ class HttpEndpoint:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+async def _reply(client: Any, body: dict[str, Any]) -> AsyncIterator[ChatEvent]:
+    async with client.stream("POST", CHAT_PATH, json=body) as response:
+        if response.status_code != 200:
+            await response.aread()
+            raise EndpointError(ChatFault("http", response.text, response.status_code))
+        if not body.get("stream"):
+            await response.aread()
+            for event in _completion_events(response):
+                yield event
+            return
+        async for event in _stream_events(response):
+            yield event
 
 
 async def _stream_events(response: Any) -> AsyncIterator[ChatEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -81,6 +82,10 @@ class SimulatedEndpoint:
             yield ChatUsage(reply.prompt_tokens, reply.completion_tokens)
         finally:
             metrics.request_finished(finish, reply.prompt_tokens + sent, time.monotonic() - started)
+
+    @contextlib.asynccontextmanager
+    async def session(self, connections: int) -> AsyncIterator[None]:
+        yield  # nothing to connect: the demo answers in-process
 
     def metrics_text(self) -> str | None:
         """/metrics of the demo's server; each reading plays out SCRAPE_SECONDS more of its
