@@ -4,6 +4,7 @@ and removes it, and applies the explainer's fix to the profile with one key."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -144,3 +145,44 @@ async def test_choosing_a_row_makes_it_the_active_deployment_in_the_header() -> 
         )
         header = app.screen.query_one(TopBar).deployment_line.plain
         assert header.startswith("\u25cf vtui-qwen2.5-7b-instruct  running")
+
+
+async def test_serving_figures_and_a_load_test_from_the_server_screen() -> None:
+    from textual.widgets import Input
+
+    from vtui.backends.registry import demo_backends
+    from vtui.ui.widgets.load_test import LoadTestDialog
+    from vtui.ui.widgets.serving_panel import ServingPanel
+
+    backends = demo_backends(7, ManualClock(), token_delay=0.002)
+    app = VtuiApp(backends)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.switch_mode("server")
+        screen = app.screen
+        assert isinstance(screen, ServerScreen)
+        panel = screen.query_one(ServingPanel)
+        await until(app, "the serving figures", lambda: "Tokens/s" in str(panel.render()))
+        assert panel.display
+
+        await pilot.press("b")
+        await until(app, "the dialog", lambda: isinstance(app.screen, LoadTestDialog))
+        dialog = app.screen
+        dialog.query_one("#load-concurrency", Input).value = "0"
+        await pilot.press("enter")
+        problem = str(dialog.query_one("#load-problem").render())
+        assert "Requests at once: 0 is out of range: give 1 to 1,024" in problem
+        assert app.screen is dialog  # nothing starts with a bad setting
+        dialog.query_one("#load-concurrency", Input).value = "3"
+        dialog.query_one("#load-duration", Input).value = "1.5"
+        dialog.query_one("#load-max_tokens", Input).value = "16"
+        await pilot.press("enter")
+        await until(app, "the load test running", lambda: "b: stop" in text_of(app, "#load-title"))
+        await until(app, "the load test done", lambda: "done" in text_of(app, "#load-title"))
+        body = text_of(app, "#load-body")
+        assert "TTFT" in body and "ITL" in body and "errors      none" in body
+        assert "saved " in body
+    saved = list((backends.profiles_root / "bench").glob("*.json"))
+    assert len(saved) == 1
+    data = json.loads(saved[0].read_text())
+    assert data["settings"]["concurrency"] == 3 and data["results"]["requests_completed"] > 0
+    assert data["launch"]["container"] == "vtui-qwen2.5-7b-instruct"

@@ -295,3 +295,52 @@ def test_gpu_with_nvml_missing(snap_compare: Snap) -> None:
     faults = {"nvmlInit": pynvml.NVML_ERROR_LIBRARY_NOT_FOUND}
     app.backends.gpu = NvmlGpus(SimulatedNvml(lambda: (), faults=faults))
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_screen("gpu"))
+
+
+class OlderServer:
+    """The demo's endpoint, but its /metrics without the figures an older or other server
+    lacks: the panel shows N/A for those and the rest as usual."""
+
+    def __init__(self, inner: ChatEndpoint, dropped: tuple[str, ...]) -> None:
+        self.inner, self.base_url, self.dropped = inner, inner.base_url, dropped
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def metrics_text(self) -> str | None:
+        text = self.inner.metrics_text()
+        if text is None or not self.dropped:
+            return None
+        return "".join(
+            line
+            for line in text.splitlines(keepends=True)
+            if not any(name in line for name in self.dropped)
+        )
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [("inter_token_latency", "prefix_cache", "num_requests_waiting"), ()],
+    ids=["older-server", "no-metrics"],
+)
+def test_server_serving_figures_of_other_servers(
+    snap_compare: Snap, dropped: tuple[str, ...]
+) -> None:
+    app = demo_app()
+    real = app.backends.endpoint_for
+    app.backends.endpoint_for = lambda d: OlderServer(real(d), dropped)  # type: ignore[assignment,return-value]
+    assert snap_compare(app, terminal_size=(120, 24), run_before=open_screen("server"))
+
+
+def test_server_load_test_dialog_names_a_bad_setting(snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("server")(pilot)
+        await pilot.press("b")
+        await settle(pilot.app)  # type: ignore[arg-type]
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        pilot.app.screen.query_one("#load-concurrency", Input).value = "2000"
+        await pilot.press("enter")
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)

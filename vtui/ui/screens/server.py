@@ -14,10 +14,12 @@ from textual.widgets import DataTable, Input, Static
 
 from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
 from vtui.backends.serving_watch import ServingUpdate, ServingWatch
+from vtui.core.load_test import LoadProgress, LoadReport, LoadSettings
 from vtui.core.records import BackendUnavailable, Deployment
 from vtui.core.startup import Phase
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.dialogs import Confirm
+from vtui.ui.widgets.load_test import LoadTestDialog, LoadTestPanel
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
 from vtui.ui.widgets.serving_panel import ServingPanel
@@ -46,6 +48,7 @@ class ServerScreen(VtuiScreen):
         Binding("R", "restart", "Restart"),
         Binding("D", "remove", "Remove", show=False),
         Binding("a", "apply_fix", "Apply fix"),
+        Binding("b", "load_test", "Load test"),
         Binding("slash", "search_log", "Search"),
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "previous_match", "Previous", show=False),
@@ -68,6 +71,18 @@ class ServerScreen(VtuiScreen):
             super().__init__()
             self.container_id, self.update = container_id, update
 
+    class LoadProgressed(Message):
+        def __init__(self, progress: LoadProgress) -> None:
+            super().__init__()
+            self.progress = progress
+
+    class LoadFinished(Message):
+        def __init__(
+            self, report: LoadReport | None, saved: str | None, problem: str | None
+        ) -> None:
+            super().__init__()
+            self.report, self.saved, self.problem = report, saved, problem
+
     class Done(Message):
         """An action on a container finished; `error` says why it failed."""
 
@@ -83,6 +98,8 @@ class ServerScreen(VtuiScreen):
         self._last: WatchUpdate | None = None
         self._stopping: threading.Event | None = None
         self._watch: DeploymentWatch | None = None
+        self._load_stop: threading.Event | None = None  # set while a load test runs
+        self._load_settings = LoadSettings()
 
     def compose_body(self) -> ComposeResult:
         yield Notice(id="server-notice")
@@ -92,6 +109,7 @@ class ServerScreen(VtuiScreen):
         yield Static(id="server-phase", classes="status")
         yield Static(id="server-advice")
         yield ServingPanel(id="serving")
+        yield LoadTestPanel(id="load-test")
         yield Static(id="log-title", classes="status")
         yield LogView(id="server-log")
         search = Input(
@@ -228,6 +246,80 @@ class ServerScreen(VtuiScreen):
             emit(watch.replay(DEMO_READINGS))
         else:
             emit(watch.step())
+
+    # -- the load test ----------------------------------------------------------------------------
+
+    def action_load_test(self) -> None:
+        if self._load_stop is not None:
+            self._load_stop.set()
+            self.notify("Stopping the load test; its result follows.", title="Load test")
+            return
+        d = self.selected
+        if d is None or not d.live or not d.base_url:
+            self.notify("Nothing here is serving: launch a model first.", title="Load test")
+            return
+
+        def chosen(settings: LoadSettings | None) -> None:
+            if settings is None or d is None:
+                return
+            self._load_settings = settings
+            self._load_stop = threading.Event()
+            self.query_one(LoadTestPanel).started(d.model, settings)
+            self.load_test(d, settings, self._load_stop)
+
+        self.app.push_screen(LoadTestDialog(d.model, self._load_settings), chosen)
+
+    @work(thread=True, group="server-load")
+    def load_test(
+        self, deployment: Deployment, settings: LoadSettings, stop: threading.Event
+    ) -> None:
+        from vtui.backends.load_runner import (
+            bench_dir,
+            launch_record,
+            now_stamp,
+            run_load_test,
+            save_result,
+        )
+        from vtui.backends.profile_store import state_dir
+
+        backends = self.vtui.backends
+
+        def progressed(progress: LoadProgress) -> None:
+            self.post_message(self.LoadProgressed(progress))
+
+        try:
+            report = run_load_test(
+                backends.endpoint_for(deployment),
+                deployment.model,
+                settings,
+                progressed,
+                stop.is_set,
+            )
+        except Exception as exc:  # a worker must say why, not take the screen down
+            self.post_message(self.LoadFinished(None, None, f"{type(exc).__name__}: {exc}"))
+            return
+        launch = launch_record(deployment, backends.profiles_root)
+        label = (launch or {}).get("profile") or deployment.name
+        root = backends.profiles_root if backends.demo else state_dir()
+        try:
+            saved = str(
+                save_result(report.as_json(now_stamp(), launch), bench_dir(root), str(label))
+            )
+        except OSError as exc:
+            self.post_message(self.LoadFinished(report, None, f"cannot save the result: {exc}"))
+            return
+        problem = None
+        if report.completed == 0:
+            problem = f"no request completed: {report.first_error or 'the time ran out first'}"
+        self.post_message(self.LoadFinished(report, saved, problem))
+
+    def on_server_screen_load_progressed(self, message: LoadProgressed) -> None:
+        if self._load_stop is not None:
+            self.query_one(LoadTestPanel).progressed(message.progress)
+
+    def on_server_screen_load_finished(self, message: LoadFinished) -> None:
+        self._load_stop = None
+        self.query_one(LoadTestPanel).finished(message.report, message.saved, message.problem)
 
     def on_server_screen_served(self, message: Served) -> None:
         if message.container_id == self._shown:
