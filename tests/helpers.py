@@ -90,7 +90,12 @@ class RunningSim:
 
 
 @contextmanager
-def simulator(*args: str, api_key: str | None = None) -> Iterator[RunningSim]:
+def simulator(
+    *args: str, api_key: str | None = None, keep_log: bool = True
+) -> Iterator[RunningSim]:
+    """With keep_log, its output waits in a pipe for the test to read (proc.communicate);
+    a pipe nobody reads fills after some 600 access-log lines and then blocks the server,
+    so load tests pass keep_log=False."""
     port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("VLLM_API_KEY", None)
@@ -98,7 +103,7 @@ def simulator(*args: str, api_key: str | None = None) -> Iterator[RunningSim]:
         env["VLLM_API_KEY"] = api_key
     proc = subprocess.Popen(
         simulator_argv(port, "--sim-token-delay", "0", *args),
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if keep_log else subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,

@@ -89,7 +89,7 @@ def test_prompts_are_about_the_asked_length_and_share_no_prefix() -> None:
 
 def test_a_load_test_against_the_simulator_is_confirmed_by_its_metrics() -> None:
     settings = LoadSettings(concurrency=4, duration=3.0, prompt_tokens=64, max_tokens=20)
-    with simulator("--model", MODEL, "--sim-token-delay", "0.01") as sim:
+    with simulator("--model", MODEL, "--sim-token-delay", "0.01", keep_log=False) as sim:
         before = parse_metrics(httpx.get(f"{sim.url}/metrics").text, 0.0)
         report = run_load_test(HttpEndpoint(sim.url), MODEL, settings)
         # The server finishes its side of each request a moment after the client's: wait
@@ -164,7 +164,7 @@ def test_comparison_says_which_run_did_better() -> None:
 def test_vtui_bench_reports_saves_and_compares(tmp_path: Path) -> None:
     from tests.helpers import run_vtui
 
-    with simulator("--model", MODEL, "--sim-token-delay", "0.005") as sim:
+    with simulator("--model", MODEL, "--sim-token-delay", "0.005", keep_log=False) as sim:
         runs = [
             run_vtui(
                 "bench",
