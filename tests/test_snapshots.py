@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Collapsible, Input
+from textual.widgets import Collapsible, DataTable, Input
 
 from tests.chat_helpers import HeldEndpoint
 from tests.helpers import ManualClock, demo_app
@@ -177,6 +177,14 @@ def test_models_on_this_machine(snap_compare: Snap) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot.app)  # type: ignore[arg-type]
         await pilot.press("l")
+        await settle(pilot.app)  # type: ignore[arg-type]
+        # The inventory is read in a worker; on a loaded machine settle() can return before
+        # its rows are drawn (seen once in CI: the headers sized for an empty table).
+        table = pilot.app.screen.query_one("#local-table", DataTable)
+        for _ in range(200):
+            if table.row_count:
+                break
+            await pilot.pause(0.02)
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
