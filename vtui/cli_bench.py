@@ -33,14 +33,9 @@ def add_command(commands: Any) -> None:
         "  vtui bench --compare before.json after.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    bench.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server's base URL")
-    bench.add_argument(
-        "--api-key-env",
-        metavar="VAR",
-        help="the environment variable holding the server's API key (never printed)",
-    )
-    bench.add_argument("--name", help="which vLLM container here (default: the running one)")
-    bench.add_argument("--model", help="served model name (default: the server's own)")
+    from vtui.cli_chat import add_target_arguments
+
+    add_target_arguments(bench)
     bench.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="requests at once (default: 8)"
     )
@@ -114,25 +109,12 @@ def _resolve(
     args: argparse.Namespace, backends: Backends, given: Any
 ) -> tuple[ChatEndpoint, str, Deployment | None]:
     from vtui.backends.registry import endpoint_at
-    from vtui.cli_chat import _first_model
-    from vtui.cli_deploy import find
-    from vtui.core.deployments import active_deployment
-    from vtui.core.records import BackendUnavailable
+    from vtui.cli_chat import deployment_named, first_model
 
     if given is not None:
         endpoint = endpoint_at(given.url, given.api_key)
-        return endpoint, given.model or _first_model(endpoint), None
-    try:
-        deployments = backends.engine.list_deployments()
-    except BackendUnavailable as exc:
-        raise LookupError(f"{exc.reason}; or pass --endpoint URL") from exc
-    d = find(deployments, args.name) if args.name else active_deployment(deployments)
-    if d is None or d.base_url is None or not d.live:
-        which = f"called {args.name!r} " if args.name else ""
-        raise LookupError(
-            f"no running vLLM container {which}with a published port here (see `vtui ps`); "
-            "start one with `vtui up PROFILE`, or pass --endpoint URL"
-        )
+        return endpoint, given.model or first_model(endpoint), None
+    d = deployment_named(args, backends, running=True)
     return backends.endpoint_for(d), args.model or d.model, d
 
 
@@ -169,14 +151,7 @@ def _run(
     deployment: Deployment | None,
     settings: Any,
 ) -> int:
-    from vtui.backends.load_runner import (
-        bench_dir,
-        launch_record,
-        now_stamp,
-        run_load_test,
-        save_result,
-    )
-    from vtui.backends.profile_store import state_dir
+    from vtui.backends.load_runner import run_data, run_load_test, save_run
 
     print(
         f"bench: {settings.concurrency} requests at once for {settings.duration:g} s "
@@ -201,18 +176,10 @@ def _run(
     finally:
         signal.signal(signal.SIGINT, previous)
     progress.end()
-    launch = launch_record(deployment, backends.profiles_root)
-    label = (launch or {}).get("profile") or (deployment.name if deployment else "endpoint")
-    data = report.as_json(now_stamp(), launch)
+    data = run_data(report, deployment, backends.profiles_root)
     path: Path | None
     try:
-        if args.output is not None:
-            path = args.output
-            path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        else:
-            # The demo never writes to the user's own directories.
-            root = backends.profiles_root if backends.demo else state_dir()
-            path = save_result(data, bench_dir(root), str(label))
+        path = save_run(data, backends, args.output)
     except OSError as exc:
         print(f"vtui: warning: cannot save the result: {exc}", file=sys.stderr)
         path = None

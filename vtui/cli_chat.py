@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint
     from vtui.backends.registry import Backends
     from vtui.core.chat_errors import ChatTarget
+    from vtui.core.records import Deployment
 
 
 def add_command(commands: Any) -> None:
@@ -32,19 +33,24 @@ def add_command(commands: Any) -> None:
         "      --prompt 'What is PagedAttention?' --max-tokens 200 > answer.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    chat.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server's base URL")
-    chat.add_argument(
-        "--api-key-env",
-        metavar="VAR",
-        help="the environment variable holding the server's API key (never printed)",
-    )
-    chat.add_argument("--name", help="which vLLM container here (default: the running one)")
-    chat.add_argument("--model", help="served model name (default: the server's own)")
+    add_target_arguments(chat)
     chat.add_argument("--prompt", help="send this, print the reply, exit")
     chat.add_argument("--system", default="", help="system prompt")
     chat.add_argument("--max-tokens", type=int, metavar="N", help="longest reply, in tokens")
     chat.add_argument("--temperature", type=float, metavar="T")
     chat.add_argument("--top-p", type=float, metavar="P")
+
+
+def add_target_arguments(parser: Any) -> None:
+    """Which server a command talks to: a vLLM container here, or any --endpoint."""
+    parser.add_argument("--endpoint", metavar="URL", help="an OpenAI-compatible server's base URL")
+    parser.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="the environment variable holding the server's API key (never printed)",
+    )
+    parser.add_argument("--name", help="which vLLM container here (default: the running one)")
+    parser.add_argument("--model", help="served model name (default: the server's own)")
 
 
 def _fail(message: str) -> int:
@@ -107,32 +113,44 @@ def _resolve(
     args: argparse.Namespace, backends: Backends, given: GivenEndpoint | None
 ) -> tuple[ChatEndpoint, ChatTarget]:
     from vtui.backends.registry import endpoint_at
-    from vtui.cli_deploy import find
     from vtui.core.chat_errors import ChatTarget
-    from vtui.core.deployments import active_deployment
-    from vtui.core.records import BackendUnavailable
 
     if given is not None:
         endpoint = endpoint_at(given.url, given.api_key)
-        model = given.model or _first_model(endpoint)
+        model = given.model or first_model(endpoint)
         return endpoint, ChatTarget(given.url, model, api_key_source=given.key_source)
-    try:
-        deployments = backends.engine.list_deployments()
-    except BackendUnavailable as exc:
-        raise LookupError(f"{exc.reason}; or pass --endpoint URL") from exc
-    d = find(deployments, args.name) if args.name else active_deployment(deployments)
-    if d is None or d.base_url is None:
-        which = f"called {args.name!r} " if args.name else ""
-        raise LookupError(
-            f"no vLLM container {which}with a published port here (see `vtui ps`); "
-            "start one with `vtui up PROFILE`, or pass --endpoint URL"
-        )
+    d = deployment_named(args, backends)
+    assert d.base_url is not None
     return backends.endpoint_for(d), ChatTarget(
         d.base_url, args.model or d.model, str(d.state), d.exit_code
     )
 
 
-def _first_model(endpoint: ChatEndpoint) -> str:
+def deployment_named(
+    args: argparse.Namespace, backends: Backends, *, running: bool = False
+) -> Deployment:
+    """The container --name names, else the active one, with a published port (and
+    running, when asked). Raises LookupError that says what to do instead."""
+    from vtui.cli_deploy import find
+    from vtui.core.deployments import active_deployment
+    from vtui.core.records import BackendUnavailable
+
+    try:
+        deployments = backends.engine.list_deployments()
+    except BackendUnavailable as exc:
+        raise LookupError(f"{exc.reason}; or pass --endpoint URL") from exc
+    d = find(deployments, args.name) if args.name else active_deployment(deployments)
+    if d is None or d.base_url is None or (running and not d.live):
+        which = f"called {args.name!r} " if args.name else ""
+        state = "running " if running else ""
+        raise LookupError(
+            f"no {state}vLLM container {which}with a published port here (see `vtui ps`); "
+            "start one with `vtui up PROFILE`, or pass --endpoint URL"
+        )
+    return d
+
+
+def first_model(endpoint: ChatEndpoint) -> str:
     from vtui.backends.endpoint import EndpointError
 
     try:

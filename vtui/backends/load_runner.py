@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
+from vtui.backends.profile_store import atomic_write, state_dir
 from vtui.core.chat_stream import AnswerDelta, ReasoningDelta
 from vtui.core.load_test import (
     CUT,
@@ -29,6 +30,9 @@ from vtui.core.load_test import (
 )
 from vtui.core.records import ChatUsage, Deployment
 from vtui.core.vllm_command import without_secrets
+
+if TYPE_CHECKING:
+    from vtui.backends.registry import Backends
 
 PROGRESS_SECONDS = 0.5
 # After an error a client waits this long before its next request, so a server that is down
@@ -141,24 +145,25 @@ def run_load_test(
     return asyncio.run(LoadTest(endpoint, model, settings).run(on_progress, stop))
 
 
-def bench_dir(state: Path) -> Path:
-    return state / "bench"
+def run_data(
+    report: LoadReport, deployment: Deployment | None, profiles_root: Path
+) -> dict[str, Any]:
+    """The run as saved and as `--json` prints it: its figures and what it ran against."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    return report.as_json(stamp, launch_record(deployment, profiles_root))
 
 
-def save_result(data: Mapping[str, Any], directory: Path, label: str) -> Path:
-    """Writes a run's JSON (LoadReport.as_json), named by time and label; returns the path."""
-    now = datetime.now(UTC)
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label) or "run"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{now.strftime('%Y%m%d-%H%M%S')}-{safe}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def save_run(data: Mapping[str, Any], backends: Backends, output: Path | None = None) -> Path:
+    """Writes run_data to `output`, or else to the bench folder named by time and profile
+    (the demo's own folder under --demo: it never writes to the user's). Raises OSError."""
+    if output is None:
+        launch = data.get("launch") or {}
+        label = str(launch.get("profile") or launch.get("container") or "endpoint")
+        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
+        root = backends.profiles_root if backends.demo else state_dir()
+        output = root / "bench" / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{safe}.json"
+    atomic_write(output, json.dumps(data, indent=2) + "\n")
+    return output
 
 
 def launch_record(deployment: Deployment | None, profiles_root: Path) -> dict[str, Any] | None:

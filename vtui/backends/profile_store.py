@@ -72,7 +72,7 @@ def default_hf_cache(env: Mapping[str, str] = os.environ) -> str:
     return str(Path(home).expanduser().resolve())
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -134,7 +134,7 @@ class ProfileStore:
         path = self.path(spec.name)
         doc = self._document(path) if path.exists() else _new_document()
         _fill(doc, spec, self._key_reference(spec.name, doc))
-        _atomic_write(path, tomlkit.dumps(doc))
+        atomic_write(path, tomlkit.dumps(doc))
         return path
 
     def put(self, spec: LaunchSpec) -> Path:
@@ -170,7 +170,7 @@ class ProfileStore:
         except FileNotFoundError:
             pass
         key = secrets.token_urlsafe(32)
-        _atomic_write(key_path, key + "\n")
+        atomic_write(key_path, key + "\n")
         return key
 
     def _key_reference(self, name: str, doc: tomlkit.TOMLDocument) -> str:
@@ -280,7 +280,7 @@ def write_compose_bundle(output: Path, compose_text: str, api_key: str) -> Path:
     Compose reads VLLM_API_KEY from that .env; the compose file itself holds no secret.
     Returns the .env's path.
     """
-    _atomic_write(output, compose_text)
+    atomic_write(output, compose_text)
     os.chmod(output, 0o644)
     env_path = output.resolve().parent / ".env"
     kept = []
@@ -290,5 +290,5 @@ def write_compose_bundle(output: Path, compose_text: str, api_key: str) -> Path:
             for line in env_path.read_text(encoding="utf-8").splitlines()
             if not line.startswith(f"{API_KEY_VAR}=")
         ]
-    _atomic_write(env_path, "\n".join([*kept, f"{API_KEY_VAR}={api_key}"]) + "\n")
+    atomic_write(env_path, "\n".join([*kept, f"{API_KEY_VAR}={api_key}"]) + "\n")
     return env_path

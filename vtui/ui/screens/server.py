@@ -273,14 +273,7 @@ class ServerScreen(VtuiScreen):
     def load_test(
         self, deployment: Deployment, settings: LoadSettings, stop: threading.Event
     ) -> None:
-        from vtui.backends.load_runner import (
-            bench_dir,
-            launch_record,
-            now_stamp,
-            run_load_test,
-            save_result,
-        )
-        from vtui.backends.profile_store import state_dir
+        from vtui.backends.load_runner import run_data, run_load_test, save_run
 
         backends = self.vtui.backends
 
@@ -298,13 +291,8 @@ class ServerScreen(VtuiScreen):
         except Exception as exc:  # a worker must say why, not take the screen down
             self.post_message(self.LoadFinished(None, None, f"{type(exc).__name__}: {exc}"))
             return
-        launch = launch_record(deployment, backends.profiles_root)
-        label = (launch or {}).get("profile") or deployment.name
-        root = backends.profiles_root if backends.demo else state_dir()
         try:
-            saved = str(
-                save_result(report.as_json(now_stamp(), launch), bench_dir(root), str(label))
-            )
+            saved = str(save_run(run_data(report, deployment, backends.profiles_root), backends))
         except OSError as exc:
             self.post_message(self.LoadFinished(report, None, f"cannot save the result: {exc}"))
             return

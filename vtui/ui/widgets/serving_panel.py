@@ -108,14 +108,16 @@ class ServingPanel(Widget):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.update_shown: ServingUpdate | None = None
+        self._shape: tuple[str, bool] | None = None
 
     def show(self, update: ServingUpdate | None) -> None:
-        lines_before = self._lines()
+        # The panel's height follows its state and whether it has figures; a new reading of
+        # the same kind keeps its lines, so only a change of those lays the screen out again
+        # (width changes do their own).
+        shape = (update.state, update.view is None) if update else None
         self.update_shown = update
-        self.refresh(layout=self._lines() != lines_before)
-
-    def _lines(self) -> int:
-        return serving_text(self.update_shown, self.size.width or 120).plain.count("\n") + 1
+        self.refresh(layout=shape != self._shape)
+        self._shape = shape
 
     def render(self) -> RenderableType:
         return serving_text(self.update_shown, self.size.width or self.app.size.width)
