@@ -107,9 +107,12 @@ def test_a_load_test_against_the_simulator_is_confirmed_by_its_metrics() -> None
         if line.startswith("vllm:request_success_total") and 'finished_reason="abort"' in line
     )
     assert report.completed > 10
-    # The simulator finished each request the test counted, and saw the cut ones go away.
-    assert served - aborted == report.completed
-    assert aborted == report.cut
+    # The simulator finished each request the test counted. A request cut as time ran out
+    # may have had its last token sent already (the server counts it finished) or not yet
+    # reached the server at all; none other shows up there.
+    assert report.completed <= served - aborted <= report.completed + report.cut
+    assert aborted <= report.cut
+    assert served <= report.completed + report.cut
     assert report.error_count == 0
     # ignore_eos: every completed reply is max_tokens long.
     assert report.output_tokens >= report.completed * 20

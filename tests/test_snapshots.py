@@ -178,11 +178,12 @@ def test_models_on_this_machine(snap_compare: Snap) -> None:
         await settle(pilot.app)  # type: ignore[arg-type]
         await pilot.press("l")
         await settle(pilot.app)  # type: ignore[arg-type]
-        # The inventory is read in a worker; on a loaded machine settle() can return before
-        # its rows are drawn (seen once in CI: the headers sized for an empty table).
+        # The inventory is read in a worker, and the table sizes its columns to new rows only
+        # when its own queue is idle; on a loaded machine the picture was twice taken before
+        # that (CI rehearsals: headers not yet padded to the column widths).
         table = pilot.app.screen.query_one("#local-table", DataTable)
         for _ in range(200):
-            if table.row_count:
+            if table.row_count and not table._require_update_dimensions:
                 break
             await pilot.pause(0.02)
         await settle(pilot.app)  # type: ignore[arg-type]
