@@ -120,6 +120,9 @@ def test_problems_stop_compose_one_line_each(config: Path) -> None:
     assert out.stderr.strip().splitlines() == [
         "vtui: qwen: --tensor-parallel-sized: not a vLLM argument; "
         "did you mean --tensor-parallel-size?",
+        "vtui: qwen: --trust-remote-code: caution: runs Python code from the model's repo "
+        "inside the container, with the container's access to your GPUs and HF cache; "
+        "read the repo's code first.",
     ]
 
 

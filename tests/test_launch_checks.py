@@ -145,3 +145,46 @@ def test_extra_arguments_split_like_a_shell() -> None:
     )
     with pytest.raises(ValueError):
         split_extra("--x 'unbalanced")
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5"])
+def test_a_server_open_to_the_network_is_a_caution_that_names_the_unguarded_routes(
+    host: str,
+) -> None:
+    spec = LaunchSpec(name="qwen", model="Qwen/Qwen3-8B", gpus=(0, 1), host=host, args=GOOD.args)
+    (found,) = [p for p in check(spec, TWO_GPUS) if p.field == "--host"]
+    assert found.caution and not found.blocks_launch
+    assert host in found.message and "/invocations" in found.message
+    assert str(found).startswith("--host: caution: ")
+    for loopback in ("127.0.0.1", "::1", "127.0.0.2"):
+        quiet = LaunchSpec(name="q", model="m", gpus=(0,), host=loopback)
+        assert [p for p in check(quiet, TWO_GPUS) if p.field == "--host"] == []
+
+
+def test_trust_remote_code_on_is_a_caution_and_off_by_default() -> None:
+    assert LaunchSpec(name="q", model="m").args.get("--trust-remote-code") in (None, False)
+    (found,) = check(with_args(trust_remote_code=True), TWO_GPUS)
+    assert found.field == "--trust-remote-code" and found.caution
+    assert "read the repo's code first" in found.message
+    assert check(with_args(trust_remote_code=False), TWO_GPUS) == []
+
+
+@pytest.mark.parametrize(
+    ("image", "pinned"),
+    [
+        ("vllm/vllm-openai:v0.33.0", True),
+        ("registry.local:5000/vllm", False),  # the port is not a tag
+        ("registry.local:5000/vllm:v1", True),
+        ("vllm/vllm-openai", False),
+        ("vllm/vllm-openai:latest", False),
+        ("vllm/vllm-openai@sha256:" + "a" * 64, True),
+        ("vllm/vllm-openai@sha256:short", False),
+        ("", False),
+    ],
+)
+def test_an_image_not_pinned_to_a_release_is_a_caution(image: str, pinned: bool) -> None:
+    spec = LaunchSpec(name="q", model="m", gpus=(0,), image=image)
+    cautioned = [p for p in check(spec, TWO_GPUS) if p.field == "image"]
+    assert bool(cautioned) is not pinned
+    assert all(p.caution and "pull" in p.message for p in cautioned)
+    assert not [p for p in check(LaunchSpec(name="q", model="m"), TWO_GPUS) if p.caution]

@@ -175,3 +175,25 @@ async def test_a_hand_edited_odd_key_is_reported_not_fatal() -> None:
         await open_launch(app, pilot)
         status = shown(app.screen.query_one("#launch-status"))
         assert "--a:b: not a vLLM argument" in status
+
+
+async def test_an_open_host_is_cautioned_in_yellow_and_still_launches() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"open", "enter")
+        await settle(app)
+        await type_into(app, pilot, "model", "microsoft/Phi-4-mini-instruct")
+        await type_into(app, pilot, "port", "8011")
+        await type_into(app, pilot, "host", "0.0.0.0")
+        assert "publishes the server beyond this machine" in field_problem(app, "host")
+        assert app.screen.query_one("#field-host", ArgField).has_class("-warning")
+        assert "ready to launch · 1 caution " in shown(app.screen.query_one("#launch-status"))
+        await pilot.press("ctrl+r")
+        await settle(app)
+        await settle(app)
+        assert isinstance(app.screen, ServerScreen)  # a caution informs, it does not stop
+        opened = [d for d in app.backends.engine.list_deployments() if d.name == "vtui-open"]
+        assert opened and opened[0].port == 8011

@@ -80,10 +80,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _report(name: str, problems: list[Problem], out: TextIO) -> bool:
-    """Print one line a problem; True when nothing but warnings."""
+    """Print one line a problem; True when nothing but warnings and cautions."""
     for problem in problems:
         print(f"vtui: {name}: {problem}", file=out)
-    return all(p.warning for p in problems)
+    return all(p.warning or p.caution for p in problems)
 
 
 def _checked(spec: LaunchSpec) -> list[Problem]:
@@ -154,7 +154,7 @@ def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
         print(path.read_text(encoding="utf-8"), end="")
         problems = _checked(spec)
         _report(args.name, problems, sys.stdout)
-        if not problems:
+        if not any(p.blocks_launch for p in problems):
             print(f"# {args.name}: ready to launch")
         return 0
     return _new_profile(args, store)

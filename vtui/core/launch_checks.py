@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from vtui.core.arg_values import parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
 from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, did_you_mean, lookup
+from vtui.core.vllm_release import DEFAULT_IMAGE
 
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # vLLM runs these quantizations in float16 only (their kernels' supported activation dtypes).
@@ -23,9 +24,17 @@ class Problem:
     message: str
     # A warning does not stop a compose file from being written, only a launch from here.
     warning: bool = False
+    # A caution stops nothing: it names a risk the user may take on purpose (a server open
+    # to the network, remote code), so the form shows it and the launch goes ahead.
+    caution: bool = False
 
     def __str__(self) -> str:
-        return f"{self.field}: {'warning: ' if self.warning else ''}{self.message}"
+        tag = "caution: " if self.caution else "warning: " if self.warning else ""
+        return f"{self.field}: {tag}{self.message}"
+
+    @property
+    def blocks_launch(self) -> bool:
+        return not self.caution
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,56 @@ def check(
     problems += _extra_args(spec)
     if not problems:  # the combinations only make sense once each value does
         problems += _combinations(spec, host, model)
-    return problems
+    return problems + cautions(spec)
+
+
+def cautions(spec: LaunchSpec) -> list[Problem]:
+    """Risks vtui's defaults avoid, named where the user turned them on."""
+    out = []
+    try:
+        open_to_network = not ipaddress.ip_address(spec.host).is_loopback
+    except ValueError:
+        open_to_network = False  # not an address at all: _spec_fields says so
+    if open_to_network:
+        out.append(
+            Problem(
+                "--host",
+                f"{spec.host} publishes the server beyond this machine. The API key guards "
+                "only /v1; vLLM also answers /invocations (chat), /tokenize and /metrics "
+                "without it. Keep 127.0.0.1 and use an SSH tunnel unless a firewall "
+                "stands in front.",
+                caution=True,
+            )
+        )
+    if spec.args.get("--trust-remote-code") is True:
+        out.append(
+            Problem(
+                "--trust-remote-code",
+                "runs Python code from the model's repo inside the container, with the "
+                "container's access to your GPUs and HF cache; read the repo's code first.",
+                caution=True,
+            )
+        )
+    if not image_is_pinned(spec.image):
+        out.append(
+            Problem(
+                "image",
+                f"{spec.image or 'an empty image'} is not pinned to a release: the next pull "
+                "can change what runs. Name a tag such as "
+                f"{DEFAULT_IMAGE.rpartition(':')[2]} or a digest.",
+                caution=True,
+            )
+        )
+    return out
+
+
+def image_is_pinned(image: str) -> bool:
+    """True for name:tag (other than latest) or name@sha256:digest."""
+    if "@" in image:
+        return bool(re.fullmatch(r"[^@\s]+@sha256:[0-9a-f]{64}", image))
+    last = image.rsplit("/", 1)[-1]  # a registry's host:port is not a tag
+    name, _, tag = last.partition(":")
+    return bool(name and tag and tag != "latest")
 
 
 def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
@@ -213,4 +271,13 @@ def split_extra(text: str) -> tuple[str, ...]:
     return tuple(shlex.split(text))
 
 
-__all__ = ["HostFacts", "ModelFacts", "Problem", "check", "parse_value", "split_extra"]
+__all__ = [
+    "HostFacts",
+    "ModelFacts",
+    "Problem",
+    "cautions",
+    "check",
+    "image_is_pinned",
+    "parse_value",
+    "split_extra",
+]

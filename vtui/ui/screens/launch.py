@@ -327,7 +327,8 @@ class LaunchScreen(VtuiScreen):
         for field in fields:
             found = by_field.get(field.field.key)
             field.show_problem(
-                found.message if found else None, warning=bool(found and found.warning)
+                found.message if found else None,
+                warning=bool(found and (found.warning or found.caution)),
             )
         self._show_status(loose)
         self.refit()
@@ -345,7 +346,11 @@ class LaunchScreen(VtuiScreen):
 
     @property
     def blocking(self) -> list[Problem]:
-        return [p for p in self.problems if not p.warning]
+        return [p for p in self.problems if not p.warning and not p.caution]
+
+    @property
+    def stops_launch(self) -> list[Problem]:
+        return [p for p in self.problems if p.blocks_launch]
 
     def _show_status(self, loose: list[Problem]) -> None:
         state = "saved" if self.saved else "not saved"
@@ -355,10 +360,16 @@ class LaunchScreen(VtuiScreen):
                 f"{name} \u00b7 {state} \u00b7 {len(self.blocking)} problem(s) to fix",
                 style="bold red",
             )
-        elif self.problems:
+        elif self.stops_launch:
             line = Text(
                 f"{name} \u00b7 {state} \u00b7 fix the warning to launch",
                 style="bold yellow",
+            )
+        elif self.problems:
+            line = Text(
+                f"{name} \u00b7 {state} \u00b7 ready to launch \u00b7 "
+                f"{len(self.problems)} caution{'s' if len(self.problems) > 1 else ''}",
+                style="yellow",
             )
         else:
             line = Text(f"{name} \u00b7 {state} \u00b7 ready to launch", style="green")
@@ -371,7 +382,7 @@ class LaunchScreen(VtuiScreen):
     def _ready(self, what: str, *, launching: bool = False) -> LaunchSpec | None:
         # A warning (the port is taken) does not spoil a compose file written for later,
         # but a launch from here now would fail on it.
-        stopping = self.problems if launching else self.blocking
+        stopping = self.stops_launch if launching else self.blocking
         if self.spec is None or stopping:
             self.notify(
                 f"Fix the fields marked in red or yellow before you {what}."
