@@ -114,6 +114,9 @@ class FakeHub:
     ranges: list[tuple[str, str | None]] = field(default_factory=list)  # file GETs, Range
     bytes_sent: dict[str, int] = field(default_factory=dict)
     cut_after: dict[str, int] = field(default_factory=dict)  # first GET of FILE stops here
+    # The first GET of FILE carries this byte offset flipped, as a bad proxy or disk would.
+    damaged_at: dict[str, int] = field(default_factory=dict)
+    authorizations: set[str] = field(default_factory=set)  # Authorization headers seen
     bytes_per_second: float | None = None  # slows every file transfer down
     files: dict[str, bytes] = field(default_factory=lambda: dict(TINY_FILES))
     cdn_url: str = ""
@@ -210,6 +213,11 @@ def hub_server() -> Iterator[FakeHub]:
                 self._send(416, b"", {"Content-Range": f"bytes */{len(body)}"})
                 return
             part = body[start:]
+            flip = hub.damaged_at.pop(filename, None) if self.command == "GET" else None
+            if flip is not None and start <= flip < len(body):
+                spoiled = bytearray(part)
+                spoiled[flip - start] ^= 0xFF
+                part = bytes(spoiled)
             self.send_response(206 if wanted else 200)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -264,6 +272,8 @@ def hub_server() -> Iterator[FakeHub]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             hub.requests.append((parts.path, query))
+            if self.headers.get("authorization"):
+                hub.authorizations.add(self.headers["authorization"])
             if parts.path.startswith("/api/models/"):
                 self._model(parts.path)
                 return

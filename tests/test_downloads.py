@@ -4,8 +4,10 @@ offline mode. The Hub speaks the HTTP huggingface_hub uses (tests/hub_server.py)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,6 +126,7 @@ def test_a_local_dir_gets_plain_files(hub: FakeHub, tmp_path: Path) -> None:
 # ---- stopping and resuming ---------------------------------------------------------------
 
 
+@pytest.mark.fault("download-resume")
 def test_a_dropped_connection_resumes_without_refetching(hub: FakeHub, tmp_path: Path) -> None:
     hub.cut_after[SHARDS[0]] = 1_000_000
     cache = tmp_path / "hub"
@@ -132,6 +135,29 @@ def test_a_dropped_connection_resumes_without_refetching(hub: FakeHub, tmp_path:
     assert (snapshot(cache) / SHARDS[0]).read_bytes() == TINY_FILES[SHARDS[0]]
     assert [r for f, r in hub.ranges if f == SHARDS[0]] == [None, "bytes=1000000-"]
     assert hub.bytes_sent[SHARDS[0]] == len(TINY_FILES[SHARDS[0]])
+
+
+@pytest.mark.fault("download-resume")
+def test_a_damaged_file_is_caught_by_its_checksum_and_fetched_again(
+    hub: FakeHub, tmp_path: Path
+) -> None:
+    # One LFS shard (checked by sha256) and one small file (by git's blob sha1) arrive
+    # with a byte flipped; each run stops at one, deletes it, and the third run is whole.
+    hub.damaged_at[SHARDS[1]] = 1_500_000
+    hub.damaged_at["tokenizer_config.json"] = 3
+    cache = tmp_path / "hub"
+    failures = []
+    for _ in range(2):
+        done = vtui("download", TINY, env=vtui_env(hub, cache))
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        failures.append(done.stderr)
+    assert any(f"{SHARDS[1]} arrived damaged: its sha256 does not match" in f for f in failures)
+    assert any("tokenizer_config.json arrived damaged: its git-sha1" in f for f in failures)
+    assert all("rerun to fetch it again" in f for f in failures)
+    done = vtui("download", TINY, env=vtui_env(hub, cache))
+    assert done.returncode == 0, done.stderr
+    for name in NEEDED:
+        assert (snapshot(cache) / name).read_bytes() == TINY_FILES[name]
 
 
 def _partial_bytes(cache: Path) -> int:
@@ -154,6 +180,7 @@ def _wait_for_partial(cache: Path, at_least: int) -> int:
     return _partial_bytes(cache)
 
 
+@pytest.mark.fault("download-resume")
 def test_a_killed_download_continues_where_it_stopped(hub: FakeHub, tmp_path: Path) -> None:
     cache = tmp_path / "hub"
     process = _start_slow_download(hub, cache)
@@ -169,6 +196,7 @@ def test_a_killed_download_continues_where_it_stopped(hub: FakeHub, tmp_path: Pa
     assert not list(cache.rglob("*.vtui-partial"))
 
 
+@pytest.mark.fault("ctrl-c-download")
 def test_ctrl_c_stops_keeps_what_came_and_says_how_to_resume(hub: FakeHub, tmp_path: Path) -> None:
     cache = tmp_path / "hub"
     process = _start_slow_download(hub, cache)
@@ -183,6 +211,8 @@ def test_ctrl_c_stops_keeps_what_came_and_says_how_to_resume(hub: FakeHub, tmp_p
 # ---- refusals ----------------------------------------------------------------------------
 
 
+@pytest.mark.fault("hub-gated")
+@pytest.mark.security("hf-token-unseen")
 def test_a_gated_repo_says_what_to_do_and_never_shows_the_token(
     hub: FakeHub, tmp_path: Path
 ) -> None:
@@ -212,6 +242,7 @@ def test_offline_mode_refuses_downloads_but_lists_local_models(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+@pytest.mark.fault("disk-full")
 def test_a_full_disk_is_refused_before_the_first_byte(hub: FakeHub, tmp_path: Path) -> None:
     small = tmp_path / "small"
     small.mkdir()
@@ -223,6 +254,48 @@ def test_a_full_disk_is_refused_before_the_first_byte(hub: FakeHub, tmp_path: Pa
         assert done.returncode == 1
         assert "needs 5.6 MB more" in done.stderr and "free" in done.stderr
         assert not hub.bytes_sent  # refused before the first byte
+    finally:
+        subprocess.run(["umount", str(small)])
+
+
+@pytest.mark.fault("disk-full")
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_disk_that_fills_mid_download_keeps_what_came_and_resumes(
+    hub: FakeHub, tmp_path: Path
+) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    # Room for the download and the 1 GiB vtui keeps spare, so it starts; then it fills.
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1040m", "tmpfs", str(small)]).returncode:
+        pytest.skip("this container may not mount a tmpfs")
+    cache = small / "hub"
+    try:
+        download = _start_slow_download(hub, cache)
+        _wait_for_partial(cache, 1_000_000)
+        filler = small / "someone-elses-file"
+        with filler.open("wb") as out, contextlib.suppress(OSError):
+            # Another program takes the rest of the disk.
+            os.posix_fallocate(out.fileno(), 0, shutil.disk_usage(small).free - 65536)
+            while True:
+                out.write(b"\0" * 4096)
+                out.flush()
+        _out, err = download.communicate(timeout=60)
+        assert download.returncode == 1 and "Traceback" not in err
+        assert "the disk filled up while writing" in err and "rerun to resume" in err
+        kept = _partial_bytes(cache)
+        assert kept >= 1_000_000  # what came before the disk filled is still there
+
+        filler.unlink()
+        hub.bytes_per_second = None
+        done = vtui("download", TINY, env=vtui_env(hub, cache))
+        assert done.returncode == 0, done.stderr
+        for name in NEEDED:
+            assert (snapshot(cache) / name).read_bytes() == TINY_FILES[name]
+        interrupted = [f for f, r in hub.ranges if r and r != "bytes=0-"]
+        assert interrupted, "the second run asked for the rest, not the whole file"
+        refetched = sum(hub.bytes_sent.values()) - sum(len(TINY_FILES[n]) for n in NEEDED)
+        print(f"bytes fetched twice: {refetched}")
+        assert refetched <= 512 * 1024  # at most what was in flight when the write failed
     finally:
         subprocess.run(["umount", str(small)])
 

@@ -4,6 +4,7 @@ download's progress reads. Pure: the Hub and the disk are the backends' business
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -66,6 +67,16 @@ class RepoFile:
     @property
     def missing(self) -> int:
         return max(0, self.size - self.have)
+
+    @property
+    def digest_kind(self) -> str | None:
+        """How the blob id checks the bytes: "sha256" (an LFS file's oid), "git-sha1" (git's
+        blob hash of a small file), or None where the Hub gave no digest to check."""
+        if re.fullmatch(r"[0-9a-f]{64}", self.blob):
+            return "sha256"
+        if re.fullmatch(r"[0-9a-f]{40}", self.blob):
+            return "git-sha1"
+        return None
 
 
 @dataclass(frozen=True)

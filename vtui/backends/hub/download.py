@@ -12,6 +12,7 @@ shared HF cache layout (models--ORG--NAME/blobs, snapshots/COMMIT, refs/REVISION
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import threading
@@ -174,17 +175,40 @@ class _Run:
         )
 
 
+class _Digest:
+    """The running hash of one file's bytes, checked against the Hub's blob id at the end."""
+
+    def __init__(self, f: RepoFile, partial: Path | None) -> None:
+        self.kind = f.digest_kind
+        self.expected = f.blob
+        self.hash = hashlib.sha256() if self.kind == "sha256" else hashlib.sha1()
+        if self.kind == "git-sha1":
+            self.hash.update(b"blob %d\0" % f.size)
+        if self.kind and partial and partial.exists():  # bytes kept from before count too
+            with partial.open("rb") as kept:
+                while block := kept.read(1 << 20):
+                    self.hash.update(block)
+
+    def update(self, chunk: bytes) -> None:
+        if self.kind:
+            self.hash.update(chunk)
+
+    def matches(self) -> bool:
+        return self.kind is None or self.hash.hexdigest() == self.expected
+
+
 def _fetch(
     client: Any, url: str, headers: dict[str, str], partial: Path, f: RepoFile, run: _Run
 ) -> None:
-    """Appends the rest of one file to its partial file, resuming after dropped connections."""
+    """Appends the rest of one file to its partial file, resuming after dropped connections,
+    and checks the whole file against the Hub's checksum."""
     import httpx
 
     partial.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(RETRIES + 1):
         have = partial.stat().st_size if partial.exists() else 0
         if have >= f.size > 0:
-            return
+            return _verify(partial, f, _Digest(f, partial), run)
         ranged = {**headers, "Range": f"bytes={have}-"} if have else headers
         try:
             with client.stream("GET", url, headers=ranged) as response:
@@ -199,10 +223,11 @@ def _fetch(
                 if have and response.status_code == 200:  # the server ignored Range
                     run.done -= have
                     have, mode = 0, "wb"
+                digest = _Digest(f, partial if mode == "ab" else None)
                 with partial.open(mode) as out:
-                    _copy(response.iter_bytes(), out, f, have, run)
+                    _copy(response.iter_bytes(), out, f, have, run, digest)
             if partial.stat().st_size >= f.size:
-                return
+                return _verify(partial, f, digest, run)
         except (httpx.TransportError, httpx.RemoteProtocolError):
             if attempt == RETRIES:
                 kept = partial.stat().st_size if partial.exists() else 0
@@ -211,9 +236,30 @@ def _fetch(
                     f"{human_bytes(kept)} of it is kept: rerun to resume"
                 ) from None
             time.sleep(min(8.0, 0.5 * 2**attempt))
+        except OSError as exc:
+            # The write that fails may be the last flush, on closing: catch it here.
+            if exc.errno != errno.ENOSPC:
+                raise
+            kept = partial.stat().st_size if partial.exists() else 0
+            raise DownloadError(
+                f"the disk filled up while writing {f.path} ({human_bytes(kept)} of it is "
+                f"kept in {partial.parent}): free some space and rerun to resume"
+            ) from None
 
 
-def _copy(chunks: Any, out: IO[bytes], f: RepoFile, have: int, run: _Run) -> None:
+def _verify(partial: Path, f: RepoFile, digest: _Digest, run: _Run) -> None:
+    if digest.matches():
+        return
+    # Resuming from these bytes would only keep the damage: start the file afresh.
+    run.done -= partial.stat().st_size
+    partial.unlink()
+    raise DownloadError(
+        f"{f.path} arrived damaged: its {digest.kind} does not match the Hub's "
+        f"({f.blob[:12]}...). It was deleted; rerun to fetch it again."
+    )
+
+
+def _copy(chunks: Any, out: IO[bytes], f: RepoFile, have: int, run: _Run, digest: _Digest) -> None:
     """Writes chunks as they arrive (not buffered into big ones), so a dropped connection
     loses nothing that already came."""
     file_done = have
@@ -221,15 +267,8 @@ def _copy(chunks: Any, out: IO[bytes], f: RepoFile, have: int, run: _Run) -> Non
         if run.cancel.is_set():
             out.flush()
             raise Cancelled()
-        try:
-            out.write(chunk)
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise DownloadError(
-                    f"the disk filled up while writing {f.path}: free some space and rerun "
-                    "to resume"
-                ) from None
-            raise
+        out.write(chunk)
+        digest.update(chunk)
         file_done += len(chunk)
         run.done += len(chunk)
         run.report(f, file_done)
