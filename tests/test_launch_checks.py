@@ -84,6 +84,7 @@ def test_unknown_flags_get_the_nearest_known_one() -> None:
     assert "own field" in problems(own)["extra"]
 
 
+@pytest.mark.input_check("form-fields")
 def test_field_values_are_checked_against_their_kind() -> None:
     found = problems(
         LaunchSpec(
@@ -100,6 +101,9 @@ def test_field_values_are_checked_against_their_kind() -> None:
 def test_gpus_that_do_not_exist() -> None:
     spec = LaunchSpec(name="p", model="m/m", gpus=(0, 4))
     assert problems(spec)["gpus"] == "GPU 4 does not exist: this machine has 2 (0-1)"
+    # A profile edited by hand can hold what the form cannot type.
+    negative = LaunchSpec(name="p", model="m/m", gpus=(-1,))
+    assert problems(negative)["gpus"] == "GPU indices start at 0 (see the GPU screen)"
 
 
 @pytest.mark.parametrize(
@@ -131,6 +135,7 @@ def test_text_parses_by_kind_and_formats_back(flag: str, text: str, value: objec
         ("--enforce-eager", "maybe"),
     ],
 )
+@pytest.mark.input_check("form-fields")
 def test_bad_text_is_refused_with_what_was_expected(flag: str, text: str) -> None:
     with pytest.raises(ValueError, match="expected"):
         parse_value(CATALOGUE[flag], text)
@@ -148,6 +153,7 @@ def test_extra_arguments_split_like_a_shell() -> None:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5"])
+@pytest.mark.security("open-host-caution")
 def test_a_server_open_to_the_network_is_a_caution_that_names_the_unguarded_routes(
     host: str,
 ) -> None:
@@ -161,6 +167,7 @@ def test_a_server_open_to_the_network_is_a_caution_that_names_the_unguarded_rout
         assert [p for p in check(quiet, TWO_GPUS) if p.field == "--host"] == []
 
 
+@pytest.mark.security("trust-remote-code")
 def test_trust_remote_code_on_is_a_caution_and_off_by_default() -> None:
     assert LaunchSpec(name="q", model="m").args.get("--trust-remote-code") in (None, False)
     (found,) = check(with_args(trust_remote_code=True), TWO_GPUS)
@@ -179,12 +186,23 @@ def test_trust_remote_code_on_is_a_caution_and_off_by_default() -> None:
         ("vllm/vllm-openai:latest", False),
         ("vllm/vllm-openai@sha256:" + "a" * 64, True),
         ("vllm/vllm-openai@sha256:short", False),
-        ("", False),
     ],
 )
+@pytest.mark.security("image-pinned")
 def test_an_image_not_pinned_to_a_release_is_a_caution(image: str, pinned: bool) -> None:
     spec = LaunchSpec(name="q", model="m", gpus=(0,), image=image)
     cautioned = [p for p in check(spec, TWO_GPUS) if p.field == "image"]
     assert bool(cautioned) is not pinned
     assert all(p.caution and "pull" in p.message for p in cautioned)
     assert not [p for p in check(LaunchSpec(name="q", model="m"), TWO_GPUS) if p.caution]
+    (empty,) = [p for p in check(LaunchSpec(name="q", model="m", image=" "), TWO_GPUS)]
+    assert empty.field == "image" and not empty.caution and "name the vLLM image" in empty.message
+
+
+def test_the_port_probe_answers_for_ports_that_cannot_exist() -> None:
+    from vtui.backends.host_probe import port_in_use
+
+    # The form hands it whatever was typed; the range check is the launch checks' to make.
+    assert port_in_use("127.0.0.1", 70000) is False
+    assert port_in_use("127.0.0.1", 0) is False
+    assert port_in_use("not-an-address!", 8000) is False

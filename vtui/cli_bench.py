@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vtui.cli_types import new_file
+
 if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint
     from vtui.backends.registry import Backends
@@ -63,7 +65,7 @@ def add_command(commands: Any) -> None:
     )
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="save the result here instead"
+        "-o", "--output", type=new_file, metavar="FILE", help="save the result here instead"
     )
     bench.add_argument(
         "--compare",

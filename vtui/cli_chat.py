@@ -10,6 +10,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from vtui.cli_types import sampling
+
 if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint
     from vtui.backends.registry import Backends
@@ -37,8 +39,8 @@ def add_command(commands: Any) -> None:
     chat.add_argument("--prompt", help="send this, print the reply, exit")
     chat.add_argument("--system", default="", help="system prompt")
     chat.add_argument("--max-tokens", type=int, metavar="N", help="longest reply, in tokens")
-    chat.add_argument("--temperature", type=float, metavar="T")
-    chat.add_argument("--top-p", type=float, metavar="P")
+    chat.add_argument("--temperature", type=sampling("temperature"), metavar="T", help="0 to 2")
+    chat.add_argument("--top-p", type=sampling("top_p"), metavar="P", help="above 0, up to 1")
 
 
 def add_target_arguments(parser: Any) -> None:

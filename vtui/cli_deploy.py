@@ -13,6 +13,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from vtui.cli_types import count, seconds
+
 if TYPE_CHECKING:
     from vtui.backends.deployment_watch import WatchUpdate
     from vtui.backends.registry import Backends
@@ -35,7 +37,7 @@ def add_commands(commands: Any) -> None:
     up.add_argument("profile", help="profile name (see `vtui profile list`)")
     up.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=UP_TIMEOUT_SECONDS,
         metavar="S",
         help=f"give up waiting after S seconds (default {UP_TIMEOUT_SECONDS}; the container "
@@ -54,7 +56,7 @@ def add_commands(commands: Any) -> None:
     logs.add_argument("name", help="container name, id prefix, or profile name")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument(
-        "--tail", type=int, default=0, metavar="N", help="only the last N lines (default: all)"
+        "--tail", type=count, default=0, metavar="N", help="only the last N lines (default: all)"
     )
     down = commands.add_parser(
         "down",
@@ -65,7 +67,7 @@ def add_commands(commands: Any) -> None:
     )
     down.add_argument("name", help="container name, id prefix, or profile name")
     down.add_argument(
-        "--timeout", type=int, default=30, metavar="S", help="seconds before SIGKILL (default 30)"
+        "--timeout", type=count, default=30, metavar="S", help="seconds before SIGKILL (default 30)"
     )
     down.add_argument("--keep", action="store_true", help="stop only; keep the container")
 

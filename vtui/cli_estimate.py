@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from vtui.cli_types import number, positive_int
 from vtui.core.kv_cache import GIB
 
 if TYPE_CHECKING:  # the fit modules load only when estimate runs
@@ -34,23 +35,13 @@ exit status: 0 with an estimate (fitting or not; see "fits" in --json), 1 when t
 the GPUs cannot be read, 2 for bad options."""
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
-
 def _vllm_value(flag: str) -> Callable[[str], object]:
     """A value read as `vllm serve` reads it (32k is 32,000 and 32K 32,768; choices
     checked), by vtui's catalogue; imported only when the option is given."""
 
     def read(text: str) -> object:
         from vtui.core.arg_values import parse_value
-        from vtui.core.vllm_args import CATALOGUE
+        from vtui.core.vllm_args import CATALOGUE, VLLM_ARGS_VERSION
 
         try:
             value = parse_value(CATALOGUE[flag], text)
@@ -58,6 +49,11 @@ def _vllm_value(flag: str) -> Callable[[str], object]:
             raise argparse.ArgumentTypeError(str(exc)) from None
         if isinstance(value, int) and value < 1:
             raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+        known = CATALOGUE[flag].suggested
+        if known and value not in known:  # the estimate can only weigh what it knows
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not one vLLM {VLLM_ARGS_VERSION} knows: {', '.join(known)}"
+            )
         return value
 
     return read
@@ -71,25 +67,8 @@ def _catalogue_help(flag: str) -> str:
     return first_sentence + (f" (one of: {', '.join(spec.choices)})" if spec.choices else "")
 
 
-def _number(text: str, low: float, high: float, what: str, *, low_open: bool = False) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
-    if value < low or value > high or (low_open and value == low):
-        above = "above" if low_open else "at least"
-        raise argparse.ArgumentTypeError(
-            f"must be {above} {low:g} and at most {high:g}, not {text}"
-        )
-    return value
-
-
-def _fraction(text: str) -> float:
-    return _number(text, 0, 1, "a number", low_open=True)
-
-
-def _gib(text: str) -> float:
-    return _number(text, 1, 4096, "GiB as a number")
+_fraction = number(0, 1, low_open=True)
+_gib = number(1, 4096, what="GiB as a number")
 
 
 def add_command(
@@ -112,13 +91,13 @@ def add_command(
         help="memory of one GPU in GiB as CUDA reports it (79.2 for an H100 80GB, 23.6 for "
         "a 24 GB card); default: read the local GPUs through NVML",
     )
-    p.add_argument("--gpus", type=_positive_int, metavar="N", help="how many GPUs there are to use")
+    p.add_argument("--gpus", type=positive_int, metavar="N", help="how many GPUs there are to use")
     p.add_argument(
         "--gpu-memory-utilization", type=_fraction, default=0.9, metavar="U",
         help="share of each GPU vLLM may take (default: 0.9, vLLM's)",
     )  # fmt: skip
-    p.add_argument("-tp", "--tensor-parallel-size", type=_positive_int, default=1, metavar="T")
-    p.add_argument("-pp", "--pipeline-parallel-size", type=_positive_int, default=1, metavar="P")
+    p.add_argument("-tp", "--tensor-parallel-size", type=positive_int, default=1, metavar="T")
+    p.add_argument("-pp", "--pipeline-parallel-size", type=positive_int, default=1, metavar="P")
     p.add_argument(
         "--max-model-len", type=_vllm_value("--max-model-len"), metavar="L",
         help="tokens per request (32k = 32,000, 32K = 32,768, as vLLM reads it); "
@@ -129,8 +108,8 @@ def add_command(
         text = _catalogue_help(flag) if catalogue_help else "as for vllm serve"
         p.add_argument(flag, type=_vllm_value(flag), metavar=name, help=text)
     p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs (less memory)")
-    p.add_argument("--max-num-seqs", type=_positive_int, metavar="N")
-    p.add_argument("--max-num-batched-tokens", type=_positive_int, metavar="N")
+    p.add_argument("--max-num-seqs", type=positive_int, metavar="N")
+    p.add_argument("--max-num-batched-tokens", type=positive_int, metavar="N")
     p.add_argument("--no-enable-prefix-caching", action="store_true",
                    help="as vllm serve: Mamba / linear-attention layers then keep one state "
                    "block per request, not two or three")  # fmt: skip

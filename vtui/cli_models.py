@@ -8,9 +8,9 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, TextIO
 
+from vtui.cli_types import directory_to_fill, existing_directory
 from vtui.core.bars import bar
 from vtui.core.downloads import Progress
 from vtui.core.model_search import QUANTS, SIZES, SORTS
@@ -60,10 +60,16 @@ def add_commands(commands: Any) -> None:
     download.add_argument("repo", metavar="REPO", help="Hub repo id, e.g. Qwen/Qwen3-8B")
     download.add_argument("--revision", default="main", metavar="R", help="default: main")
     download.add_argument(
-        "--local-dir", type=Path, metavar="DIR", help="a plain directory instead of the HF cache"
+        "--local-dir",
+        type=directory_to_fill,
+        metavar="DIR",
+        help="a plain directory instead of the HF cache",
     )
     download.add_argument(
-        "--cache-dir", type=Path, metavar="DIR", help="the HF cache (default: HF_HUB_CACHE)"
+        "--cache-dir",
+        type=directory_to_fill,
+        metavar="DIR",
+        help="the HF cache (default: HF_HUB_CACHE)",
     )
 
     models = commands.add_parser(
@@ -72,7 +78,11 @@ def add_commands(commands: Any) -> None:
         description="Models in the HF cache and in model directories (default: /data/models).",
     )
     models.add_argument(
-        "--dir", type=Path, action="append", metavar="DIR", help="a model directory (repeatable)"
+        "--dir",
+        type=existing_directory,
+        action="append",
+        metavar="DIR",
+        help="a model directory (repeatable)",
     )
     models.add_argument("--json", action="store_true", help="one JSON array")
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from vtui.cli_types import new_file
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 # The parser is built on every start, the TUI's included; what the commands need
@@ -30,7 +31,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     compose.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=new_file,
         metavar="FILE",
         help="write the compose file here instead of printing it",
     )

@@ -14,6 +14,25 @@ from vtui.core.chat_stream import ReplyStats
 OWN_FIELDS = ("temperature", "top_p", "max_tokens")
 # Fields vtui sets itself: a user's "extra" may not override them.
 RESERVED_FIELDS = ("model", "messages", "stream", "stream_options")
+# (lowest, highest, whether the lowest itself is allowed): vLLM refuses top_p 0 and the
+# OpenAI API, which clients are written against, caps temperature at 2.
+SAMPLING_RANGES = {"temperature": (0.0, 2.0, True), "top_p": (0.0, 1.0, False)}
+
+
+def sampling_value(name: str, text: str) -> float | None:
+    """A sampling field as typed: None when empty, else the number, or ValueError saying
+    what is allowed."""
+    low, high, low_allowed = SAMPLING_RANGES[name]
+    allowed = f"a number {'from' if low_allowed else 'above'} {low:g} to {high:g}"
+    if not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{allowed}, not {text.strip()!r}") from None
+    if not (low <= value <= high) or (value == low and not low_allowed):
+        raise ValueError(f"{allowed}, not {text.strip()}")
+    return value
 
 
 @dataclass

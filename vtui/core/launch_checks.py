@@ -16,6 +16,20 @@ PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # vLLM runs these quantizations in float16 only (their kernels' supported activation dtypes).
 HALF_ONLY_QUANTIZATION = {"awq", "gptq"}
 FP8_KV_MIN_CAPABILITY = (8, 9)  # Ada (8.9) and Hopper (9.0) have FP8 tensor cores
+# Counts vLLM needs to be 1 or more, and sizes it needs to be 0 or more.
+AT_LEAST_ONE = {
+    "--max-model-len",
+    "--tensor-parallel-size",
+    "--pipeline-parallel-size",
+    "--data-parallel-size",
+    "--max-num-seqs",
+    "--max-num-batched-tokens",
+}
+NOT_NEGATIVE = {"--cpu-offload-gb", "--swap-space"}
+# Arguments whose known values are the only ones vLLM takes (the catalogue lists them as
+# suggestions because vLLM's parser sets no choices): cache_dtype is a pydantic-checked
+# Literal in vllm/config/cache.py of the pinned release.
+ONLY_KNOWN_VALUES = {"--kv-cache-dtype"}
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,7 @@ def cautions(spec: LaunchSpec) -> list[Problem]:
                 caution=True,
             )
         )
-    if not image_is_pinned(spec.image):
+    if spec.image.strip() and not image_is_pinned(spec.image):
         out.append(
             Problem(
                 "image",
@@ -125,6 +139,8 @@ def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
         out.append(Problem("model", "give a Hub repo id (Qwen/Qwen3-8B) or a model directory"))
     elif spec.local and ":" in spec.model:
         out.append(Problem("model", "a directory with ':' in its name cannot be mounted"))
+    if not spec.image.strip():
+        out.append(Problem("image", f"name the vLLM image, such as {DEFAULT_IMAGE}"))
     if spec.hf_cache and (":" in spec.hf_cache or not spec.hf_cache.startswith("/")):
         out.append(Problem("hf_cache", "must be an absolute directory without ':'"))
     if not 1 <= spec.port <= 65535:
@@ -148,6 +164,8 @@ def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
             out.append(Problem("gpus", "choose at least one GPU, or all"))
         elif len(set(spec.gpus)) != len(spec.gpus):
             out.append(Problem("gpus", "a GPU is listed twice"))
+        elif min(spec.gpus) < 0:
+            out.append(Problem("gpus", "GPU indices start at 0 (see the GPU screen)"))
         elif host.gpu_count is not None and max(spec.gpus) >= host.gpu_count:
             out.append(
                 Problem(
@@ -183,6 +201,12 @@ def _arg_values(spec: LaunchSpec) -> list[Problem]:
             out.append(Problem(flag, f"expected a number, not {value!r}"))
         elif arg.choices and isinstance(value, str) and value not in arg.choices:
             out.append(Problem(flag, f"expected one of {', '.join(arg.choices)}"))
+        elif flag in ONLY_KNOWN_VALUES and arg.suggested and value not in arg.suggested:
+            out.append(Problem(flag, f"expected one of {', '.join(arg.suggested)}"))
+        elif flag in AT_LEAST_ONE and isinstance(value, int) and value < 1:
+            out.append(Problem(flag, f"must be at least 1, not {value}"))
+        elif flag in NOT_NEGATIVE and isinstance(value, (int, float)) and value < 0:
+            out.append(Problem(flag, f"must be 0 or more, not {value:g}"))
     return out
 
 
@@ -215,9 +239,6 @@ def _combinations(spec: LaunchSpec, host: HostFacts, model: ModelFacts) -> list[
         )
     tp = _int(args.get("--tensor-parallel-size"), 1)
     pp = _int(args.get("--pipeline-parallel-size"), 1)
-    for flag, size in (("--tensor-parallel-size", tp), ("--pipeline-parallel-size", pp)):
-        if size < 1:
-            out.append(Problem(flag, "must be at least 1"))
     gpus = len(spec.gpus) if isinstance(spec.gpus, tuple) else host.gpu_count
     if gpus is not None and tp * pp > gpus:
         out.append(

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from vtui.core.chat import SamplingSettings, format_extra, parse_extra
+from vtui.core.chat import SamplingSettings, format_extra, parse_extra, sampling_value
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         self.dismiss(None)
 
     def _read(self) -> ChatSettings:
-        temperature = _float(self, "temperature", 0.0, 2.0)
-        top_p = _float(self, "top_p", 0.0, 1.0)
+        temperature = _float(self, "temperature")
+        top_p = _float(self, "top_p")
         raw_max = self.query_one("#settings-max_tokens", Input).value.strip()
         max_tokens: int | None = None
         if raw_max:
@@ -106,14 +106,8 @@ def _number(name: str, value: float | None, placeholder: str) -> Vertical:
     )
 
 
-def _float(screen: ChatSettingsScreen, name: str, low: float, high: float) -> float | None:
-    raw = screen.query_one(f"#settings-{name}", Input).value.strip()
-    if not raw:
-        return None
+def _float(screen: ChatSettingsScreen, name: str) -> float | None:
     try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}: a number from {low:g} to {high:g}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name}: a number from {low:g} to {high:g}")
-    return value
+        return sampling_value(name, screen.query_one(f"#settings-{name}", Input).value)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
