@@ -3,6 +3,7 @@ and the fix, and its log as it is written."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
 from vtui.backends.serving_watch import ServingUpdate, ServingWatch
 from vtui.core.load_test import LoadProgress, LoadReport, LoadSettings
+from vtui.core.masking import masked
 from vtui.core.records import BackendUnavailable, Deployment
 from vtui.core.startup import Phase
 from vtui.ui.screens.base import VtuiScreen
@@ -49,6 +51,7 @@ class ServerScreen(VtuiScreen):
         Binding("D", "remove", "Remove", show=False),
         Binding("a", "apply_fix", "Apply fix"),
         Binding("b", "load_test", "Load test"),
+        Binding("k", "copy_key", "Copy key", show=False),
         Binding("slash", "search_log", "Search"),
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "previous_match", "Previous", show=False),
@@ -83,6 +86,13 @@ class ServerScreen(VtuiScreen):
             super().__init__()
             self.report, self.saved, self.problem = report, saved, problem
 
+    class KeyRead(Message):
+        """The chosen deployment's API key (None: it has none), read off the engine."""
+
+        def __init__(self, container_id: str, key: str | None) -> None:
+            super().__init__()
+            self.container_id, self.key = container_id, key
+
     class Done(Message):
         """An action on a container finished; `error` says why it failed."""
 
@@ -100,6 +110,7 @@ class ServerScreen(VtuiScreen):
         self._watch: DeploymentWatch | None = None
         self._load_stop: threading.Event | None = None  # set while a load test runs
         self._load_settings = LoadSettings()
+        self._key: str | None = None  # kept to copy, drawn only masked
 
     def compose_body(self) -> ComposeResult:
         yield Notice(id="server-notice")
@@ -189,6 +200,7 @@ class ServerScreen(VtuiScreen):
         self._shown = deployment.container_id
         self._shown_name = deployment.name
         self._last = None
+        self._key = None
         self.vtui.choose_deployment(deployment.container_id)
         self.query_one(LogView).replace([])
         self.query_one("#server-advice").display = False
@@ -220,6 +232,8 @@ class ServerScreen(VtuiScreen):
             backends.engine, backends.endpoint_for, container_id, self.vtui.gpu_count
         )
         self._watch = watch
+        with contextlib.suppress(*ENGINE_ERRORS):  # the watch below says what went wrong
+            self.post_message(self.KeyRead(container_id, backends.engine.api_key(container_id)))
 
         def emit(update: WatchUpdate) -> None:
             if not stopping.is_set():
@@ -309,6 +323,23 @@ class ServerScreen(VtuiScreen):
         self._load_stop = None
         self.query_one(LoadTestPanel).finished(message.report, message.saved, message.problem)
 
+    def on_server_screen_key_read(self, message: KeyRead) -> None:
+        if message.container_id == self._shown:
+            self._key = message.key
+            if self._last is not None:
+                self._show_phase(self._last)
+
+    def action_copy_key(self) -> None:
+        if not self._key:
+            self.notify("This deployment has no API key to copy.", title="API key")
+            return
+        # OSC 52: the terminal, even one at the far end of SSH, puts it on its clipboard.
+        self.app.copy_to_clipboard(self._key)
+        self.notify(
+            f"Copied {self._shown_name}'s API key ({masked(self._key)}) to the clipboard.",
+            title="API key",
+        )
+
     def on_server_screen_served(self, message: Served) -> None:
         if message.container_id == self._shown:
             self.query_one(ServingPanel).show(message.update)
@@ -345,6 +376,10 @@ class ServerScreen(VtuiScreen):
             d = update.deployment
             if update.models is not None and d is not None and d.base_url:
                 line.append(f"\n{d.base_url}/v1 serves {', '.join(update.models)}")
+                if self._key:
+                    line.append(f"  \u00b7  key {masked(self._key)} (k copies it)", style="dim")
+                else:
+                    line.append("  \u00b7  no API key: /v1 answers anyone", style="yellow")
                 line.append("  \u00b7  chat with it: 5", style="dim")
         if update.figures:
             line.append("\n" + "  \u00b7  ".join(update.figures), style="dim")
