@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the start-up log takes to play out",
     )
     p.add_argument(
+        "--sim-host-memory-mib",
+        type=int,
+        default=0,
+        help="hold this much host memory while the weights load, as vLLM reads them through "
+        "RAM (a container memory limit below it gets the server OOM-killed there)",
+    )
+    p.add_argument(
         "--sim-token-delay", type=float, default=0.02, help="seconds between streamed chunks"
     )
     p.add_argument(
@@ -486,6 +493,13 @@ def _fault(text: str | None) -> tuple[str, int] | None:
     return kind, int(after)
 
 
+def _touched(size: int) -> bytearray:
+    """`size` bytes of memory the kernel really hands over (one write per page)."""
+    block = bytearray(size)
+    block[::4096] = b"\x01" * len(range(0, size, 4096))
+    return block
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `vllm serve MODEL --flag value`: the model comes first. Taken off here, because argparse
@@ -509,9 +523,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = render(startup_steps(config), start, args.sim_startup_seconds)
     began = time.monotonic()
+    held = bytearray()
     for at, text in lines:
         time.sleep(max(0.0, at - (time.monotonic() - began)))
         state.log(text)
+        if "Loading weights took" in text and args.sim_host_memory_mib:
+            held = _touched(args.sim_host_memory_mib << 20)
+    del held
     if plan.outcome != "ok":
         return 1
 

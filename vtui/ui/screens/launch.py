@@ -151,11 +151,21 @@ class LaunchScreen(VtuiScreen):
             if self.vtui.backends.demo and not store.names():
                 store.create(demo_profile())
             names = store.names()
-            wanted = name or (names[0] if names else None)
-            spec = store.load(wanted) if wanted else None
-            self.post_message(self.Loaded(names, spec, spec is not None, None))
         except ProfileError as exc:
-            self.post_message(self.Loaded(store.names(), None, False, str(exc)))
+            self.post_message(self.Loaded([], None, False, str(exc)))
+            return
+        # Asked for one: that one. Otherwise the first that reads; a file broken by hand is
+        # named and left as it is, and the others stay usable.
+        errors: list[str] = []
+        for wanted in [name] if name else names:
+            try:
+                spec = store.load(wanted)
+            except ProfileError as exc:
+                errors.append(str(exc))
+                continue
+            self.post_message(self.Loaded(names, spec, True, "\n".join(errors) or None))
+            return
+        self.post_message(self.Loaded(names, None, False, "\n".join(errors) or None))
 
     @work(thread=True, exclusive=True, group="launch-facts")
     def read_facts(self) -> None:
@@ -244,9 +254,17 @@ class LaunchScreen(VtuiScreen):
             self.query_one("#launch-status", Static).update(
                 Text(f"Cannot read the profile: {message.error}", style="bold red")
             )
+            self.notify(
+                f"{message.error}\nThe file is left as it is: fix it by hand.",
+                title="Cannot read a profile",
+                severity="error",
+                timeout=20,
+            )
         spec = message.spec
         picked = self.vtui.selected_model
-        if message.error is None and (spec is None or (picked and picked != spec.model)):
+        if (message.error is None or spec is not None) and (
+            spec is None or (picked and picked != spec.model)
+        ):
             await self._offer_new(picked)
         elif spec is not None:
             await self.show_spec(spec, saved=message.saved)
