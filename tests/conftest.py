@@ -11,6 +11,7 @@ from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core.records import Deployment, RunRequest
 
 SIM_IMAGE = "vtui-test/vllm-sim"
+pytest_plugins = ["tests.hardening_report"]
 
 
 @pytest.fixture(autouse=True)

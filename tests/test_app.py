@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import cast
 
+import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
@@ -129,6 +130,9 @@ def unavailable_backends() -> Backends:
     )
 
 
+@pytest.mark.fault("docker-down")
+@pytest.mark.fault("nvml-missing")
+@pytest.mark.fault("hub-unreachable")
 async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
     app = VtuiApp(unavailable_backends(), live=False)
     async with app.run_test(size=(120, 40)) as pilot:

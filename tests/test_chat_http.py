@@ -56,6 +56,7 @@ def test_reasoning_arrives_apart_with_a_reasoning_parser_and_in_think_tags_witho
         assert "<think>" not in reply.answer and "</think>" not in reply.reasoning
 
 
+@pytest.mark.fault("endpoint-down-chat")
 def test_a_stream_cut_midway_is_a_dropped_connection_not_a_short_reply() -> None:
     with simulator("--model", MODEL, "--sim-fault", "cut:5") as sim:
         endpoint = HttpEndpoint(sim.url)
@@ -71,6 +72,7 @@ def test_a_stream_cut_midway_is_a_dropped_connection_not_a_short_reply() -> None
     assert len(recorder.answer.split()) == 5  # the words before the cut are kept
 
 
+@pytest.mark.fault("malformed-sse")
 def test_a_malformed_chunk_and_an_error_event_are_named() -> None:
     with simulator("--model", MODEL, "--sim-fault", "malformed:3") as sim:
         malformed = fault_of(HttpEndpoint(sim.url), ask("hi"))
@@ -93,6 +95,7 @@ def test_wrong_key_too_long_and_unknown_model_come_back_as_http_faults() -> None
     assert [(c.id, c.max_model_len) for c in cards] == [(MODEL, 64)]
 
 
+@pytest.mark.fault("endpoint-down-chat")
 def test_nothing_listening_and_a_silent_server_are_told_apart() -> None:
     with simulator("--model", MODEL) as sim:
         url = sim.url

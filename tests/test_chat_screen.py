@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 
+import pytest
 from textual.widgets import Collapsible, Input, Static
 
 from tests.chat_helpers import chat, chat_app, reply_drawn, until
@@ -57,6 +58,7 @@ async def test_esc_stops_a_reply_keeps_its_words_and_the_server_sees_the_hang_up
     assert "Aborted request chatcmpl-" in out
 
 
+@pytest.mark.fault("endpoint-down-chat")
 async def test_a_failed_request_keeps_the_question_and_retry_asks_again() -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -162,6 +164,7 @@ async def test_copy_save_and_new_chat() -> None:
         assert screen.conversation.turns == [] and not screen.query(ReplyView)
 
 
+@pytest.mark.fault("endpoint-down-chat")
 async def test_a_stopped_container_is_named_in_the_error() -> None:
     backends = demo_backends(7, TickingClock(step=0), token_delay=0)
     running = backends.engine.list_deployments()[0]

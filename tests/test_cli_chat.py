@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.helpers import run_vtui, simulator
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
@@ -29,6 +31,7 @@ def test_reasoning_goes_to_stderr_and_max_tokens_cuts_the_reply() -> None:
     assert "cut at max tokens" in done.stderr
 
 
+@pytest.mark.security("api-key-masked")
 def test_a_wrong_key_fails_with_exit_1_and_the_key_is_never_printed() -> None:
     os.environ["VTUI_TEST_KEY"] = "sk-wrong-0123456789"
     try:

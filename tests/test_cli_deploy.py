@@ -97,6 +97,7 @@ def test_up_again_while_it_runs_is_refused_with_the_reason(config_home: Path) ->
     assert f'a container named "vtui-{name}" is already running' in again.stderr
 
 
+@pytest.mark.fault("ctrl-c-launch")
 def test_ctrl_c_during_up_leaves_the_container_running(config_home: Path) -> None:
     name = make_profile(config_home)
     proc = subprocess.Popen(

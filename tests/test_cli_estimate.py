@@ -131,6 +131,7 @@ def test_a_hub_model_is_read_from_its_config_and_metadata_alone(tmp_path: Path) 
     assert cached and not list((tmp_path / "hf").rglob("*.safetensors"))
 
 
+@pytest.mark.fault("hub-gated")
 def test_a_gated_model_says_how_to_get_access(tmp_path: Path) -> None:
     with hub_server() as hub:
         env = {"HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf")}

@@ -49,6 +49,7 @@ def test_the_table_shows_memory_load_and_processes() -> None:
     assert lines[-1] == "driver 580.95.05 \u00b7 CUDA 13.0 \u00b7 simulated NVML"
 
 
+@pytest.mark.fault("nvml-missing")
 def test_without_a_driver_it_says_why_and_exits_1() -> None:
     out = run_vtui("gpus", "--json")
     if out.returncode == 0:

@@ -73,6 +73,7 @@ def test_a_mistyped_argument_is_refused_with_the_nearest_one(config: Path) -> No
     assert not (config / "vtui" / "profiles" / "bad.toml").exists()
 
 
+@pytest.mark.security("api-key-by-env")
 def test_compose_prints_a_file_without_the_key(config: Path) -> None:
     new_qwen(config)
     out = vtui(config, "compose", "qwen")
@@ -83,6 +84,7 @@ def test_compose_prints_a_file_without_the_key(config: Path) -> None:
     assert key not in out.stdout and key not in out.stderr
 
 
+@pytest.mark.security("atomic-private-files")
 def test_compose_to_a_file_writes_a_private_env_beside_it(config: Path, tmp_path: Path) -> None:
     new_qwen(config)
     target = tmp_path / "deploy" / "docker-compose.yml"
@@ -126,6 +128,7 @@ def test_problems_stop_compose_one_line_each(config: Path) -> None:
     ]
 
 
+@pytest.mark.fault("corrupt-profile")
 def test_missing_and_broken_profiles_are_named(config: Path) -> None:
     out = vtui(config, "compose", "nope")
     assert out.returncode == 1 and "nope.toml: no such profile" in out.stderr

@@ -45,10 +45,16 @@ def compose_binary() -> str:
     return found
 
 
+COMPOSE_TOKEN = "hf_resolvedByComposeFromTheShell"
+
+
 def compose_config(
     binary: str, directory: Path, key: str | None
 ) -> subprocess.CompletedProcess[str]:
+    # `config` prints the environment it resolved, HF_TOKEN's value included: a token of
+    # this test's own shows the pass-by-name works without the run's planted one in print.
     env = {k: v for k, v in os.environ.items() if k != "VLLM_API_KEY"}
+    env["HF_TOKEN"] = COMPOSE_TOKEN
     if key:
         (directory / ".env").write_text(f"VLLM_API_KEY={key}\n")
     return subprocess.run(
@@ -69,10 +75,12 @@ def test_compose_accepts_the_file_and_resolves_the_exact_command(
         spec, in_container=True
     )
     assert resolved["environment"]["VLLM_API_KEY"] == "s3cret-key"
+    assert resolved["environment"]["HF_TOKEN"] == COMPOSE_TOKEN  # from the shell, by name
     for name, value in spec.env.items():
         assert compose_unescape(resolved["environment"][name]) == value
 
 
+@pytest.mark.security("api-key-by-env")
 def test_compose_refuses_to_start_without_the_key(compose_binary: str, tmp_path: Path) -> None:
     (tmp_path / "docker-compose.yml").write_text(render_compose(SPECS[0]))
     out = compose_config(compose_binary, tmp_path, key=None)

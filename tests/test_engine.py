@@ -38,6 +38,7 @@ def sim_container(name: str, port: int, model: str, *args: str, **env: str) -> R
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
 
 
+@pytest.mark.security("loopback-bind")
 def test_simulator_container_serves_on_loopback_only(docker_engine: DockerEngine) -> None:
     import docker
 
@@ -101,6 +102,7 @@ def test_simulator_container_serves_on_loopback_only(docker_engine: DockerEngine
     assert name not in {d.name for d in docker_engine.list_deployments()}
 
 
+@pytest.mark.fault("container-exit")
 def test_a_failing_server_exits_with_vllms_error_in_the_log(docker_engine: DockerEngine) -> None:
     name = f"vtui-test-{secrets.token_hex(4)}"
     # 1M tokens x 128 KiB a token (Llama 3.1 8B): more KV cache than an 80 GB card has.

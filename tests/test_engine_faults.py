@@ -23,6 +23,7 @@ DOCKERD_LOG = Path("/var/log/vtui-dockerd.log")
 AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 
 
+@pytest.mark.fault("docker-down")
 def test_no_daemon_at_the_socket_is_said_in_words() -> None:
     engine = DockerEngine(base_url="unix:///tmp/vtui-no-such-docker.sock")
     with pytest.raises(BackendUnavailable) as failure:
@@ -31,6 +32,7 @@ def test_no_daemon_at_the_socket_is_said_in_words() -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+@pytest.mark.fault("docker-socket-denied")
 def test_a_socket_this_user_may_not_open_says_how_to_get_in(docker_engine: DockerEngine) -> None:
     # `vtui ps` as nobody, against the root-owned socket: the message, not a traceback.
     done = subprocess.run(
@@ -67,6 +69,7 @@ def _engine_answers() -> bool:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="restarting dockerd needs root")
+@pytest.mark.fault("docker-restarted")
 def test_the_daemon_restarted_mid_follow_is_survived(
     docker_engine: DockerEngine, launched: Callable[[RunRequest], Deployment]
 ) -> None:

@@ -79,6 +79,7 @@ def test_a_fan_is_read_where_there_is_one() -> None:
     ],
     ids=["library-not-found", "driver-not-loaded", "version-mismatch", "no-permission"],
 )
+@pytest.mark.fault("nvml-missing")
 def test_nvml_that_cannot_start_says_why_and_is_tried_again(code: int, words: str) -> None:
     gpus, library = monitor(H100, faults={"nvmlInit": code})
     with pytest.raises(BackendUnavailable) as failed:
@@ -91,6 +92,7 @@ def test_nvml_that_cannot_start_says_why_and_is_tried_again(code: int, words: st
     assert gpus.snapshot().gpus[0].memory_used_mib == 20_480
 
 
+@pytest.mark.fault("gpu-lost")
 def test_a_lost_gpu_says_so_and_the_others_go_on() -> None:
     gpus, _ = monitor(H100, SimGpu(lost=True), SimGpu(used_mib=9_000))
     first, lost, third = gpus.snapshot().gpus
@@ -101,6 +103,7 @@ def test_a_lost_gpu_says_so_and_the_others_go_on() -> None:
     assert third.memory_used_mib == 9_000
 
 
+@pytest.mark.fault("gpu-lost")
 def test_a_gpu_lost_between_two_reads_of_one_snapshot() -> None:
     """The handle came, then a later call found the GPU gone: lost, not N/A."""
     gpus, library = monitor(H100)
@@ -110,6 +113,7 @@ def test_a_gpu_lost_between_two_reads_of_one_snapshot() -> None:
     assert gpu.utilization_pct is None
 
 
+@pytest.mark.fault("gpu-lost")
 def test_a_driver_that_goes_away_mid_run_is_reopened() -> None:
     gpus, library = monitor(H100)
     gpus.snapshot()
@@ -152,6 +156,7 @@ def test_process_names_are_programs_not_command_lines() -> None:
     assert names == [("python3", 100), ("VLLM::EngineCore", None)]
 
 
+@pytest.mark.fault("nvml-missing")
 def test_this_machine_without_a_driver_says_so() -> None:
     """The real pynvml on the CI machine, which has no NVIDIA driver."""
     gpus = NvmlGpus()

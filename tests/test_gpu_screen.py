@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 import pynvml
+import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -109,6 +110,7 @@ def faulty_backends(gpus: Sequence[SimGpu], **faults: int) -> tuple[VtuiApp, Sim
     return VtuiApp(backends, live=False), library
 
 
+@pytest.mark.fault("nvml-missing")
 async def test_no_driver_is_said_in_words_and_vtui_recovers_when_it_comes_back() -> None:
     app, library = faulty_backends(
         [SimGpu(used_mib=30_000)], nvmlInit=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND
@@ -128,6 +130,7 @@ async def test_no_driver_is_said_in_words_and_vtui_recovers_when_it_comes_back()
         assert "used 29.8 \u00b7 free 49.9 of 79.6 GiB" in text_of(app.screen.query_one(GpuPanels))
 
 
+@pytest.mark.fault("gpu-lost")
 async def test_a_gpu_lost_mid_run_is_named_while_the_others_go_on() -> None:
     gpus = [SimGpu(used_mib=30_000, utilization_pct=70), SimGpu(used_mib=10_000)]
     app, _ = faulty_backends(gpus)

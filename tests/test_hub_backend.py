@@ -32,6 +32,7 @@ def test_search_asks_the_hub_for_the_most_downloaded_matches(
     assert query["limit"] == ["9"]
 
 
+@pytest.mark.fault("hub-unreachable")
 def test_an_unreachable_hub_is_reported_at_once() -> None:
     hub = HfHub(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(BackendUnavailable, match="out of reach"):

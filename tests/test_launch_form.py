@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vtui.core.launch_form import form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.vllm_args import FORM_FLAGS
@@ -37,6 +39,7 @@ def test_clearing_a_field_hands_the_choice_back_to_vllm() -> None:
     assert "--max-model-len" not in spec.args and spec.gpus == "all"
 
 
+@pytest.mark.input_check("form-fields")
 def test_unreadable_texts_are_problems_of_their_field() -> None:
     texts = texts_from_spec(SPEC) | {
         "--max-model-len": "long",

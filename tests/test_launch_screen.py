@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from textual.geometry import Region
 from textual.widget import Widget
@@ -60,6 +61,7 @@ async def test_the_demo_profile_fills_the_form_and_the_preview() -> None:
         assert "ready to launch" in shown(app.screen.query_one("#launch-status"))
 
 
+@pytest.mark.input_check("form-fields")
 async def test_a_bad_value_is_named_beside_its_field_and_clears_when_fixed() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -177,6 +179,7 @@ async def test_a_hand_edited_odd_key_is_reported_not_fatal() -> None:
         assert "--a:b: not a vLLM argument" in status
 
 
+@pytest.mark.security("open-host-caution")
 async def test_an_open_host_is_cautioned_in_yellow_and_still_launches() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:

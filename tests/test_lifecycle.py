@@ -52,6 +52,7 @@ def test_up_to_ready_with_phases_in_order_then_stopped(
     assert deployment.container_id not in {d.container_id for d in docker_engine.list_deployments()}
 
 
+@pytest.mark.fault("container-exit")
 def test_kv_cache_crash_ends_crashed_with_the_fix(
     docker_engine: DockerEngine, launched: Callable[[RunRequest], Deployment]
 ) -> None:
@@ -127,6 +128,7 @@ def test_restart_starts_a_new_run_and_the_log_goes_on(
     assert len(banner) == 2  # each run's once: nothing read twice, nothing lost
 
 
+@pytest.mark.fault("container-exit")
 def test_a_container_killed_from_outside_shows_within_two_seconds(
     docker_engine: DockerEngine, launched: Callable[[RunRequest], Deployment]
 ) -> None:

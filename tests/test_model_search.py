@@ -97,6 +97,7 @@ def test_details_say_what_vllm_downloads_and_what_the_model_is(tmp_path: Path) -
     assert "context 40,960" in text and "Access     open" in text and "fits: 100,000" in text
 
 
+@pytest.mark.fault("hub-gated")
 def test_a_gated_model_shows_its_metadata_and_how_to_get_access(tmp_path: Path) -> None:
     with hub_server() as hub, pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HOME", str(tmp_path))

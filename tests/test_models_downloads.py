@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable
 
 from tests.helpers import demo_app
@@ -46,6 +47,7 @@ async def test_d_downloads_the_selected_model_with_progress_until_done() -> None
         assert "ready" in " ".join(str(n.message) for n in app._notifications)
 
 
+@pytest.mark.fault("download-resume")
 async def test_x_stops_a_download_and_d_resumes_it_from_where_it_stopped() -> None:
     app = demo_app()
     hub = SimulatedHub(pause=lambda _s: time.sleep(0.02))
@@ -86,6 +88,7 @@ async def test_a_second_model_waits_its_turn() -> None:
         assert rows["Qwen/Qwen3-8B"].state == "done"
 
 
+@pytest.mark.fault("disk-full")
 def test_a_failed_download_says_why_in_its_row() -> None:
     text = str(
         render_downloads(

@@ -55,6 +55,7 @@ def test_hand_edits_and_comments_survive_a_load_and_save(store: ProfileStore) ->
     assert store.load("qwen").args["--max-model-len"] == 16384
 
 
+@pytest.mark.security("atomic-private-files")
 def test_files_are_private_and_writes_leave_no_temporaries(store: ProfileStore) -> None:
     path = store.create(SPEC)
     key = store.keys_dir / "qwen.key"
@@ -64,6 +65,7 @@ def test_files_are_private_and_writes_leave_no_temporaries(store: ProfileStore) 
     assert sorted(p.name for p in path.parent.iterdir()) == ["qwen.toml"]
 
 
+@pytest.mark.security("api-key-generated")
 def test_the_key_is_generated_once_and_kept_out_of_the_profile(store: ProfileStore) -> None:
     path = store.create(SPEC)
     key = store.api_key("qwen")
@@ -78,6 +80,7 @@ def test_the_key_is_generated_once_and_kept_out_of_the_profile(store: ProfileSto
     assert store.names() == ["qwen"]
 
 
+@pytest.mark.fault("corrupt-profile")
 def test_a_broken_file_is_named_with_its_line_and_never_overwritten(store: ProfileStore) -> None:
     path = store.create(SPEC)
     broken = path.read_text().replace("port = 8001", "port = = 8001")

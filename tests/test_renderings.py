@@ -6,6 +6,7 @@ import shlex
 import string
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,6 +87,7 @@ def unescaped(values: object) -> list[str]:
 
 @settings(max_examples=10_000, deadline=None)
 @given(specs())
+@pytest.mark.security("rendering-injection")
 def test_compose_parses_back_to_exactly_the_spec(spec: LaunchSpec) -> None:
     svc = service(render_compose(spec))
     assert unescaped(svc["command"]) == vllm_arguments(spec, in_container=True)
@@ -110,11 +112,14 @@ def test_compose_parses_back_to_exactly_the_spec(spec: LaunchSpec) -> None:
 
 @settings(max_examples=2_000, deadline=None)
 @given(specs())
+@pytest.mark.security("rendering-injection")
 def test_shell_lines_split_back_to_the_same_argv(spec: LaunchSpec) -> None:
     assert shlex.split(render_docker_run(spec)) == docker_run_argv(spec)
     assert shlex.split(render_vllm_serve(spec)) == vllm_serve_argv(spec)
 
 
+@pytest.mark.security("api-key-by-env")
+@pytest.mark.security("hf-token-unseen")
 def test_the_api_key_and_hf_token_are_never_written_by_value() -> None:
     spec = LaunchSpec(name="p", model="Qwen/Qwen3-8B", env={"A": "1"})
     text = render_compose(spec)
@@ -126,6 +131,7 @@ def test_the_api_key_and_hf_token_are_never_written_by_value() -> None:
     assert "-e HF_TOKEN -e VLLM_API_KEY" in render_docker_run(spec)
 
 
+@pytest.mark.security("loopback-bind")
 def test_a_subset_of_gpus_is_reserved_by_id_and_published_on_loopback() -> None:
     spec = LaunchSpec(name="p", model="Qwen/Qwen3-8B", gpus=(1, 3))
     devices = service(render_compose(spec))["deploy"]["resources"]["reservations"]["devices"]

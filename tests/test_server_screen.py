@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.widgets import Static
 
 from tests.helpers import ManualClock, demo
@@ -49,6 +50,7 @@ async def server_with(
     return app.screen
 
 
+@pytest.mark.fault("container-exit")
 async def test_a_crash_shows_why_and_a_applies_the_fix_and_launches_again() -> None:
     clock = ManualClock()
     app = VtuiApp(demo(clock=clock))

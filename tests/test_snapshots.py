@@ -240,6 +240,7 @@ def test_server_after_a_kv_cache_crash(snap_compare: Snap) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
 
+@pytest.mark.fault("docker-down")
 def test_server_with_the_engine_unavailable(snap_compare: Snap) -> None:
     from vtui.core.records import BackendUnavailable
 
@@ -294,6 +295,7 @@ def test_strip_of_eight_gpus_on_the_launch_screen_at_80x24(snap_compare: Snap) -
     assert snap_compare(app, terminal_size=(80, 24), run_before=_gpu_history(clock, 1, "launch"))
 
 
+@pytest.mark.fault("nvml-missing")
 def test_gpu_with_nvml_missing(snap_compare: Snap) -> None:
     import pynvml
 

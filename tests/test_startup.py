@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from vtui.core.startup import Phase, StartupTracker
 from vtui.sim.catalogue import find
 from vtui.sim.vllm_script import SimServerConfig, render, startup_steps
@@ -60,6 +62,7 @@ def test_real_v1_lines_move_the_phases_and_give_the_figures() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.fault("container-exit")
 def test_a_failed_start_ends_crashed_with_the_line_and_exit_code() -> None:
     tracker = StartupTracker(started_at=0.0)
     for when, line in simulated_log("kv-cache"):
@@ -71,6 +74,7 @@ def test_a_failed_start_ends_crashed_with_the_line_and_exit_code() -> None:
     assert tracker.describe(61.0) == "crashed (exit 1)"
 
 
+@pytest.mark.fault("container-oom")
 def test_killed_for_memory_says_so_and_a_stop_asked_for_is_no_crash() -> None:
     killed = StartupTracker(started_at=0.0)
     killed.exited(137, oom_killed=True, now=5.0, asked=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vtui.core.vllm_args import (
     CATALOGUE,
     FORM_FLAGS,
@@ -13,6 +15,7 @@ from vtui.core.vllm_args import (
 from vtui.core.vllm_release import DEFAULT_IMAGE, VLLM_VERSION
 
 
+@pytest.mark.security("image-pinned")
 def test_catalogue_and_image_follow_the_pinned_release() -> None:
     assert VLLM_ARGS_VERSION == VLLM_VERSION
     assert f"vllm/vllm-openai:v{VLLM_VERSION}" == DEFAULT_IMAGE
