@@ -51,12 +51,14 @@ def _nearest_existing(path: Path) -> Path:
 
 
 def new_file(text: str) -> Path:
-    """A file vtui will write: its folder must exist (vtui makes no folders on a guess)."""
+    """A file vtui will write, making its folder where needed: what exists of the folder's
+    path must be folders."""
     path = Path(text).expanduser()
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a directory; name a file in it")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"{path.parent} is not a directory")
+    found = _nearest_existing(path.parent)
+    if not found.is_dir():
+        raise argparse.ArgumentTypeError(f"{found} is not a directory")
     return path
 
 
