@@ -74,6 +74,22 @@ def test_report_from_known_timings() -> None:
     assert "TTFT        p50 200 ms" in text and "1 http 429" in text
 
 
+def test_a_run_where_nothing_finished_says_why_and_what_to_change() -> None:
+    slow = [record(0.0, [0.1, 0.2], CUT), record(0.0, [0.1], CUT)]
+    settings = LoadSettings(duration=1.0, max_tokens=512)
+    report = summarise(slow, settings, "http://x", "m", elapsed=1.0)
+    assert report.why_nothing_completed("--duration", "--max-tokens") == (
+        "no request completed: 2 were still streaming when the 1 s ran out. Replies of 512 "
+        "tokens take longer here: raise --duration or lower --max-tokens"
+    )
+    failed = [record(0.0, [], ERROR)]
+    failed[0].error = "http 401"
+    report = summarise(failed, settings, "http://x", "m", elapsed=1.0)
+    assert report.why_nothing_completed() == "no request completed: 1 http 401"
+    done = summarise([record(0.0, [0.1], DONE, usage=1)], settings, "http://x", "m", elapsed=1.0)
+    assert done.why_nothing_completed() is None
+
+
 def test_bad_settings_are_named() -> None:
     problems = LoadSettings(concurrency=0, duration=5000, prompt_tokens=10, max_tokens=0).problems()
     assert [name for name, _ in problems] == ["concurrency", "duration", "max_tokens"]

@@ -191,9 +191,9 @@ def _run(
         print("\n".join(report.lines()))
     if path is not None:
         print(f"bench: saved {path} (compare two: vtui bench --compare A B)", file=sys.stderr)
-    if report.completed == 0:
-        why = f": {report.first_error}" if report.first_error else ""
-        return _fail(f"no request completed{why}")
+    why_not = report.why_nothing_completed("--duration", "--max-tokens")
+    if why_not:
+        return _fail(why_not)
     return 0
 
 

@@ -168,6 +168,23 @@ class LoadReport:
     def error_count(self) -> int:
         return sum(self.errors.values())
 
+    def why_nothing_completed(
+        self, duration: str = "the duration", max_tokens: str = "max tokens"
+    ) -> str | None:
+        """None when a request completed; else why not, and what to change (the settings
+        named as the caller's user knows them)."""
+        if self.completed:
+            return None
+        if self.first_error or self.errors:
+            kinds = ", ".join(f"{n:,} {kind}" for kind, n in sorted(self.errors.items()))
+            return f"no request completed: {self.first_error or kinds}"
+        s = self.settings
+        return (
+            f"no request completed: {self.cut:,} were still streaming when the "
+            f"{s.duration:g} s ran out. Replies of {s.max_tokens:,} tokens take longer here: "
+            f"raise {duration} or lower {max_tokens}"
+        )
+
     def lines(self) -> list[str]:
         s = self.settings
         prompt = (

@@ -310,10 +310,7 @@ class ServerScreen(VtuiScreen):
         except OSError as exc:
             self.post_message(self.LoadFinished(report, None, f"cannot save the result: {exc}"))
             return
-        problem = None
-        if report.completed == 0:
-            problem = f"no request completed: {report.first_error or 'the time ran out first'}"
-        self.post_message(self.LoadFinished(report, saved, problem))
+        self.post_message(self.LoadFinished(report, saved, report.why_nothing_completed()))
 
     def on_server_screen_load_progressed(self, message: LoadProgressed) -> None:
         if self._load_stop is not None:
