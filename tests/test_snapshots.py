@@ -179,13 +179,17 @@ def test_models_on_this_machine(snap_compare: Snap) -> None:
         await pilot.press("l")
         await settle(pilot.app)  # type: ignore[arg-type]
         # The inventory is read in a worker, and the table sizes its columns to new rows only
-        # when its own queue is idle; on a loaded machine the picture was twice taken before
-        # that (CI rehearsals: headers not yet padded to the column widths).
+        # when its own queue is idle; on a loaded machine the picture was taken three times
+        # before that (CI rehearsals: headers only as wide as their labels). Wait for the
+        # widths themselves: every model name is wider than the "Model" header.
         table = pilot.app.screen.query_one("#local-table", DataTable)
-        for _ in range(200):
-            if table.row_count and not table._require_update_dimensions:
+        for _ in range(400):
+            first = table.ordered_columns[0]
+            if table.row_count and first.content_width > len(str(first.label)):
                 break
             await pilot.pause(0.02)
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await pilot.pause(0.1)
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)

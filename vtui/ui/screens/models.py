@@ -6,6 +6,7 @@ import threading
 import time
 from collections import deque
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -56,6 +57,9 @@ def search_row(m: ModelSummary) -> tuple[str, ...]:
         "gated" if m.gated else "-",
         m.last_modified or units.NOT_AVAILABLE,
     )
+
+
+LOCAL_COLUMNS = ("Model", "Size", "Revision", "Last used", "Where")
 
 
 class ModelsScreen(VtuiScreen):
@@ -121,7 +125,7 @@ class ModelsScreen(VtuiScreen):
         yield table
         yield Static(id="model-details")
         local: DataTable[str] = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
-        local.add_columns("Model", "Size", "Revision", "Last used", "Where")
+        local.add_columns(*LOCAL_COLUMNS)
         local.display = False
         yield local
 
@@ -232,22 +236,33 @@ class ModelsScreen(VtuiScreen):
 
     def on_models_screen_local_found(self, message: LocalFound) -> None:
         table = self.query_one("#local-table", DataTable)
-        table.clear()
         self.local = {m.path: m for m in message.models}
         status = self.query_one("#models-status", Static)
         if message.error:
+            table.clear()
             self.query_one(Notice).show(f"Local models unreadable: {message.error}", error=True)
             return
-        for m in message.models:
-            used = (
+        rows = [
+            (
+                m.name,
+                units.human_bytes(m.size_bytes),
+                m.revision[:12] or "-",
                 time.strftime("%Y-%m-%d %H:%M", time.gmtime(m.last_used))
                 if m.last_used
-                else units.NOT_AVAILABLE
+                else units.NOT_AVAILABLE,
+                m.where,
             )
-            table.add_row(
-                m.name, units.human_bytes(m.size_bytes), m.revision[:12] or "-", used, m.where,
-                key=m.path,
-            )  # fmt: skip
+            for m in message.models
+        ]
+        # Widths given, not measured: DataTable measures new rows when idle but keeps a
+        # header drawn before that in its cache, so the header could stay as narrow as its
+        # labels above wider rows (seen in CI snapshots, Textual 8.2.8).
+        table.clear(columns=True)
+        for index, label in enumerate(LOCAL_COLUMNS):
+            texts = (label, *(row[index] for row in rows))
+            table.add_column(label, width=max(cell_len(text) for text in texts))
+        for m, row in zip(message.models, rows, strict=True):
+            table.add_row(*row, key=m.path)
         total = units.human_bytes(sum(m.size_bytes for m in message.models))
         status.update(
             f"{units.plural(len(message.models), 'model')} on this machine, {total} \u00b7 "
