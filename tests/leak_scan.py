@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 PLANTED_TOKEN = "hf_vtuiPlanted" + secrets.token_hex(12)
-SCANNED_SUFFIX_LIMIT = 64 * 1024 * 1024  # bigger files are model shards made by the tests
+SCAN_SIZE_LIMIT = 64 * 1024 * 1024  # bigger files are model shards made by the tests
 
 
 def files_under(roots: Iterable[Path], newer_than: float = 0.0) -> Iterator[Path]:
@@ -35,7 +35,7 @@ def files_under(roots: Iterable[Path], newer_than: float = 0.0) -> Iterator[Path
                     path.is_file()
                     and not path.is_symlink()
                     and info.st_mtime >= newer_than
-                    and info.st_size <= SCANNED_SUFFIX_LIMIT
+                    and info.st_size <= SCAN_SIZE_LIMIT
                 ):
                     yield path
 

@@ -44,6 +44,14 @@ async def type_into(app: VtuiApp, pilot: Any, field_id: str, text: str) -> None:
     await settle(app)
 
 
+async def new_profile(app: VtuiApp, pilot: Any, name: str) -> None:
+    """Ctrl+N, as a user starts one: the form then holds a fresh profile called `name`."""
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    await pilot.press(*name, "enter")
+    await settle(app)
+
+
 def field_problem(app: VtuiApp, field_id: str) -> str:
     return str(app.screen.query_one(f"#field-{field_id} .arg-problem", Static).render())
 
@@ -102,10 +110,7 @@ async def test_launch_starts_a_container_and_opens_the_server_screen() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_launch(app, pilot)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        await pilot.press(*"phi", "enter")
-        await settle(app)
+        await new_profile(app, pilot, "phi")
         await type_into(app, pilot, "model", "microsoft/Phi-4-mini-instruct")
         await type_into(app, pilot, "port", "8010")
         await pilot.press("ctrl+r")
@@ -151,10 +156,7 @@ async def test_a_port_held_by_another_container_is_a_warning_under_the_port() ->
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_launch(app, pilot)
         assert field_problem(app, "port") == ""  # the demo profile's own container holds it
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        await pilot.press(*"other", "enter")
-        await settle(app)
+        await new_profile(app, pilot, "other")
         await settle(app)
         assert "8000 is already in use" in field_problem(app, "port")
         assert screen.query_one("#field-port", ArgField).has_class("-warning")
@@ -184,10 +186,7 @@ async def test_an_open_host_is_cautioned_in_yellow_and_still_launches() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_launch(app, pilot)
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        await pilot.press(*"open", "enter")
-        await settle(app)
+        await new_profile(app, pilot, "open")
         await type_into(app, pilot, "model", "microsoft/Phi-4-mini-instruct")
         await type_into(app, pilot, "port", "8011")
         await type_into(app, pilot, "host", "0.0.0.0")

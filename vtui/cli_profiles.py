@@ -84,7 +84,7 @@ def _report(name: str, problems: list[Problem], out: TextIO) -> bool:
     """Print one line a problem; True when nothing but warnings and cautions."""
     for problem in problems:
         print(f"vtui: {name}: {problem}", file=out)
-    return all(p.warning or p.caution for p in problems)
+    return not any(p.blocks_compose for p in problems)
 
 
 def _checked(spec: LaunchSpec) -> list[Problem]:

@@ -79,13 +79,6 @@ def existing_directory(text: str) -> Path:
     return path
 
 
-def existing_file(text: str) -> Path:
-    path = Path(text).expanduser()
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"{text}: no such file")
-    return path
-
-
 def sampling(name: str) -> Callable[[str], float]:
     def read(text: str) -> float:
         from vtui.core.chat import sampling_value

@@ -25,7 +25,7 @@ AT_LEAST_ONE = {
     "--max-num-seqs",
     "--max-num-batched-tokens",
 }
-NOT_NEGATIVE = {"--cpu-offload-gb", "--swap-space"}
+NOT_NEGATIVE = {"--cpu-offload-gb"}
 # Arguments whose known values are the only ones vLLM takes (the catalogue lists them as
 # suggestions because vLLM's parser sets no choices): cache_dtype is a pydantic-checked
 # Literal in vllm/config/cache.py of the pinned release.
@@ -49,6 +49,11 @@ class Problem:
     @property
     def blocks_launch(self) -> bool:
         return not self.caution
+
+    @property
+    def blocks_compose(self) -> bool:
+        """An error: no compose file is written, nor anything launched, until it is fixed."""
+        return not self.warning and not self.caution
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def cautions(spec: LaunchSpec) -> list[Problem]:
         out.append(
             Problem(
                 "image",
-                f"{spec.image or 'an empty image'} is not pinned to a release: the next pull "
+                f"{spec.image} is not pinned to a release: the next pull "
                 "can change what runs. Name a tag such as "
                 f"{DEFAULT_IMAGE.rpartition(':')[2]} or a digest.",
                 caution=True,

@@ -346,7 +346,7 @@ class LaunchScreen(VtuiScreen):
             found = by_field.get(field.field.key)
             field.show_problem(
                 found.message if found else None,
-                warning=bool(found and (found.warning or found.caution)),
+                warning=bool(found and not found.blocks_compose),
             )
         self._show_status(loose)
         self.refit()
@@ -364,7 +364,7 @@ class LaunchScreen(VtuiScreen):
 
     @property
     def blocking(self) -> list[Problem]:
-        return [p for p in self.problems if not p.warning and not p.caution]
+        return [p for p in self.problems if p.blocks_compose]
 
     @property
     def stops_launch(self) -> list[Problem]:
