@@ -19,9 +19,16 @@ from vtui.ui.widgets.long_markdown import (
     LongMarkdown,
     MarkdownPart,
     last_block_line,
+    near_view,
 )
 
 LONG_TEXT = reply_for([{"role": "user", "content": "go"}], "m", None, length=1500).text
+
+
+class Alone(App[None]):
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield LongMarkdown()
 
 
 class OneOfEach(App[None]):
@@ -87,3 +94,28 @@ async def test_a_long_reply_folds_far_parts_and_draws_them_again_when_scrolled_t
             # Folding kept every part's place: the conversation is as tall as before.
             assert log.virtual_size.height == height
             assert answer.source == screen.conversation.turns[1].content
+
+
+async def test_a_pass_run_before_a_scroll_is_laid_out_draws_what_is_scrolled_to() -> None:
+    # The pass after a scroll can run before the screen has laid the scroll out (the order
+    # of the two is not fixed); positions on screen then still say where things were.
+    app = Alone()
+    async with app.run_test(size=(100, 30)) as pilot:
+        long = app.query_one(LongMarkdown)
+        scroll = app.query_one(VerticalScroll)
+        for at in range(0, len(LONG_TEXT), 40):
+            await long.append(LONG_TEXT[at : at + 40])
+        long.finish()
+        await pilot.pause()
+        scroll.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        await long.refold(near_view(scroll, 30))
+        await pilot.pause()
+        await long.refold(near_view(scroll, 30))
+        assert isinstance(long.parts[0], FoldedPart)
+        assert isinstance(long.parts[-1], MarkdownPart)
+
+        scroll.scroll_home(animate=False, immediate=True)
+        await long.refold(near_view(scroll, 30))
+        assert isinstance(long.parts[0], MarkdownPart)
+        assert isinstance(long.parts[-1], FoldedPart)

@@ -133,7 +133,7 @@ class ChatScreen(VtuiScreen):
             return
         # A view's height above and below as well: scrolling a page at a time never comes
         # upon a blank part.
-        near = near_view(log.region, log.region.height)
+        near = near_view(log, log.scrollable_content_region.height)
         for view in views:
             await view.refold(near)
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from vtui.core.chat_errors import Explained
 from vtui.core.chat_stream import AnswerDelta, ReasoningDelta, ReplyStats, TextDelta
-from vtui.ui.widgets.long_markdown import LongMarkdown
+from vtui.ui.widgets.long_markdown import LongMarkdown, NearView
 
 # Characters of a reply drawn per frame when a stream outruns the screen: a frame (layout,
 # paint, the keys typed meanwhile) comes between batches, so keys wait one batch at most.
@@ -132,7 +131,7 @@ class ReplyView(Vertical):
             self.reasoning_text += piece.text
             await self._reasoning.append(piece.text)
 
-    async def refold(self, near: Region) -> None:
+    async def refold(self, near: NearView) -> None:
         """Fold the finished parts of this reply that are outside `near`."""
         await self._reasoning.refold(near)
         await self._answer.refold(near)

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from textual.containers import Vertical
-from textual.geometry import Region
+from textual.errors import NoWidget
 from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
@@ -120,18 +121,18 @@ class LongMarkdown(Vertical):
             await self._start_part("".join(lines[growing_from:]))
             await live.markdown.remove_children(moving)
 
-    async def refold(self, near: Region) -> None:
-        """Fold the sealed parts outside `near` (a region of the screen), draw the folded
-        ones inside it again, and pin the height of the drawn ones."""
+    async def refold(self, near: NearView) -> None:
+        """Fold the sealed parts outside `near`, draw the folded ones inside it again, and
+        pin the height of the drawn ones."""
         async with self._swapping:
             for part in self.sealed:
                 if isinstance(part, FoldedPart):
-                    if part.region.overlaps(near):
+                    if near.reaches(part):
                         await self._swap(part, MarkdownPart(part.text))
                 # Measured as drawn at this width: a new width unfolds all first.
                 elif not part.size.height:
                     continue
-                elif not part.region.overlaps(near):
+                elif not near.reaches(part):
                     await self._swap(part, FoldedPart(part.text, part.outer_size.height))
                 elif part.styles.height is None or part.styles.height.is_auto:
                     # Sized by its content, a part is measured again, every block of it,
@@ -164,6 +165,54 @@ def last_block_line(text: str) -> int:
     return 0
 
 
-def near_view(view: Region, reach: int) -> Region:
-    """The scrolling view's region on screen, and `reach` lines above and below it."""
-    return Region(view.x, view.y - reach, view.width, view.height + 2 * reach)
+@dataclass(frozen=True)
+class NearView:
+    """Lines of a scrolling container's content: those in view now, and some above and
+    below them."""
+
+    scroller: Widget
+    top: int
+    bottom: int
+
+    def reaches(self, widget: Widget) -> bool:
+        lines = content_lines(widget, self.scroller)
+        return lines is not None and lines[0] < self.bottom and lines[1] > self.top
+
+
+def near_view(scroller: Widget, reach: int) -> NearView:
+    """The lines of `scroller`'s content in view as it is scrolled now, and `reach` lines
+    above and below them."""
+    top = round(scroller.scroll_y)
+    height = scroller.scrollable_content_region.height
+    return NearView(scroller, top - reach, top + height + reach)
+
+
+def content_lines(widget: Widget, scroller: Widget) -> tuple[int, int] | None:
+    """The lines of `scroller`'s content that `widget` covers; None when it is not laid
+    out (hidden, or not yet placed).
+
+    Summed from each widget's place in its parent, which no scroll changes. A widget's
+    place on screen comes from the last layout, so between a scroll and the refresh
+    after it (and a pass can run in between) it is where it was before the scroll: a
+    pass that read it left the part scrolled to blank.
+    """
+    screen = scroller.screen
+    top = 0
+    height: int | None = None
+    node = widget
+    while node is not scroller:
+        try:
+            placed = screen.find_widget(node).virtual_region
+        except NoWidget:
+            return None
+        if height is None:
+            height = placed.height
+        top += placed.y
+        parent = node.parent
+        if not isinstance(parent, Widget):
+            return None
+        if parent is not scroller:
+            # A place is counted from inside the parent's padding and border.
+            top += parent.styles.gutter.top
+        node = parent
+    return top, top + (height or 0)
