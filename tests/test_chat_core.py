@@ -12,6 +12,7 @@ from vtui.core.chat import ChatTurn, Conversation, SamplingSettings, parse_extra
 from vtui.core.chat_errors import CLI_HINTS, ChatFault, ChatTarget, explain
 from vtui.core.chat_stream import (
     AnswerDelta,
+    AnswerWasThought,
     FinishReason,
     MalformedChunk,
     ReasoningDelta,
@@ -71,11 +72,11 @@ def test_chunks_that_are_not_chunks_are_refused_by_name() -> None:
 
 
 def split(pieces: list[str]) -> tuple[str, str]:
-    splitter = ThinkSplitter()
-    out = [d for p in pieces for d in splitter.feed(p)] + splitter.flush()
-    thought = "".join(d.text for d in out if isinstance(d, ReasoningDelta))
-    answer = "".join(d.text for d in out if isinstance(d, AnswerDelta))
-    return thought, answer
+    recorder = ReplyRecorder(TickingClock(step=0.1))
+    for piece in pieces:
+        recorder.add(AnswerDelta(piece))
+    recorder.end()
+    return recorder.reasoning, recorder.answer
 
 
 def test_think_tags_move_the_thought_out_even_split_across_chunks() -> None:
@@ -85,6 +86,25 @@ def test_think_tags_move_the_thought_out_even_split_across_chunks() -> None:
     assert split(["Use ", "<think> tags"]) == ("", "Use <think> tags")
     # Stopped mid-thought: what came is still the thought.
     assert split(["<think>still go"]) == ("still go", "")
+
+
+def test_a_thought_opened_by_the_prompt_moves_out_when_its_close_tag_comes() -> None:
+    # DeepSeek-R1's and QwQ's templates end the prompt with <think>: only </think> streams.
+    assert split(["Let me", " weigh it.\n</th", "ink>\n\nYes", "."]) == ("Let me weigh it.", "Yes.")
+    assert split(["weigh it</think>"]) == ("weigh it", "")
+    # An answer that opens a tag of its own keeps its tags, however they are split.
+    assert split(["Use <thi", "nk> and </think>."]) == ("", "Use <think> and </think>.")
+    assert split(["Use <think>", " and ", "</think>", "."]) == ("", "Use <think> and </think>.")
+    # Only the first close tag ends a thought; a later one is the answer's text.
+    assert split(["a</think>b", "</think>c"]) == ("a", "b</think>c")
+    # No close tag: an answer, with a "<" held back only while it may start a tag.
+    assert split(["x <", "/y>", " <"]) == ("", "x </y> <")
+
+
+def test_the_pieces_say_when_the_answer_so_far_was_a_thought() -> None:
+    splitter = ThinkSplitter()
+    pieces = [d for text in ("Hm", "m.</think>\n\nYes") for d in splitter.feed(text)]
+    assert pieces == [AnswerDelta("Hm"), AnswerDelta("m."), AnswerWasThought(), AnswerDelta("Yes")]
 
 
 def test_recorder_times_first_token_and_decode_speed() -> None:

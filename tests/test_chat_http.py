@@ -56,6 +56,21 @@ def test_reasoning_arrives_apart_with_a_reasoning_parser_and_in_think_tags_witho
         assert "<think>" not in reply.answer and "</think>" not in reply.reasoning
 
 
+def test_a_thought_opened_by_the_template_moves_out_of_the_answer_when_it_closes() -> None:
+    with simulator("--model", THINKER, "--sim-think-in-template") as sim:
+        events = chat_events(HttpEndpoint(sim.url), ask("2+2?", model=THINKER))
+        streamed = recorded(HttpEndpoint(sim.url), ask("2+2?", model=THINKER))
+        whole = recorded(HttpEndpoint(sim.url), ask("2+2?", model=THINKER, stream=False))
+    # The raw stream starts inside the thought: no opening tag, only the closing one.
+    raw = "".join(event.text for event in events if isinstance(event, AnswerDelta))
+    assert raw.startswith("The user asks") and raw.count("</think>") == 1
+    for reply in (streamed, whole):
+        assert reply.reasoning.startswith("The user asks \u201c2+2?\u201d")
+        assert not reply.reasoning.endswith("\n")
+        assert reply.answer.startswith("This is vtui's vLLM simulator")
+        assert "</think>" not in reply.answer + reply.reasoning
+
+
 @pytest.mark.fault("endpoint-down-chat")
 def test_a_stream_cut_midway_is_a_dropped_connection_not_a_short_reply() -> None:
     with simulator("--model", MODEL, "--sim-fault", "cut:5") as sim:

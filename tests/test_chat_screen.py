@@ -88,8 +88,19 @@ async def test_a_failed_request_keeps_the_question_and_retry_asks_again() -> Non
         assert "You asked: \u201care you there\u201d" in screen.conversation.turns[1].content
 
 
-async def test_reasoning_streams_into_a_folded_block_above_the_answer() -> None:
-    with simulator("--model", "Qwen/Qwen3-8B", "--reasoning-parser", "qwen3") as sim:
+@pytest.mark.parametrize(
+    "thought_sent",
+    [
+        ("--reasoning-parser", "qwen3"),  # in delta.reasoning
+        (),  # in the content, between <think> tags
+        ("--sim-think-in-template",),  # in the content, only </think>: drawn, then moved
+    ],
+    ids=["reasoning-parser", "think-tags", "think-opened-by-template"],
+)
+async def test_reasoning_streams_into_a_folded_block_above_the_answer(
+    thought_sent: tuple[str, ...],
+) -> None:
+    with simulator("--model", "Qwen/Qwen3-8B", *thought_sent) as sim:
         app = chat_app(sim.url)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = chat(app)
@@ -102,8 +113,13 @@ async def test_reasoning_streams_into_a_folded_block_above_the_answer() -> None:
             assert block.display and block.collapsed and block.title == "Reasoning"
             thought = view.query_one(".chat-reasoning-text", LongMarkdown).source
             assert thought.startswith("The user asks \u201c2+2?\u201d")
-            answer = view.query_one(".chat-answer", LongMarkdown).source
+            assert "</think>" not in thought and not thought.endswith("\n")
+            answer_box = view.query_one(".chat-answer", LongMarkdown)
+            answer = answer_box.source
             assert answer.startswith("This is vtui's vLLM simulator") and "user asks" not in answer
+            # What is drawn is what is kept: no block of the thought left in the answer.
+            assert list(answer_box.children) == answer_box.parts
+            assert answer == screen.conversation.turns[1].content
             assert screen.conversation.turns[1].reasoning == thought
 
 

@@ -31,6 +31,17 @@ def test_reasoning_goes_to_stderr_and_max_tokens_cuts_the_reply() -> None:
     assert "cut at max tokens" in done.stderr
 
 
+def test_a_thought_the_template_opened_is_named_on_stderr_when_it_closes() -> None:
+    with simulator("--model", "Qwen/Qwen3-8B", "--sim-think-in-template") as sim:
+        done = run_vtui("chat", "--endpoint", sim.url, "--prompt", "2+2?")
+    assert done.returncode == 0, done.stderr
+    # Streamed before its end was known: on stdout, then named for what it was.
+    assert done.stdout.startswith("The user asks")
+    assert "the text above was the model's reasoning" in done.stderr
+    assert "</think>" not in done.stdout
+    assert "\nThis is vtui's vLLM simulator" in done.stdout
+
+
 @pytest.mark.security("api-key-masked")
 def test_a_wrong_key_fails_with_exit_1_and_the_key_is_never_printed() -> None:
     os.environ["VTUI_TEST_KEY"] = "sk-wrong-0123456789"

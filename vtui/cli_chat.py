@@ -164,13 +164,19 @@ def first_model(endpoint: ChatEndpoint) -> str:
     return models[0]
 
 
+THOUGHT_ON_STDOUT = (
+    "vtui: the text above was the model's reasoning: it ended with </think>, its <think> was\n"
+    "in the chat template (serve it with --reasoning-parser to get the two apart). The answer:"
+)
+
+
 async def _reply(args: argparse.Namespace, endpoint: ChatEndpoint, target: ChatTarget) -> int:
     from dataclasses import replace
 
     from vtui.backends.endpoint import EndpointError
     from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
     from vtui.core.chat_errors import CLI_HINTS, explain
-    from vtui.core.chat_stream import AnswerDelta, ReplyRecorder
+    from vtui.core.chat_stream import AnswerDelta, AnswerWasThought, ReplyRecorder
 
     conversation = Conversation(
         system=args.system,
@@ -188,6 +194,11 @@ async def _reply(args: argparse.Namespace, endpoint: ChatEndpoint, target: ChatT
                         thinking = False
                     sys.stdout.write(piece.text)
                     sys.stdout.flush()
+                elif isinstance(piece, AnswerWasThought):
+                    # Already on stdout, which may be a file: it cannot be taken back.
+                    sys.stdout.write("\n")
+                    sys.stdout.flush()
+                    print(THOUGHT_ON_STDOUT, file=sys.stderr)
                 else:
                     if not thinking:
                         sys.stderr.write("thinking: ")

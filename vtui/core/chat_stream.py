@@ -4,6 +4,11 @@ vLLM streams `data: {chat.completion.chunk}` events and ends with `data: [DONE]`
 arrives in `delta.reasoning` (vLLM 0.10 and later) or `delta.reasoning_content` (earlier
 releases, DeepSeek's API); a model served without a reasoning parser writes it into the
 content between `<think>` and `</think>` instead. All three end up as ReasoningDelta here.
+
+Some chat templates (DeepSeek-R1's, QwQ's) open `<think>` in the prompt, so the content
+starts inside the thought and only its `</think>` streams. Until that tag comes the text
+cannot be told from an answer; when it comes, AnswerWasThought says the answer so far was
+the thought.
 """
 
 from __future__ import annotations
@@ -30,12 +35,20 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True)
+class AnswerWasThought:
+    """A `</think>` closed a thought the content never opened: the answer so far was the
+    thought, and moves to the reasoning. No text of its own (`text` is "")."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class FinishReason:
     reason: str  # "stop", "length", "tool_calls", "abort", ...
 
 
 ChatEvent = AnswerDelta | ReasoningDelta | ChatUsage | FinishReason
-TextDelta = AnswerDelta | ReasoningDelta
+TextDelta = AnswerDelta | ReasoningDelta | AnswerWasThought
 
 
 class MalformedChunk(ValueError):
@@ -114,17 +127,22 @@ def _clip(text: str, limit: int = 120) -> str:
 
 class ThinkSplitter:
     """Moves `<think>...</think>` at the start of the content into reasoning, with tags that may
-    be split over several chunks. A `<think>` later in an answer is the answer's own text."""
+    be split over several chunks. A `<think>` later in an answer is the answer's own text.
+
+    An answer that did not open with `<think>` may still be a thought opened by the prompt:
+    its first `</think>`, with no `<think>` before it, ends that thought."""
 
     def __init__(self) -> None:
-        self._state = "start"  # "start": only whitespace so far; "thinking"; "answer"
+        # "start": only whitespace so far; "thinking"; "unsure": an answer a `</think>` may
+        # yet turn into a thought; "answer".
+        self._state = "start"
         self._held = ""
+        self._unsure_text = ""  # the answer given while unsure, to spot a `<think>` in it
 
     def feed(self, text: str) -> list[TextDelta]:
         if self._state == "answer":
             return [AnswerDelta(text)] if text else []
         self._held += text
-        out: list[TextDelta] = []
         if self._state == "start":
             begun = self._held.lstrip()
             if begun.startswith(THINK_OPEN):
@@ -132,11 +150,15 @@ class ThinkSplitter:
                 # Templates put the thought on its own lines: the tags' line ends are not text.
                 self._held = begun[len(THINK_OPEN) :].lstrip("\n")
             elif THINK_OPEN.startswith(begun):
-                return out  # whitespace, or the tag arriving in pieces
+                return []  # whitespace, or the tag arriving in pieces
             else:
-                self._state = "answer"
-                held, self._held = self._held, ""
-                return [AnswerDelta(held)]
+                self._state = "unsure"
+        if self._state == "unsure":
+            return self._feed_unsure()
+        return self._feed_thinking()
+
+    def _feed_thinking(self) -> list[TextDelta]:
+        out: list[TextDelta] = []
         end = self._held.find(THINK_CLOSE)
         if end >= 0:
             thought = self._held[:end].rstrip("\n")
@@ -147,18 +169,49 @@ class ThinkSplitter:
             if rest:
                 out.append(AnswerDelta(rest))
             return out
+        ready = self._release_all_but_a_partial_tag()
+        return [ReasoningDelta(ready)] if ready else []
+
+    def _feed_unsure(self) -> list[TextDelta]:
+        # What came just before counts too: a `<think>` can be split over two chunks.
+        seen = self._unsure_text + self._held
+        end = self._held.find(THINK_CLOSE)
+        opened = seen.find(THINK_OPEN)
+        if opened >= 0 and (end < 0 or opened < len(self._unsure_text) + end):
+            # The answer opened a tag of its own: its tags are its text.
+            self._state, held, self._held = "answer", self._held, ""
+            return [AnswerDelta(held)]
+        if end >= 0:
+            out: list[TextDelta] = []
+            if before := self._held[:end]:
+                out.append(AnswerDelta(before))
+            out.append(AnswerWasThought())
+            rest = self._held[end + len(THINK_CLOSE) :].lstrip("\n")
+            self._state, self._held, self._unsure_text = "answer", "", ""
+            if rest:
+                out.append(AnswerDelta(rest))
+            return out
+        ready = self._release_all_but_a_partial_tag()
+        self._unsure_text = (self._unsure_text + ready)[-len(THINK_OPEN) :]
+        return [AnswerDelta(ready)] if ready else []
+
+    def _release_all_but_a_partial_tag(self) -> str:
         keep = _partial_tag_at_end(self._held, THINK_CLOSE)
         ready = self._held[: len(self._held) - keep]
         self._held = self._held[len(ready) :]
-        if ready:
-            out.append(ReasoningDelta(ready))
-        return out
+        return ready
 
     def flush(self) -> list[TextDelta]:
         held, self._held = self._held, ""
         if not held:
             return []
         return [ReasoningDelta(held) if self._state == "thinking" else AnswerDelta(held)]
+
+
+def thought_moved(answer: str) -> str:
+    """The answer so far, as the thought it turned out to be: the line end before its
+    `</think>` is the tag's, not the thought's."""
+    return answer.rstrip("\n")
 
 
 def _partial_tag_at_end(text: str, tag: str) -> int:
@@ -242,6 +295,9 @@ class ReplyRecorder:
         for piece in pieces:
             if isinstance(piece, ReasoningDelta):
                 self.reasoning += piece.text
+            elif isinstance(piece, AnswerWasThought):
+                self.reasoning += thought_moved(self.answer)
+                self.answer = ""
             else:
                 self.answer += piece.text
         return pieces

@@ -116,15 +116,19 @@ def _pieces_keeping_lines(text: str) -> list[str]:
     return [head + found[0], *found[1:]] if found else [head]
 
 
-def stream_deltas(reply: SimReply, reasoning_parser: bool) -> list[dict[str, str]]:
+def stream_deltas(
+    reply: SimReply, reasoning_parser: bool, think_in_template: bool = False
+) -> list[dict[str, str]]:
     """The reply's chunk deltas as vLLM streams them: the thought in delta.reasoning with a
-    reasoning parser, else between <think> tags in the content (tokens of their own)."""
+    reasoning parser, else between <think> tags in the content (tokens of their own); a
+    template that opens <think> in the prompt leaves only the closing tag to stream."""
     if not reply.reasoning_chunks:
         return [{"content": piece} for piece in reply.chunks]
     if reasoning_parser:
         thought = [{"reasoning": piece} for piece in reply.reasoning_chunks]
         return thought + [{"content": piece} for piece in reply.chunks]
-    pieces = ["<think>\n", *reply.reasoning_chunks, "\n</think>\n\n", *reply.chunks]
+    opening = [] if think_in_template else ["<think>\n"]
+    pieces = [*opening, *reply.reasoning_chunks, "\n</think>\n\n", *reply.chunks]
     return [{"content": piece} for piece in pieces]
 
 

@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         "between <think> tags in the content",
     )
     p.add_argument(
+        "--sim-think-in-template",
+        action="store_true",
+        help="the chat template opens <think> in the prompt (as DeepSeek-R1's does): without "
+        "a reasoning parser only </think> streams",
+    )
+    p.add_argument(
         "--sim-reply-tokens",
         type=int,
         default=None,
@@ -128,6 +134,7 @@ class SimState:
         kv_tokens: int,
         *,
         reasoning_parser: str | None = None,
+        think_in_template: bool = False,
         reply_tokens: int | None = None,
         fault: tuple[str, int] | None = None,
         max_num_seqs: int = 256,
@@ -136,6 +143,7 @@ class SimState:
         self.api_key = api_key
         self.token_delay = token_delay
         self.reasoning_parser = reasoning_parser
+        self.think_in_template = think_in_template
         self.reply_tokens = reply_tokens
         self.fault = fault
         self.metrics = ServerMetrics(config.served_model_name, kv_tokens)
@@ -319,7 +327,8 @@ class Handler(BaseHTTPRequestHandler):
             if self.state.reasoning_parser:
                 message["reasoning"] = reply.reasoning
             else:
-                message["content"] = f"<think>\n{reply.reasoning}\n</think>\n\n{reply.text}"
+                opening = "" if self.state.think_in_template else "<think>\n"
+                message["content"] = f"{opening}{reply.reasoning}\n</think>\n\n{reply.text}"
         return message
 
     def _stream(self, model: str, reply: Any, include_usage: bool, prompt: list[str]) -> None:
@@ -366,7 +375,9 @@ class Handler(BaseHTTPRequestHandler):
                 ],
             }
 
-        deltas = stream_deltas(reply, bool(self.state.reasoning_parser))
+        deltas = stream_deltas(
+            reply, bool(self.state.reasoning_parser), self.state.think_in_template
+        )
         fault = self.state.fault
         try:
             self._event(chunk({"role": "assistant", "content": ""}, None))
@@ -517,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         args.sim_token_delay,
         plan.kv_tokens,
         reasoning_parser=args.reasoning_parser,
+        think_in_template=args.sim_think_in_template,
         reply_tokens=args.sim_reply_tokens,
         fault=_fault(args.sim_fault),
         max_num_seqs=args.max_num_seqs or 256,

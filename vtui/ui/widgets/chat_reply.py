@@ -13,7 +13,14 @@ from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from vtui.core.chat_errors import Explained
-from vtui.core.chat_stream import AnswerDelta, ReasoningDelta, ReplyStats, TextDelta
+from vtui.core.chat_stream import (
+    AnswerDelta,
+    AnswerWasThought,
+    ReasoningDelta,
+    ReplyStats,
+    TextDelta,
+    thought_moved,
+)
 from vtui.ui.widgets.long_markdown import LongMarkdown, NearView
 
 # Characters of a reply drawn per frame when a stream outruns the screen: a frame (layout,
@@ -125,11 +132,20 @@ class ReplyView(Vertical):
                 self._fold_reasoning()
             self.answer_text += piece.text
             await self._answer.append(piece.text)
+        elif isinstance(piece, AnswerWasThought):
+            moved, self.answer_text = thought_moved(self.answer_text), ""
+            await self._answer.clear()
+            await self._think(moved)
         else:
-            if not self.reasoning_text:
-                self.query_one(".chat-reasoning").display = True
-            self.reasoning_text += piece.text
-            await self._reasoning.append(piece.text)
+            await self._think(piece.text)
+
+    async def _think(self, text: str) -> None:
+        if not text:
+            return
+        if not self.reasoning_text:
+            self.query_one(".chat-reasoning").display = True
+        self.reasoning_text += text
+        await self._reasoning.append(text)
 
     async def refold(self, near: NearView) -> None:
         """Fold the finished parts of this reply that are outside `near`."""

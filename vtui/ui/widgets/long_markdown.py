@@ -96,6 +96,13 @@ class LongMarkdown(Vertical):
         if len(live.markdown.children) > SEAL_AFTER_BLOCKS:
             await self._seal(live)
 
+    async def clear(self) -> None:
+        """Nothing drawn, as before the first text."""
+        async with self._swapping:
+            self.parts = []
+            self.finished = False
+            await self.remove_children()
+
     async def _start_part(self, text: str = "") -> None:
         part = MarkdownPart()
         self.parts.append(part)
