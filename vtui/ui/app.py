@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from importlib import import_module
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
@@ -19,6 +19,7 @@ from vtui.backends.registry import Backends
 from vtui.core.deployments import active_deployment
 from vtui.core.gpu_history import GpuHistory
 from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+from vtui.ui.keys_seen import KeysSeen
 from vtui.ui.messages import DeploymentsRead, GpusRead
 
 # (mode, key, title, what the palette says about it)
@@ -106,6 +107,14 @@ class VtuiApp(App[None]):
         self.gpu_error: str | None = None
         self.gpu_history = GpuHistory()
         self._gpu_reading = False
+        self.keys_seen = KeysSeen()
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key, before bindings or the focused widget take it; but Enter sends, and
+        # the user then reads rather than types.
+        if isinstance(event, events.Key) and event.key != "enter":
+            self.keys_seen.pressed()
+        await super().on_event(event)
 
     def choose_deployment(self, container_id: str) -> None:
         """The one chosen on the Server screen: the header and the chat follow it."""

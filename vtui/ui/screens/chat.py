@@ -74,7 +74,6 @@ class ChatScreen(VtuiScreen):
         self._worker: Worker[None] | None = None
         # Replies are followed down as they grow, until the user scrolls up to read.
         self._following = True
-        self._folded_at_width = 0
         self._refold_asked = False
 
     def compose_body(self) -> ComposeResult:
@@ -120,22 +119,12 @@ class ChatScreen(VtuiScreen):
 
     async def _refold(self) -> None:
         """Fold the replies' finished parts that are far from view (layout and the garbage
-        collector then skip their blocks), draw again the ones coming near. A new width
-        changes every height, so then all are drawn for one layout and measured again."""
+        collector then skip their blocks), draw again the ones coming near."""
         self._refold_asked = False
-        log = self.query_one("#chat-log", VerticalScroll)
-        views = self._replies()
-        if log.size.width != self._folded_at_width:
-            self._folded_at_width = log.size.width
-            for view in views:
-                await view.unfold_all()
+        near = near_view(self.query_one("#chat-log", VerticalScroll))
+        settled = [await view.refold(near) for view in self._replies()]
+        if not all(settled):
             self._refold_after_refresh()
-            return
-        # A view's height above and below as well: scrolling a page at a time never comes
-        # upon a blank part.
-        near = near_view(log, log.scrollable_content_region.height)
-        for view in views:
-            await view.refold(near)
 
     @property
     def streaming(self) -> bool:
@@ -269,7 +258,7 @@ class ChatScreen(VtuiScreen):
         target, endpoint = self.target(), self.endpoint()
         if target is None or endpoint is None:
             return
-        view = ReplyView()
+        view = ReplyView(self.vtui.keys_seen)
         # Mounted before the request goes out, so the first piece finds it composed.
         await self.query_one("#chat-log", VerticalScroll).mount(view)
         body = self.conversation.request_body(target.model, stream=self.stream_replies)
@@ -304,11 +293,13 @@ class ChatScreen(VtuiScreen):
         view.add(recorder.end())
         self.post_message(self.ReplyEnded(view, recorder, fault, stopped, target))
 
-    def on_reply_view_grew(self, _message: ReplyView.Grew) -> None:
+    def on_reply_view_grew(self, message: ReplyView.Grew) -> None:
         if self._following:
             log = self.query_one("#chat-log", VerticalScroll)
             log.call_after_refresh(log.scroll_end, animate=False, immediate=True)
-        self._refold_after_refresh()
+        # A reply still drawing folds as it draws, in the same frame.
+        if message.settled:
+            self._refold_after_refresh()
 
     async def on_chat_screen_reply_ended(self, message: ReplyEnded) -> None:
         recorder = message.recorder

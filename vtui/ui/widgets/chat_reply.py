@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
 from vtui.core.chat_errors import Explained
@@ -21,11 +22,14 @@ from vtui.core.chat_stream import (
     TextDelta,
     thought_moved,
 )
-from vtui.ui.widgets.long_markdown import LongMarkdown, NearView
+from vtui.ui.keys_seen import KeysSeen
+from vtui.ui.widgets.long_markdown import LongMarkdown, NearView, near_view
 
-# Characters of a reply drawn per frame when a stream outruns the screen: a frame (layout,
-# paint, the keys typed meanwhile) comes between batches, so keys wait one batch at most.
-SHOW_AT_ONCE = 1_500
+# Characters of a reply drawn per frame when a stream outruns the screen. A frame (layout,
+# paint, the keys typed meanwhile) comes between batches, so a key waits one batch at most:
+# a small one while the user types; else a big one, for fewer frames to draw the backlog in.
+SHOW_AT_ONCE = 4_000
+SHOW_WHILE_TYPING = 400
 
 
 class ReplyView(Vertical):
@@ -38,10 +42,18 @@ class ReplyView(Vertical):
         """Text is waiting in `pending`: draw a batch of it."""
 
     class Grew(Message):
-        """A batch was drawn: the screen follows it down and folds what scrolled away."""
+        """A batch was drawn: the screen follows it down, and once the reply has nothing
+        more to draw (`settled`), folds what scrolled away."""
 
-    def __init__(self) -> None:
+        def __init__(self, settled: bool) -> None:
+            super().__init__()
+            self.settled = settled
+
+    def __init__(self, keys: KeysSeen | None = None) -> None:
         super().__init__(classes="chat-assistant")
+        self._keys = keys or KeysSeen()
+        self._drawn_at = self._keys.now()
+        self._gave_way = False
         self.answer_text = ""
         self.reasoning_text = ""
         # Pieces the stream has delivered and the screen has not shown yet.
@@ -96,7 +108,20 @@ class ReplyView(Vertical):
         self._draw_asked = False
         if self.ended:
             return
+        if self._backlogged() and self._keys.pressed_since(self._drawn_at) and not self._gave_way:
+            # A key came since the last batch, and the batch would be a full one: the key's
+            # frame first. With no batch in it, that frame lays nothing out; it only paints.
+            # Once, so typing never stops the reply.
+            self._gave_way = True
+            self._ask_to_draw(after_next_frame=True)
+            return
+        self._gave_way = False
+        self._drawn_at = self._keys.now()
         with self.app.batch_update():
+            # What the last frame measured is folded and pinned here, so that one layout
+            # (the next frame's) takes both the folds and the new text.
+            if isinstance(self.parent, Widget):
+                await self.refold(near_view(self.parent))
             await self.show_pending()
         if self.pending:
             # The rest (and what came while drawing) after the next frame, which also
@@ -104,14 +129,19 @@ class ReplyView(Vertical):
             self._ask_to_draw(after_next_frame=True)
         elif self.outcome is not None:
             await self.end(*self.outcome)
-        self.post_message(self.Grew())
+        self.post_message(self.Grew(settled=not self.pending))
+
+    def _backlogged(self) -> bool:
+        """More has come than one batch while typing: the stream outruns the screen."""
+        return sum(len(piece.text) for piece in self.pending) > SHOW_WHILE_TYPING
 
     async def show_pending(self) -> None:
         """Show what has come since the last call, joined into one write per run of reasoning
-        or answer, at most SHOW_AT_ONCE characters of it: a fast stream's backlog is drawn
-        over several frames, with keys answered between them. The rest stays pending."""
+        or answer, at most SHOW_AT_ONCE characters of it (SHOW_WHILE_TYPING while the user
+        types): a fast stream's backlog is drawn over several frames, with keys answered
+        between them. The rest stays pending."""
         runs, self.pending = join_runs(self.pending), []
-        budget = SHOW_AT_ONCE
+        budget = SHOW_WHILE_TYPING if self._keys.typing else SHOW_AT_ONCE
         for at, run in enumerate(runs):
             if budget <= 0 or len(run.text) > budget:
                 now, later = run.text[:budget], run.text[budget:]
@@ -147,14 +177,12 @@ class ReplyView(Vertical):
         self.reasoning_text += text
         await self._reasoning.append(text)
 
-    async def refold(self, near: NearView) -> None:
-        """Fold the finished parts of this reply that are outside `near`."""
-        await self._reasoning.refold(near)
-        await self._answer.refold(near)
-
-    async def unfold_all(self) -> None:
-        await self._reasoning.unfold_all()
-        await self._answer.unfold_all()
+    async def refold(self, near: NearView) -> bool:
+        """Fold the finished parts of this reply that are outside `near`; False when
+        another pass should follow the next frame (see LongMarkdown.refold)."""
+        reasoning = await self._reasoning.refold(near)
+        answer = await self._answer.refold(near)
+        return reasoning and answer
 
     def _fold_reasoning(self) -> None:
         # Once the answer begins, the thought folds away; a click or Enter opens it again.

@@ -70,6 +70,8 @@ class LongMarkdown(Vertical):
         self.finished = False
         # Folding swaps widgets in several awaited steps; one swap at a time.
         self._swapping = asyncio.Lock()
+        # Heights pinned and folded are measured at this width; another voids them.
+        self._measured_at_width = 0
 
     @property
     def source(self) -> str:
@@ -128,32 +130,41 @@ class LongMarkdown(Vertical):
             await self._start_part("".join(lines[growing_from:]))
             await live.markdown.remove_children(moving)
 
-    async def refold(self, near: NearView) -> None:
+    async def refold(self, near: NearView) -> bool:
         """Fold the sealed parts outside `near`, draw the folded ones inside it again, and
-        pin the height of the drawn ones."""
+        pin the height of the drawn ones. False when another pass should follow the next
+        frame, which places what this one swapped: a part was folded or drawn again, or the
+        width changed (then every part is drawn again, to be measured)."""
         async with self._swapping:
+            if self.size.width != self._measured_at_width:
+                self._measured_at_width = self.size.width
+                await self._unfold_all()
+                return False
+            settled = True
             for part in self.sealed:
                 if isinstance(part, FoldedPart):
                     if near.reaches(part):
                         await self._swap(part, MarkdownPart(part.text))
-                # Measured as drawn at this width: a new width unfolds all first.
+                        settled = False
+                # Not laid out yet: its height is still to be measured.
                 elif not part.size.height:
                     continue
                 elif not near.reaches(part):
                     await self._swap(part, FoldedPart(part.text, part.outer_size.height))
+                    settled = False
                 elif part.styles.height is None or part.styles.height.is_auto:
                     # Sized by its content, a part is measured again, every block of it,
                     # each time the reply grows; its text no longer changes, so pin it.
                     part.styles.height = part.outer_size.height
+            return settled
 
-    async def unfold_all(self) -> None:
+    async def _unfold_all(self) -> None:
         """Draw every part, sized by its content: to be measured again at a new width."""
-        async with self._swapping:
-            for part in self.parts:
-                if isinstance(part, FoldedPart):
-                    await self._swap(part, MarkdownPart(part.text))
-                else:
-                    part.styles.height = "auto"
+        for part in self.parts:
+            if isinstance(part, FoldedPart):
+                await self._swap(part, MarkdownPart(part.text))
+            else:
+                part.styles.height = "auto"
 
     async def _swap(self, old: Part, new: Part) -> None:
         # Removed, not hidden: nothing keeps the old part, so its widgets can be freed.
@@ -186,12 +197,12 @@ class NearView:
         return lines is not None and lines[0] < self.bottom and lines[1] > self.top
 
 
-def near_view(scroller: Widget, reach: int) -> NearView:
-    """The lines of `scroller`'s content in view as it is scrolled now, and `reach` lines
-    above and below them."""
+def near_view(scroller: Widget) -> NearView:
+    """The lines of `scroller`'s content in view as it is scrolled now, and a view's height
+    above and below them: scrolling a page at a time never comes upon a blank part."""
     top = round(scroller.scroll_y)
     height = scroller.scrollable_content_region.height
-    return NearView(scroller, top - reach, top + height + reach)
+    return NearView(scroller, top - height, top + 2 * height)
 
 
 def content_lines(widget: Widget, scroller: Widget) -> tuple[int, int] | None:

@@ -1,0 +1,86 @@
+"""A reply that outruns the screen is drawn a batch a frame: big batches while the user only
+reads (fewer frames, so the backlog is drawn sooner), small ones while they type (a key
+waits for one small batch), and a key's frame comes before a full batch."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+
+from tests.chat_helpers import chat, chat_app, until
+from tests.helpers import ManualClock, simulator
+from tests.test_long_markdown import LONG_TEXT
+from vtui.core.chat_stream import AnswerDelta
+from vtui.ui.keys_seen import TYPING_WINDOW_S, KeysSeen
+from vtui.ui.widgets.chat_reply import SHOW_AT_ONCE, SHOW_WHILE_TYPING, ReplyView
+
+
+class OneReply(App[None]):
+    def __init__(self, keys: KeysSeen) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield ReplyView(self.keys)
+
+
+def test_typing_lasts_while_keys_keep_coming() -> None:
+    clock = ManualClock()
+    keys = KeysSeen(clock)
+    assert not keys.typing
+    keys.pressed()
+    at = clock()
+    assert keys.typing and keys.pressed_since(at)
+    clock.advance(TYPING_WINDOW_S + 0.01)
+    assert not keys.typing and not keys.pressed_since(clock())
+
+
+async def test_a_backlog_is_drawn_in_big_batches_and_in_small_ones_while_typing() -> None:
+    assert len(LONG_TEXT) > 2 * SHOW_AT_ONCE
+    clock = ManualClock()
+    keys = KeysSeen(clock)
+    app = OneReply(keys)
+    async with app.run_test(size=(100, 30)):
+        view = app.query_one(ReplyView)
+        view.pending.append(AnswerDelta(LONG_TEXT))
+        await view.show_pending()
+        assert view.answer_text == LONG_TEXT[:SHOW_AT_ONCE]
+        keys.pressed()
+        await view.show_pending()
+        assert view.answer_text == LONG_TEXT[: SHOW_AT_ONCE + SHOW_WHILE_TYPING]
+        clock.advance(TYPING_WINDOW_S)
+        await view.show_pending()
+        assert view.answer_text == LONG_TEXT[: 2 * SHOW_AT_ONCE + SHOW_WHILE_TYPING]
+
+
+async def test_a_key_typed_during_a_backlog_gets_its_frame_before_the_next_batch() -> None:
+    clock = ManualClock()
+    keys = KeysSeen(clock)
+    app = OneReply(keys)
+    async with app.run_test(size=(100, 30)):
+        view = app.query_one(ReplyView)
+        view.pending.append(AnswerDelta(LONG_TEXT))
+        clock.advance(1)
+        keys.pressed()
+        await view.on_reply_view_draw(ReplyView.Draw())
+        assert view.answer_text == ""  # this turn went to the key's frame
+        # The next turn draws, though no frame has passed without keys: typing never stops
+        # the reply.
+        await until(lambda: bool(view.answer_text))
+        drawn = view.answer_text
+        assert LONG_TEXT.startswith(drawn) and len(drawn) % SHOW_WHILE_TYPING == 0
+
+
+async def test_the_app_counts_every_key_but_enter_as_typing() -> None:
+    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct") as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            assert not app.keys_seen.typing
+            await pilot.press("h")
+            assert app.keys_seen.typing
+            sent_at = app.keys_seen.now()
+            await pilot.press("enter")
+            assert not app.keys_seen.pressed_since(sent_at)

@@ -1,0 +1,34 @@
+"""When the user last pressed a key.
+
+A reply streaming faster than the screen draws has a backlog, drawn a batch a frame. Big
+batches draw it in fewer frames (every frame lays out the whole screen, whatever changed),
+small ones let a key typed meanwhile show within one small batch. So the batch is small
+only while the user is typing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+# A pause between keys longer than this ends the typing.
+TYPING_WINDOW_S = 0.5
+
+
+class KeysSeen:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._last_at: float | None = None
+
+    def pressed(self) -> None:
+        self._last_at = self._clock()
+
+    def now(self) -> float:
+        return self._clock()
+
+    @property
+    def typing(self) -> bool:
+        return self._last_at is not None and self._clock() - self._last_at < TYPING_WINDOW_S
+
+    def pressed_since(self, moment: float) -> bool:
+        return self._last_at is not None and self._last_at >= moment
