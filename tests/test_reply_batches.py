@@ -4,6 +4,9 @@ waits for one small batch), and a key's frame comes before a full batch."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
@@ -25,6 +28,17 @@ class OneReply(App[None]):
             yield ReplyView(self.keys)
 
 
+@asynccontextmanager
+async def backlogged_reply(clock: ManualClock) -> AsyncIterator[tuple[ReplyView, KeysSeen]]:
+    """A reply with LONG_TEXT waiting to be drawn, and keys timed by `clock`."""
+    keys = KeysSeen(clock)
+    app = OneReply(keys)
+    async with app.run_test(size=(100, 30)):
+        view = app.query_one(ReplyView)
+        view.pending.append(AnswerDelta(LONG_TEXT))
+        yield view, keys
+
+
 def test_typing_lasts_while_keys_keep_coming() -> None:
     clock = ManualClock()
     keys = KeysSeen(clock)
@@ -39,11 +53,7 @@ def test_typing_lasts_while_keys_keep_coming() -> None:
 async def test_a_backlog_is_drawn_in_big_batches_and_in_small_ones_while_typing() -> None:
     assert len(LONG_TEXT) > 2 * SHOW_AT_ONCE
     clock = ManualClock()
-    keys = KeysSeen(clock)
-    app = OneReply(keys)
-    async with app.run_test(size=(100, 30)):
-        view = app.query_one(ReplyView)
-        view.pending.append(AnswerDelta(LONG_TEXT))
+    async with backlogged_reply(clock) as (view, keys):
         await view.show_pending()
         assert view.answer_text == LONG_TEXT[:SHOW_AT_ONCE]
         keys.pressed()
@@ -56,11 +66,7 @@ async def test_a_backlog_is_drawn_in_big_batches_and_in_small_ones_while_typing(
 
 async def test_a_key_typed_during_a_backlog_gets_its_frame_before_the_next_batch() -> None:
     clock = ManualClock()
-    keys = KeysSeen(clock)
-    app = OneReply(keys)
-    async with app.run_test(size=(100, 30)):
-        view = app.query_one(ReplyView)
-        view.pending.append(AnswerDelta(LONG_TEXT))
+    async with backlogged_reply(clock) as (view, keys):
         clock.advance(1)
         keys.pressed()
         await view.on_reply_view_draw(ReplyView.Draw())
