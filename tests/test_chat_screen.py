@@ -8,6 +8,7 @@ import json
 import subprocess
 
 import pytest
+from textual import events
 from textual.widgets import Collapsible, Input, Static
 
 from tests.chat_helpers import chat, chat_app, reply_drawn, until
@@ -23,6 +24,7 @@ from tests.helpers import (
 from vtui.backends.registry import demo_backends
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
+from vtui.ui.screens.chat import ChatScreen
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.chat_settings import ChatSettingsScreen
 from vtui.ui.widgets.long_markdown import LongMarkdown
@@ -211,3 +213,46 @@ async def test_a_reply_faster_than_the_screen_is_drawn_whole_and_in_order() -> N
     reply = screen.conversation.turns[1].content
     assert len(reply.split()) == 3000
     assert drawn == reply
+
+
+def drawing_a_backlog(screen: ChatScreen) -> bool:
+    views = screen.query(ReplyView)
+    return bool(views) and len(views.last().pending) > 0
+
+
+async def test_a_new_chat_while_a_reply_is_still_being_drawn_starts_clean() -> None:
+    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            await pilot.press(*"go")
+            # As the terminal sends it: pilot.press would wait until the reply is drawn.
+            app.post_message(events.Key("enter", "\r"))
+            await until(lambda: drawing_a_backlog(screen))
+            await pilot.press("ctrl+n")
+            await settle(app)
+            assert not screen.query(ReplyView)
+            assert screen.conversation.turns == []
+            await pilot.press(*"again", "enter")
+            await until(lambda: reply_drawn(screen), limit=60)
+            assert len(screen.query(ReplyView)) == 1
+
+
+@pytest.mark.parametrize("after_s", [0.1, 0.3, 0.5])
+async def test_quitting_while_a_reply_is_being_drawn_ends_without_an_error(after_s: float) -> None:
+    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
+        app = chat_app(sim.url)
+        # run_test raises what the app raised while it ran, also during its exit.
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            await pilot.press(*"go")
+            # As the terminal sends it: pilot.press would wait until the reply is drawn.
+            app.post_message(events.Key("enter", "\r"))
+            await until(lambda: drawing_a_backlog(screen))
+            # Some moments into drawing the backlog: a batch is being drawn when quit comes.
+            await asyncio.sleep(after_s)
+            assert drawing_a_backlog(screen)
+            app.exit()
+    assert app.return_code == 0

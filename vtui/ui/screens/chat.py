@@ -302,6 +302,10 @@ class ChatScreen(VtuiScreen):
             self._refold_after_refresh()
 
     async def on_chat_screen_reply_ended(self, message: ReplyEnded) -> None:
+        if message.view.withdrawn:
+            # A new chat (or a retry) withdrew it: it belongs to no conversation now.
+            self.refresh_bindings()
+            return
         recorder = message.recorder
         stats = None
         if message.fault is None or recorder.answer:
@@ -349,6 +353,7 @@ class ChatScreen(VtuiScreen):
             turns.pop()
         views = self.query(ReplyView)
         if views:
+            views.last().withdraw()
             await views.last().remove()
         await self._start_reply()
 
@@ -356,6 +361,8 @@ class ChatScreen(VtuiScreen):
         if self._worker is not None:
             self._worker.cancel()
         self.conversation.turns.clear()
+        for view in self._replies():
+            view.withdraw()
         await self.query_one("#chat-log", VerticalScroll).remove_children()
         self.refresh_bindings()
         self.query_one(Input).focus()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widget import Widget
+from textual.widget import MountError, Widget
 from textual.widgets import Collapsible, Static
 
 from vtui.core.chat_errors import Explained
@@ -61,6 +61,8 @@ class ReplyView(Vertical):
         # How the reply ended, kept until what came before the end is drawn.
         self.outcome: tuple[ReplyStats | None, Explained | None] | None = None
         self.ended = False
+        # Taken off the screen by a new chat or a retry.
+        self.withdrawn = False
         self._draw_asked = False
         self._reasoning = LongMarkdown(classes="chat-reasoning-text")
         self._answer = LongMarkdown(classes="chat-answer")
@@ -117,12 +119,19 @@ class ReplyView(Vertical):
             return
         self._gave_way = False
         self._drawn_at = self._keys.now()
-        with self.app.batch_update():
-            # What the last frame measured is folded and pinned here, so that one layout
-            # (the next frame's) takes both the folds and the new text.
-            if isinstance(self.parent, Widget):
-                await self.refold(near_view(self.parent))
-            await self.show_pending()
+        try:
+            with self.app.batch_update():
+                # What the last frame measured is folded and pinned here, so that one layout
+                # (the next frame's) takes both the folds and the new text.
+                if isinstance(self.parent, Widget):
+                    await self.refold(near_view(self.parent))
+                await self.show_pending()
+        except MountError:
+            # Taken off the screen halfway through a batch (a new chat, the app quitting):
+            # the blocks it was adding have nowhere to go, and nothing is lost with them.
+            if self.is_attached and not self.withdrawn:
+                raise
+            return
         if self.pending:
             # The rest (and what came while drawing) after the next frame, which also
             # answers the keys typed meanwhile.
@@ -130,6 +139,11 @@ class ReplyView(Vertical):
         elif self.outcome is not None:
             await self.end(*self.outcome)
         self.post_message(self.Grew(settled=not self.pending))
+
+    def withdraw(self) -> None:
+        """Draw nothing more: the reply is about to be taken off the screen."""
+        self.withdrawn = self.ended = True
+        self.pending = []
 
     def _backlogged(self) -> bool:
         """More has come than one batch while typing: the stream outruns the screen."""
