@@ -19,6 +19,7 @@ from vtui.backends.registry import Backends
 from vtui.core.deployments import active_deployment
 from vtui.core.gpu_history import GpuHistory
 from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+from vtui.ui import textual_fixes
 from vtui.ui.keys_seen import KeysSeen
 from vtui.ui.messages import DeploymentsRead, GpusRead
 
@@ -83,6 +84,7 @@ class VtuiApp(App[None]):
         given_endpoint: GivenEndpoint | None = None,
         start_mode: str | None = None,
     ) -> None:
+        textual_fixes.apply()
         super().__init__()
         self.backends = backends
         # The chat talks to this endpoint instead of the chosen deployment (vtui chat --endpoint).
