@@ -3,8 +3,10 @@ parts fold to their height, and nothing moves or goes missing when they do."""
 
 from __future__ import annotations
 
+import gc
 import random
 
+from markdown_it.renderer import RendererHTML
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
@@ -67,6 +69,31 @@ async def test_parts_render_the_blocks_one_markdown_renders_whatever_the_chunks(
         assert len(parts) == len(long.parts)  # nothing here folds them
         assert [kind for part in parts for kind in block_kinds(part.markdown)] == block_kinds(whole)
         assert all(len(part.markdown.children) <= SEAL_AFTER_BLOCKS + 1 for part in parts)
+
+
+async def test_streaming_text_builds_no_parser_per_piece() -> None:
+    # Each parser is a knot of reference cycles: garbage that only a full collection, a
+    # pause in the middle of the stream, takes away.
+    app = Alone()
+    async with app.run_test(size=(100, 40)):
+        long = app.query_one(LongMarkdown)
+        await long.append(LONG_TEXT[:200])
+        gc.collect()
+        gc.disable()
+        try:
+            before = parsers_alive()
+            for at in range(200, 4000, 40):
+                await long.append(LONG_TEXT[at : at + 40])
+            built = parsers_alive() - before
+        finally:
+            gc.enable()
+    assert long.source == LONG_TEXT[:4000]
+    assert built == 0
+
+
+def parsers_alive() -> int:
+    """Parsers' renderers, alive or garbage: what a parser leaves once it is dropped."""
+    return sum(isinstance(thing, RendererHTML) for thing in gc.get_objects())
 
 
 async def test_a_long_reply_folds_far_parts_and_draws_them_again_when_scrolled_to() -> None:

@@ -31,6 +31,15 @@ from textual.widgets._markdown import MarkdownBlock
 
 SEAL_AFTER_BLOCKS = 16
 
+# Textual's Markdown builds a parser for every append; each one is a knot of reference
+# cycles (its linkify and renderer hold themselves) that only a garbage collection frees.
+# Parsing keeps no state in the parser, so one serves every part.
+GFM = MarkdownIt("gfm-like")
+
+
+def gfm() -> MarkdownIt:
+    return GFM
+
 
 class MarkdownPart(Vertical):
     """A run of whole blocks, drawn."""
@@ -40,7 +49,7 @@ class MarkdownPart(Vertical):
     def __init__(self, text: str = "") -> None:
         super().__init__()
         self.text = text
-        self.markdown = Markdown(text)
+        self.markdown = Markdown(text, parser_factory=gfm)
 
     def compose(self) -> Iterable[Widget]:
         yield self.markdown
@@ -177,7 +186,7 @@ class LongMarkdown(Vertical):
 def last_block_line(text: str) -> int:
     """The line the last top-level block starts on: Textual re-parses from there as text
     comes, so everything above it is final."""
-    for token in reversed(MarkdownIt("gfm-like").parse(text)):
+    for token in reversed(GFM.parse(text)):
         if token.map is not None and token.level == 0:
             return token.map[0]
     return 0
