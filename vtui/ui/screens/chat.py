@@ -26,6 +26,7 @@ from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.chat_settings import ChatSettings, ChatSettingsScreen
 from vtui.ui.widgets.long_markdown import near_view
+from vtui.ui.widgets.quiet_input import QuietInput
 
 NO_TARGET = "No server to talk to: launch one (2, Launch) or start vtui chat --endpoint URL."
 
@@ -79,7 +80,7 @@ class ChatScreen(VtuiScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="chat-status", classes="status")
         yield VerticalScroll(id="chat-log")
-        yield Input(placeholder="Message the model, Enter to send", id="chat-input")
+        yield QuietInput(placeholder="Message the model, Enter to send", id="chat-input")
 
     def on_mount(self) -> None:
         self.watch(self.vtui, "deployments_seen", self._target_changed, init=True)

@@ -24,6 +24,7 @@ from vtui.ui.widgets.dialogs import Confirm
 from vtui.ui.widgets.load_test import LoadTestDialog, LoadTestPanel
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.quiet_input import QuietInput
 from vtui.ui.widgets.serving_panel import ServingPanel
 from vtui.ui.widgets.top_bar import STATE_STYLE, state_text
 
@@ -123,7 +124,7 @@ class ServerScreen(VtuiScreen):
         yield LoadTestPanel(id="load-test")
         yield Static(id="log-title", classes="status")
         yield LogView(id="server-log")
-        search = Input(
+        search = QuietInput(
             placeholder="Search the log (Enter; n/N: next/previous)", id="log-search", compact=True
         )
         search.display = False

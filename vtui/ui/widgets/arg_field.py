@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from vtui.core.launch_form import READ_ONLY, FormField
 from vtui.core.vllm_args import FLAG
+from vtui.ui.widgets.quiet_input import QuietInput
 
 DEFAULT_CHOICE = ""  # the Select value meaning "leave it to vLLM"
 
@@ -50,7 +51,7 @@ class ArgField(Vertical):
             if (arg is not None and arg.suggested)
             else None
         )
-        return Input(
+        return QuietInput(
             self._text,
             placeholder=self.field.placeholder,
             compact=True,

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from vtui.core.chat import SamplingSettings, format_extra, parse_extra, sampling_value
+from vtui.ui.widgets.quiet_input import QuietInput
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,13 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
                 id="settings-model",
             )
             yield Label("System prompt")
-            yield Input(self.current.system, placeholder="none", id="settings-system")
+            yield QuietInput(self.current.system, placeholder="none", id="settings-system")
             with Horizontal(classes="settings-row"):
                 yield _number("temperature", s.temperature, "server default")
                 yield _number("top_p", s.top_p, "server default")
                 yield _number("max_tokens", s.max_tokens, "up to the context")
             yield Label("Extra sampling parameters: top_k=20 repetition_penalty=1.05, or JSON")
-            yield Input(format_extra(s.extra), placeholder="none", id="settings-extra")
+            yield QuietInput(format_extra(s.extra), placeholder="none", id="settings-extra")
             with Horizontal(classes="settings-row"):
                 yield Switch(self.current.stream, id="settings-stream")
                 yield Label("Stream replies token by token")
@@ -101,7 +102,9 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
 def _number(name: str, value: float | None, placeholder: str) -> Vertical:
     return Vertical(
         Label(name),
-        Input("" if value is None else str(value), placeholder=placeholder, id=f"settings-{name}"),
+        QuietInput(
+            "" if value is None else str(value), placeholder=placeholder, id=f"settings-{name}"
+        ),
         classes="settings-field",
     )
 

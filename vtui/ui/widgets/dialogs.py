@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from vtui.ui.widgets.quiet_input import QuietInput
+
 
 class AskText(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -20,7 +22,7 @@ class AskText(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question)
-            yield Input(self.value)
+            yield QuietInput(self.value)
             yield Label("Enter to confirm, Esc to cancel", classes="status")
 
     @on(Input.Submitted)

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
 
 from vtui.core.load_test import LoadProgress, LoadReport, LoadSettings
+from vtui.ui.widgets.quiet_input import QuietInput
 
 FIELDS: tuple[tuple[str, str, Literal["integer", "number"]], ...] = (
     ("concurrency", "Requests at once", "integer"),
@@ -43,7 +44,7 @@ class LoadTestDialog(ModalScreen[LoadSettings | None]):
                 for name, label, kind in FIELDS:
                     yield Label(label)
                     value = getattr(self.settings, name)
-                    yield Input(f"{value:g}", type=kind, id=f"load-{name}", compact=True)
+                    yield QuietInput(f"{value:g}", type=kind, id=f"load-{name}", compact=True)
             yield Label("", id="load-problem")
             yield Label("Enter: start \u00b7 Esc: cancel", classes="status")
 

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Input, Select
 
 from vtui.core.model_search import QUANTS, SIZES, SORTS, SearchQuery
+from vtui.ui.widgets.quiet_input import QuietInput
 
 
 class ModelFilters(Horizontal):
@@ -24,8 +25,8 @@ class ModelFilters(Horizontal):
             self.submitted = submitted  # Enter: the user wants the results now
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Search models as you type", id="model-search", compact=True)
-        yield Input(placeholder="author", id="model-author", compact=True)
+        yield QuietInput(placeholder="Search models as you type", id="model-search", compact=True)
+        yield QuietInput(placeholder="author", id="model-author", compact=True)
         yield Select(
             [(f"quant: {q}", q) for q in QUANTS], value="any", allow_blank=False,
             id="quant-filter", compact=True,
