@@ -1,12 +1,15 @@
 """A reply that outruns the screen is drawn a batch a frame: big batches while the user only
 reads (fewer frames, so the backlog is drawn sooner), small ones while they type (a key
-waits for one small batch), and a key's frame comes before a full batch."""
+waits for one small batch); and at most ten batches a second while they type, so that most
+frames are the keys' own."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
@@ -15,7 +18,13 @@ from tests.helpers import ManualClock, simulator
 from tests.test_long_markdown import LONG_TEXT
 from vtui.core.chat_stream import AnswerDelta
 from vtui.ui.keys_seen import TYPING_WINDOW_S, KeysSeen
-from vtui.ui.widgets.chat_reply import SHOW_AT_ONCE, SHOW_WHILE_TYPING, ReplyView
+from vtui.ui.widgets.chat_reply import (
+    DRAW_EVERY_S,
+    DRAW_EVERY_WHILE_TYPING_S,
+    SHOW_AT_ONCE,
+    SHOW_WHILE_TYPING,
+    ReplyView,
+)
 
 
 class OneReply(App[None]):
@@ -64,18 +73,29 @@ async def test_a_backlog_is_drawn_in_big_batches_and_in_small_ones_while_typing(
         assert view.answer_text == LONG_TEXT[: 2 * SHOW_AT_ONCE + SHOW_WHILE_TYPING]
 
 
-async def test_a_key_typed_during_a_backlog_gets_its_frame_before_the_next_batch() -> None:
+@pytest.mark.parametrize(
+    ("typing", "every", "batch"),
+    [(False, DRAW_EVERY_S, SHOW_AT_ONCE), (True, DRAW_EVERY_WHILE_TYPING_S, SHOW_WHILE_TYPING)],
+)
+async def test_batches_are_paced_and_slower_while_the_user_types(
+    typing: bool, every: float, batch: int
+) -> None:
     clock = ManualClock()
     async with backlogged_reply(clock) as (view, keys):
         clock.advance(1)
-        keys.pressed()
+        if typing:
+            keys.pressed()
         await view.on_reply_view_draw(ReplyView.Draw())
-        assert view.answer_text == ""  # this turn went to the key's frame
-        # The next turn draws, though no frame has passed without keys: typing never stops
-        # the reply.
-        await until(lambda: bool(view.answer_text))
-        drawn = view.answer_text
-        assert LONG_TEXT.startswith(drawn) and len(drawn) % SHOW_WHILE_TYPING == 0
+        assert view.answer_text == LONG_TEXT[:batch]
+        # Frames pass in real time, but not a pace's worth by the view's clock: they are
+        # the keys' (or nobody's), and nothing more is drawn.
+        await asyncio.sleep(0.3)
+        assert view.answer_text == LONG_TEXT[:batch]
+        clock.advance(every)
+        if typing:
+            keys.pressed()
+        await until(lambda: len(view.answer_text) > batch)
+        assert view.answer_text == LONG_TEXT[: 2 * batch]
 
 
 async def test_the_app_counts_every_key_but_enter_as_typing() -> None:

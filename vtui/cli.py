@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from vtui import __version__
 from vtui.core.terminal_size import parse_size
+from vtui.ui.frame_rate import use_frame_rate
 
 if TYPE_CHECKING:
     from vtui.backends.registry import Backends
@@ -181,6 +182,7 @@ def interactive_problem() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    use_frame_rate()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     # Everything after "--" is vLLM's own arguments (`vtui profile new ... -- --max-model-len

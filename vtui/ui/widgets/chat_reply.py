@@ -30,6 +30,13 @@ from vtui.ui.widgets.long_markdown import LongMarkdown, NearView, near_view
 # a small one while the user types; else a big one, for fewer frames to draw the backlog in.
 SHOW_AT_ONCE = 4_000
 SHOW_WHILE_TYPING = 400
+# Batches are drawn at most this often: a stream of a few tokens a frame would otherwise
+# take every frame the screen can draw (vtui allows 120 a second, see ui/frame_rate.py).
+DRAW_EVERY_S = 1 / 60
+# While the user types, at most this often. A frame with new text lays the whole screen out
+# (15-40 ms on a 2-core machine) and a key typed during it waits for it. The frames between
+# are the keys' own, and the reply still moves ten times a second.
+DRAW_EVERY_WHILE_TYPING_S = 0.1
 
 
 class ReplyView(Vertical):
@@ -53,7 +60,6 @@ class ReplyView(Vertical):
         super().__init__(classes="chat-assistant")
         self._keys = keys or KeysSeen()
         self._drawn_at = self._keys.now()
-        self._gave_way = False
         self.answer_text = ""
         self.reasoning_text = ""
         # Pieces the stream has delivered and the screen has not shown yet.
@@ -110,14 +116,12 @@ class ReplyView(Vertical):
         self._draw_asked = False
         if self.ended:
             return
-        if self._backlogged() and self._keys.pressed_since(self._drawn_at) and not self._gave_way:
-            # A key came since the last batch, and the batch would be a full one: the key's
-            # frame first. With no batch in it, that frame lays nothing out; it only paints.
-            # Once, so typing never stops the reply.
-            self._gave_way = True
-            self._ask_to_draw(after_next_frame=True)
+        every = DRAW_EVERY_WHILE_TYPING_S if self._keys.typing else DRAW_EVERY_S
+        wait = self._drawn_at + every - self._keys.now()
+        if wait > 0:
+            self._draw_asked = True
+            self.set_timer(wait, self._draw_when_due)
             return
-        self._gave_way = False
         self._drawn_at = self._keys.now()
         try:
             with self.app.batch_update():
@@ -129,7 +133,8 @@ class ReplyView(Vertical):
         except MountError:
             # Taken off the screen halfway through a batch (a new chat, the app quitting):
             # the blocks it was adding have nowhere to go, and nothing is lost with them.
-            if self.is_attached and not self.withdrawn:
+            # Textual marks a widget being removed (_pruning) before it is detached.
+            if self.is_attached and not self.withdrawn and not self._pruning:
                 raise
             return
         if self.pending:
@@ -140,14 +145,14 @@ class ReplyView(Vertical):
             await self.end(*self.outcome)
         self.post_message(self.Grew(settled=not self.pending))
 
+    def _draw_when_due(self) -> None:
+        self._draw_asked = False
+        self._ask_to_draw()
+
     def withdraw(self) -> None:
         """Draw nothing more: the reply is about to be taken off the screen."""
         self.withdrawn = self.ended = True
         self.pending = []
-
-    def _backlogged(self) -> bool:
-        """More has come than one batch while typing: the stream outruns the screen."""
-        return sum(len(piece.text) for piece in self.pending) > SHOW_WHILE_TYPING
 
     async def show_pending(self) -> None:
         """Show what has come since the last call, joined into one write per run of reasoning
