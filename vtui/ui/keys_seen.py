@@ -29,6 +29,3 @@ class KeysSeen:
     @property
     def typing(self) -> bool:
         return self._last_at is not None and self._clock() - self._last_at < TYPING_WINDOW_S
-
-    def pressed_since(self, moment: float) -> bool:
-        return self._last_at is not None and self._last_at >= moment
