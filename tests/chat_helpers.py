@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from tests.helpers import TickingClock, demo
+from textual import events
+from textual.pilot import Pilot
+
+from tests.helpers import TickingClock, demo, simulator
 from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint, ServedModel
 from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
 from vtui.core.chat_stream import ChatEvent
@@ -101,3 +104,27 @@ def reply_drawn(screen: ChatScreen, turns: int = 2) -> bool:
 def chat(app: VtuiApp) -> ChatScreen:
     assert isinstance(app.screen, ChatScreen)
     return app.screen
+
+
+# Longer than the screen draws in one frame, however fast the machine: the reply is drawn
+# over many frames, from a backlog.
+LONG_REPLY_TOKENS = 3000
+
+
+@asynccontextmanager
+async def chat_with_long_replies() -> AsyncIterator[tuple[VtuiApp, Pilot[None], ChatScreen]]:
+    """The Chat screen, ready to send, against the simulator as a real HTTP server whose
+    every reply is LONG_REPLY_TOKENS tokens, streamed as fast as it goes."""
+    with simulator("--model", MODEL, "--sim-reply-tokens", str(LONG_REPLY_TOKENS)) as sim:
+        app = chat_app(sim.url)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = chat(app)
+            await until(lambda: screen.served)
+            yield app, pilot, screen
+
+
+async def send_without_waiting(app: VtuiApp, pilot: Pilot[None], text: str) -> None:
+    """Type `text` and press Enter as the terminal sends it: pilot.press would wait until
+    the reply is drawn."""
+    await pilot.press(*text)
+    app.post_message(events.Key("enter", "\r"))

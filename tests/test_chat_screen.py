@@ -8,10 +8,17 @@ import json
 import subprocess
 
 import pytest
-from textual import events
 from textual.widgets import Collapsible, Input, Static
 
-from tests.chat_helpers import chat, chat_app, reply_drawn, until
+from tests.chat_helpers import (
+    LONG_REPLY_TOKENS,
+    chat,
+    chat_app,
+    chat_with_long_replies,
+    reply_drawn,
+    send_without_waiting,
+    until,
+)
 from tests.helpers import (
     REPO,
     TickingClock,
@@ -201,17 +208,13 @@ async def test_a_stopped_container_is_named_in_the_error() -> None:
 
 
 async def test_a_reply_faster_than_the_screen_is_drawn_whole_and_in_order() -> None:
-    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
-        app = chat_app(sim.url)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = chat(app)
-            await until(lambda: screen.served)
-            await pilot.press(*"go", "enter")
-            await until(lambda: reply_drawn(screen), limit=60)
-            view = screen.query(ReplyView).last()
-            drawn = view.query_one(".chat-answer", LongMarkdown).source
+    async with chat_with_long_replies() as (_app, pilot, screen):
+        await pilot.press(*"go", "enter")
+        await until(lambda: reply_drawn(screen), limit=60)
+        view = screen.query(ReplyView).last()
+        drawn = view.query_one(".chat-answer", LongMarkdown).source
     reply = screen.conversation.turns[1].content
-    assert len(reply.split()) == 3000
+    assert len(reply.split()) == LONG_REPLY_TOKENS
     assert drawn == reply
 
 
@@ -221,38 +224,35 @@ def drawing_a_backlog(screen: ChatScreen) -> bool:
 
 
 async def test_a_new_chat_while_a_reply_is_still_being_drawn_starts_clean() -> None:
-    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
-        app = chat_app(sim.url)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = chat(app)
-            await until(lambda: screen.served)
-            await pilot.press(*"go")
-            # As the terminal sends it: pilot.press would wait until the reply is drawn.
-            app.post_message(events.Key("enter", "\r"))
-            await until(lambda: drawing_a_backlog(screen))
-            await pilot.press("ctrl+n")
-            await settle(app)
-            assert not screen.query(ReplyView)
-            assert screen.conversation.turns == []
-            await pilot.press(*"again", "enter")
-            await until(lambda: reply_drawn(screen), limit=60)
-            assert len(screen.query(ReplyView)) == 1
+    async with chat_with_long_replies() as (app, pilot, screen):
+        await send_without_waiting(app, pilot, "go")
+        await until(lambda: drawing_a_backlog(screen))
+        await pilot.press("ctrl+n")
+        await settle(app)
+        assert not screen.query(ReplyView)
+        assert screen.conversation.turns == []
+        await pilot.press(*"again", "enter")
+        await until(lambda: reply_drawn(screen), limit=60)
+        assert len(screen.query(ReplyView)) == 1
 
 
-@pytest.mark.parametrize("after_s", [0.1, 0.3, 0.5])
-async def test_quitting_while_a_reply_is_being_drawn_ends_without_an_error(after_s: float) -> None:
-    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
-        app = chat_app(sim.url)
-        # run_test raises what the app raised while it ran, also during its exit.
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = chat(app)
-            await until(lambda: screen.served)
-            await pilot.press(*"go")
-            # As the terminal sends it: pilot.press would wait until the reply is drawn.
-            app.post_message(events.Key("enter", "\r"))
-            await until(lambda: drawing_a_backlog(screen))
-            # Some moments into drawing the backlog: a batch is being drawn when quit comes.
-            await asyncio.sleep(after_s)
-            assert drawing_a_backlog(screen)
-            app.exit()
+@pytest.mark.parametrize("batch", [1, 3])
+async def test_quitting_in_the_middle_of_drawing_a_batch_ends_without_an_error(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append = LongMarkdown.append
+    appended = 0
+
+    async def quit_halfway(self: LongMarkdown, text: str) -> None:
+        nonlocal appended
+        appended += 1
+        if appended == batch:
+            self.app.exit()  # the quit key, handled while this batch is being drawn
+        await append(self, text)
+
+    monkeypatch.setattr(LongMarkdown, "append", quit_halfway)
+    # run_test raises what the app raised while it ran, also during its exit.
+    async with chat_with_long_replies() as (app, pilot, _screen):
+        await send_without_waiting(app, pilot, "go")
+        await until(lambda: appended >= batch)
     assert app.return_code == 0

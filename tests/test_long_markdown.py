@@ -11,8 +11,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
-from tests.chat_helpers import chat, chat_app, reply_drawn, until
-from tests.helpers import simulator
+from tests.chat_helpers import chat_with_long_replies, reply_drawn, until
 from vtui.sim.replies import reply_for
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.long_markdown import (
@@ -97,30 +96,26 @@ def parsers_alive() -> int:
 
 
 async def test_a_long_reply_folds_far_parts_and_draws_them_again_when_scrolled_to() -> None:
-    with simulator("--model", "Qwen/Qwen2.5-7B-Instruct", "--sim-reply-tokens", "3000") as sim:
-        app = chat_app(sim.url)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen = chat(app)
-            await until(lambda: screen.served)
-            await pilot.press(*"go", "enter")
-            await until(lambda: reply_drawn(screen), limit=60)
-            answer = screen.query(ReplyView).last().query_one(".chat-answer", LongMarkdown)
-            await until(lambda: isinstance(answer.parts[0], FoldedPart))
-            folded = sum(isinstance(part, FoldedPart) for part in answer.parts)
-            assert folded > len(answer.parts) // 2  # most of it is far from the bottom
-            log = screen.query_one("#chat-log", VerticalScroll)
-            height = log.virtual_size.height
+    async with chat_with_long_replies() as (_app, pilot, screen):
+        await pilot.press(*"go", "enter")
+        await until(lambda: reply_drawn(screen), limit=60)
+        answer = screen.query(ReplyView).last().query_one(".chat-answer", LongMarkdown)
+        await until(lambda: isinstance(answer.parts[0], FoldedPart))
+        folded = sum(isinstance(part, FoldedPart) for part in answer.parts)
+        assert folded > len(answer.parts) // 2  # most of it is far from the bottom
+        log = screen.query_one("#chat-log", VerticalScroll)
+        height = log.virtual_size.height
 
-            log.scroll_home(animate=False)
-            await until(lambda: isinstance(answer.parts[0], MarkdownPart))
-            await pilot.pause()
-            first = answer.parts[0]
-            assert isinstance(first, MarkdownPart)
-            assert first.markdown.source.startswith("This is vtui's vLLM simulator")
-            assert isinstance(answer.parts[-1], FoldedPart)  # the end is now far away
-            # Folding kept every part's place: the conversation is as tall as before.
-            assert log.virtual_size.height == height
-            assert answer.source == screen.conversation.turns[1].content
+        log.scroll_home(animate=False)
+        await until(lambda: isinstance(answer.parts[0], MarkdownPart))
+        await pilot.pause()
+        first = answer.parts[0]
+        assert isinstance(first, MarkdownPart)
+        assert first.markdown.source.startswith("This is vtui's vLLM simulator")
+        assert isinstance(answer.parts[-1], FoldedPart)  # the end is now far away
+        # Folding kept every part's place: the conversation is as tall as before.
+        assert log.virtual_size.height == height
+        assert answer.source == screen.conversation.turns[1].content
 
 
 async def test_a_pass_run_before_a_scroll_is_laid_out_draws_what_is_scrolled_to() -> None:
