@@ -114,8 +114,11 @@ class VtuiApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         # Every key, before bindings or the focused widget take it; but Enter sends, and
         # the user then reads rather than types.
-        if isinstance(event, events.Key) and event.key != "enter":
-            self.keys_seen.pressed()
+        if isinstance(event, events.Key):
+            if event.key == "enter":
+                self.keys_seen.sent()
+            else:
+                self.keys_seen.pressed()
         await super().on_event(event)
 
     def choose_deployment(self, container_id: str) -> None:

@@ -23,6 +23,11 @@ class KeysSeen:
     def pressed(self) -> None:
         self._last_at = self._clock()
 
+    def sent(self) -> None:
+        """What was typed went off (Enter): the user reads the reply now, and a reply that
+        starts within the typing window is drawn at full pace from its first batch."""
+        self._last_at = None
+
     def now(self) -> float:
         return self._clock()
 
