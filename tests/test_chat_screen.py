@@ -256,3 +256,24 @@ async def test_quitting_in_the_middle_of_drawing_a_batch_ends_without_an_error(
         await send_without_waiting(app, pilot, "go")
         await until(lambda: appended >= batch)
     assert app.return_code == 0
+
+
+async def test_the_app_shutting_down_in_the_middle_of_a_batch_ends_without_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Shut down without exit(): the app stops running while the blocks are being added, as
+    # when the run ends from outside (the terminal gone, or a test or benchmark done).
+    append = LongMarkdown.append
+    halfway = asyncio.Event()
+
+    async def shut_down_halfway(self: LongMarkdown, text: str) -> None:
+        if not halfway.is_set():
+            halfway.set()
+            await until(lambda: not self.app.is_running)
+        await append(self, text)
+
+    monkeypatch.setattr(LongMarkdown, "append", shut_down_halfway)
+    async with chat_with_long_replies() as (app, pilot, _screen):
+        await send_without_waiting(app, pilot, "go")
+        # Leaving run_test shuts the app down; it raises what the app raised, also then.
+        await halfway.wait()

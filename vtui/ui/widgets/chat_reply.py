@@ -131,10 +131,12 @@ class ReplyView(Vertical):
                     await self.refold(near_view(self.parent))
                 await self.show_pending()
         except MountError:
-            # Taken off the screen halfway through a batch (a new chat, the app quitting):
-            # the blocks it was adding have nowhere to go, and nothing is lost with them.
-            # Textual marks a widget being removed (_pruning) before it is detached.
-            if self.is_attached and not self.withdrawn and not self._pruning:
+            # Taken off the screen halfway through a batch (a new chat, the app quitting or
+            # shutting down): the blocks it was adding have nowhere to go, and nothing is
+            # lost with them. Textual marks a widget being removed (_pruning) before it is
+            # detached, and an app shutting down stops running before it removes anything.
+            going = self.withdrawn or self._pruning or not self.app.is_running
+            if self.is_attached and not going:
                 raise
             return
         if self.pending:
