@@ -277,3 +277,14 @@ async def test_the_app_shutting_down_in_the_middle_of_a_batch_ends_without_an_er
         await send_without_waiting(app, pilot, "go")
         # Leaving run_test shuts the app down; it raises what the app raised, also then.
         await halfway.wait()
+
+
+async def test_the_conversation_keeps_its_width_when_it_outgrows_the_view() -> None:
+    # The scrollbar's room is kept from the start: when it shows, nothing wraps again.
+    async with chat_with_long_replies() as (_app, pilot, screen):
+        log = screen.query_one("#chat-log")
+        width = log.scrollable_content_region.width
+        await pilot.press(*"go", "enter")
+        await until(lambda: reply_drawn(screen), limit=60)
+        assert log.max_scroll_y > 0
+        assert log.scrollable_content_region.width == width

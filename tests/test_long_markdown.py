@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import random
 
+import pytest
 from markdown_it.renderer import RendererHTML
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
@@ -19,6 +20,7 @@ from vtui.ui.widgets.long_markdown import (
     FoldedPart,
     LongMarkdown,
     MarkdownPart,
+    Part,
     last_block_line,
     near_view,
 )
@@ -143,3 +145,67 @@ async def test_a_pass_run_before_a_scroll_is_laid_out_draws_what_is_scrolled_to(
         await long.refold(near_view(scroll))
         assert isinstance(long.parts[0], MarkdownPart)
         assert isinstance(long.parts[-1], FoldedPart)
+
+
+async def test_a_view_that_follows_the_text_down_folds_nothing_below_it() -> None:
+    app = Alone()
+    async with app.run_test(size=(100, 30)) as pilot:
+        long = app.query_one(LongMarkdown)
+        scroll = app.query_one(VerticalScroll)
+        for at in range(0, len(LONG_TEXT), 40):
+            await long.append(LONG_TEXT[at : at + 40])
+        long.finish()
+        await pilot.pause()
+        for following in (True, False):
+            for _ in range(5):
+                if await long.refold(near_view(scroll, following)):
+                    break
+                await pilot.pause()
+            below = long.parts[-1]
+            assert isinstance(below, MarkdownPart if following else FoldedPart)
+
+
+async def test_a_followed_reply_never_folds_a_part_it_then_draws_again() -> None:
+    # A folded part drawn again shows blank for a frame in between: a flash at the end of
+    # the reply, where the user is reading.
+    unfolded = []
+    swap = LongMarkdown._swap
+
+    async def counting(self: LongMarkdown, old: Part, new: Part) -> None:
+        if isinstance(old, FoldedPart):
+            unfolded.append(old.text)
+        await swap(self, old, new)
+
+    async with chat_with_long_replies() as (_app, pilot, screen):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(LongMarkdown, "_swap", counting)
+            await pilot.press(*"go", "enter")
+            await until(lambda: reply_drawn(screen), limit=60)
+            await pilot.pause()
+        answer = screen.query(ReplyView).last().query_one(".chat-answer", LongMarkdown)
+        assert isinstance(answer.parts[0], FoldedPart)  # it did fold what scrolled away
+    assert unfolded == []
+
+
+async def test_hidden_text_keeps_its_far_parts_folded() -> None:
+    # A reasoning block folded away by its Collapsible is not laid out: drawing its far
+    # parts again then would build every block of it for nothing.
+    app = Alone()
+    async with app.run_test(size=(100, 30)) as pilot:
+        long = app.query_one(LongMarkdown)
+        scroll = app.query_one(VerticalScroll)
+        for at in range(0, len(LONG_TEXT), 40):
+            await long.append(LONG_TEXT[at : at + 40])
+        long.finish()
+        await pilot.pause()
+        for _ in range(5):
+            if await long.refold(near_view(scroll)):
+                break
+            await pilot.pause()
+        folded = [part for part in long.parts if isinstance(part, FoldedPart)]
+        assert folded
+
+        long.display = False
+        await pilot.pause()
+        assert await long.refold(near_view(scroll))
+        assert [part for part in long.parts if isinstance(part, FoldedPart)] == folded

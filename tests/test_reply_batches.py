@@ -25,16 +25,18 @@ from vtui.ui.widgets.chat_reply import (
     SHOW_WHILE_TYPING,
     ReplyView,
 )
+from vtui.ui.widgets.long_markdown import FoldedPart, LongMarkdown
 
 
 class OneReply(App[None]):
-    def __init__(self, keys: KeysSeen) -> None:
+    def __init__(self, keys: KeysSeen, following: bool = False) -> None:
         super().__init__()
         self.keys = keys
+        self.following = following
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield ReplyView(self.keys)
+            yield ReplyView(self.keys, following=lambda: self.following)
 
 
 @asynccontextmanager
@@ -116,3 +118,25 @@ async def test_the_app_counts_every_key_as_typing_and_enter_ends_it() -> None:
             # over, and is drawn at full pace from its first batch.
             await pilot.press("h", "enter")
             assert not app.keys_seen.typing
+
+
+@pytest.mark.parametrize("following", [True, False])
+async def test_batches_fold_what_is_far_below_only_when_the_view_is_not_following(
+    following: bool,
+) -> None:
+    # Nobody scrolls here: the view stays at the top while the reply grows below it.
+    clock = ManualClock()
+    app = OneReply(KeysSeen(clock), following)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(ReplyView)
+        view.pending.append(AnswerDelta(LONG_TEXT + LONG_TEXT))
+        while view.pending:
+            clock.advance(1)
+            await view.on_reply_view_draw(ReplyView.Draw())
+            await pilot.pause()
+        # One more pass, as the next batch would make, with the last one laid out.
+        clock.advance(1)
+        await view.on_reply_view_draw(ReplyView.Draw())
+        parts = view.query_one(".chat-answer", LongMarkdown).parts
+        assert len(parts) > 3
+        assert any(isinstance(part, FoldedPart) for part in parts) is not following

@@ -122,7 +122,7 @@ class ChatScreen(VtuiScreen):
         """Fold the replies' finished parts that are far from view (layout and the garbage
         collector then skip their blocks), draw again the ones coming near."""
         self._refold_asked = False
-        near = near_view(self.query_one("#chat-log", VerticalScroll))
+        near = near_view(self.query_one("#chat-log", VerticalScroll), self._following)
         settled = [await view.refold(near) for view in self._replies()]
         if not all(settled):
             self._refold_after_refresh()
@@ -259,7 +259,7 @@ class ChatScreen(VtuiScreen):
         target, endpoint = self.target(), self.endpoint()
         if target is None or endpoint is None:
             return
-        view = ReplyView(self.vtui.keys_seen)
+        view = ReplyView(self.vtui.keys_seen, following=lambda: self._following)
         # Mounted before the request goes out, so the first piece finds it composed.
         await self.query_one("#chat-log", VerticalScroll).mount(view)
         body = self.conversation.request_body(target.model, stream=self.stream_replies)

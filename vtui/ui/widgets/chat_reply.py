@@ -7,6 +7,8 @@ last block of this reply and lays out only the part of it near the view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -56,9 +58,13 @@ class ReplyView(Vertical):
             super().__init__()
             self.settled = settled
 
-    def __init__(self, keys: KeysSeen | None = None) -> None:
+    def __init__(
+        self, keys: KeysSeen | None = None, following: Callable[[], bool] | None = None
+    ) -> None:
         super().__init__(classes="chat-assistant")
         self._keys = keys or KeysSeen()
+        # Whether the view scrolls down with the reply as it grows (see NearView).
+        self._following = following or (lambda: False)
         self._drawn_at = self._keys.now()
         self.answer_text = ""
         self.reasoning_text = ""
@@ -128,7 +134,7 @@ class ReplyView(Vertical):
                 # What the last frame measured is folded and pinned here, so that one layout
                 # (the next frame's) takes both the folds and the new text.
                 if isinstance(self.parent, Widget):
-                    await self.refold(near_view(self.parent))
+                    await self.refold(near_view(self.parent, self._following()))
                 await self.show_pending()
         except MountError:
             # Taken off the screen halfway through a batch (a new chat, the app quitting or

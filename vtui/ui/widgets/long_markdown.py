@@ -145,6 +145,10 @@ class LongMarkdown(Vertical):
         frame, which places what this one swapped: a part was folded or drawn again, or the
         width changed (then every part is drawn again, to be measured)."""
         async with self._swapping:
+            if not self.size.width:
+                # Not laid out: hidden (a folded-away reasoning block), or being removed.
+                # Whatever is folded stays so until it is shown at a width again.
+                return True
             if self.size.width != self._measured_at_width:
                 self._measured_at_width = self.size.width
                 await self._unfold_all()
@@ -195,23 +199,28 @@ def last_block_line(text: str) -> int:
 @dataclass(frozen=True)
 class NearView:
     """Lines of a scrolling container's content: those in view now, and some above and
-    below them."""
+    below them; all of them below, while the view follows the text down."""
 
     scroller: Widget
     top: int
     bottom: int
+    following: bool = False
 
     def reaches(self, widget: Widget) -> bool:
         lines = content_lines(widget, self.scroller)
-        return lines is not None and lines[0] < self.bottom and lines[1] > self.top
+        if lines is None or lines[1] <= self.top:
+            return False
+        # What a following view has below it is where it is going: a batch of text can
+        # outgrow the view by more than the band before the view has moved down to it.
+        return self.following or lines[0] < self.bottom
 
 
-def near_view(scroller: Widget) -> NearView:
+def near_view(scroller: Widget, following: bool = False) -> NearView:
     """The lines of `scroller`'s content in view as it is scrolled now, and a view's height
     above and below them: scrolling a page at a time never comes upon a blank part."""
     top = round(scroller.scroll_y)
     height = scroller.scrollable_content_region.height
-    return NearView(scroller, top - height, top + 2 * height)
+    return NearView(scroller, top - height, top + 2 * height, following)
 
 
 def content_lines(widget: Widget, scroller: Widget) -> tuple[int, int] | None:
