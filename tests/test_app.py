@@ -9,7 +9,8 @@ from typing import cast
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets._footer import FooterKey
 
 from tests.helpers import demo_app
 from vtui.backends.endpoint.http import HttpEndpoint
@@ -54,6 +55,24 @@ async def test_number_keys_reach_every_screen() -> None:
         await pilot.press("escape", "1")
         await settle(app)
         assert isinstance(app.screen, ModelsScreen)
+
+
+async def test_every_binding_in_the_footer_is_shown_whole_at_120_columns() -> None:
+    # The Launch screen's footer ran over: Quit fell off and the palette key wrapped.
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in "12345":
+            if key == "1":
+                await settle(app)
+            else:
+                await pilot.press("escape", key)  # Chat's input takes digits as text
+                await settle(app)
+            footer = app.screen.query_one(Footer)
+            shown = [item for item in footer.query(FooterKey) if item.display]
+            assert len(shown) > 3
+            for item in shown:
+                assert footer.region.contains_region(item.region), item.description
+                assert item.region.height == 1, item.description
 
 
 async def test_palette_opens_a_screen_by_name() -> None:

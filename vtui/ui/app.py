@@ -31,6 +31,7 @@ SCREENS: tuple[tuple[str, str, str, str], ...] = (
     ("gpu", "4", "GPU", "Memory, load and processes of every GPU"),
     ("chat", "5", "Chat", "Talk to the running model"),
 )
+SCREENS_GROUP = Binding.Group("Screens", compact=True)
 # Each second: a container killed from outside shows within two.
 DEPLOYMENTS_POLL_SECONDS = 1.0
 GPU_POLL_SECONDS = 1.0
@@ -66,7 +67,13 @@ class VtuiApp(App[None]):
     }
     DEFAULT_MODE = "models"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"switch_mode('{mode}')", title) for mode, key, title, _ in SCREENS),
+        # One footer entry, "12345 Screens", not five: with each screen's own keys the
+        # footer ran past 120 columns. The top bar names the screen shown, the palette
+        # finds one by name, and each key's tooltip names its screen.
+        *(
+            Binding(key, f"switch_mode('{mode}')", title, group=SCREENS_GROUP)
+            for mode, key, title, _ in SCREENS
+        ),
         Binding("q", "quit", "Quit"),
     ]
 

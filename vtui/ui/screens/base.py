@@ -31,7 +31,7 @@ class VtuiScreen(Screen[None]):
         if self.GPU_STRIP:
             yield GpuStrip()
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
