@@ -25,10 +25,13 @@ from vtui.ui.widgets.chat_reply import (
     SHOW_WHILE_TYPING,
     ReplyView,
 )
-from vtui.ui.widgets.long_markdown import FoldedPart, LongMarkdown
+from vtui.ui.widgets.long_markdown import FoldedPart, LongMarkdown, MarkdownPart
 
 
 class OneReply(App[None]):
+    # As in the chat's log: the reply as tall as its text, the log scrolling over it.
+    CSS = "ReplyView { height: auto; }"
+
     def __init__(self, keys: KeysSeen, following: bool = False) -> None:
         super().__init__()
         self.keys = keys
@@ -121,9 +124,7 @@ async def test_the_app_counts_every_key_as_typing_and_enter_ends_it() -> None:
 
 
 @pytest.mark.parametrize("following", [True, False])
-async def test_batches_fold_what_is_far_below_only_when_the_view_is_not_following(
-    following: bool,
-) -> None:
+async def test_batches_keep_the_end_drawn_while_the_view_follows_it(following: bool) -> None:
     # Nobody scrolls here: the view stays at the top while the reply grows below it.
     clock = ManualClock()
     app = OneReply(KeysSeen(clock), following)
@@ -139,4 +140,5 @@ async def test_batches_fold_what_is_far_below_only_when_the_view_is_not_followin
         await view.on_reply_view_draw(ReplyView.Draw())
         parts = view.query_one(".chat-answer", LongMarkdown).parts
         assert len(parts) > 3
-        assert any(isinstance(part, FoldedPart) for part in parts) is not following
+        # The last sealed part: the one still growing never folds.
+        assert isinstance(parts[-2], MarkdownPart if following else FoldedPart)

@@ -198,29 +198,31 @@ def last_block_line(text: str) -> int:
 
 @dataclass(frozen=True)
 class NearView:
-    """Lines of a scrolling container's content: those in view now, and some above and
-    below them; all of them below, while the view follows the text down."""
+    """Lines of a scrolling container's content: those in view, and some above and below
+    them."""
 
     scroller: Widget
     top: int
     bottom: int
-    following: bool = False
 
     def reaches(self, widget: Widget) -> bool:
         lines = content_lines(widget, self.scroller)
-        if lines is None or lines[1] <= self.top:
-            return False
-        # What a following view has below it is where it is going: a batch of text can
-        # outgrow the view by more than the band before the view has moved down to it.
-        return self.following or lines[0] < self.bottom
+        return lines is not None and lines[0] < self.bottom and lines[1] > self.top
 
 
 def near_view(scroller: Widget, following: bool = False) -> NearView:
-    """The lines of `scroller`'s content in view as it is scrolled now, and a view's height
-    above and below them: scrolling a page at a time never comes upon a blank part."""
-    top = round(scroller.scroll_y)
+    """The lines of `scroller`'s content in view, and a view's height above and below them:
+    scrolling a page at a time never comes upon a blank part.
+
+    In view as scrolled now; or, for a view `following` the text down, at the end of the
+    content, where it is going: a batch of text can outgrow the view by more than a view's
+    height before the view has scrolled down to it.
+    """
+    top = scroller.scroll_y
+    if following:
+        top = max(top, scroller.max_scroll_y)
     height = scroller.scrollable_content_region.height
-    return NearView(scroller, top - height, top + 2 * height, following)
+    return NearView(scroller, round(top) - height, round(top) + 2 * height)
 
 
 def content_lines(widget: Widget, scroller: Widget) -> tuple[int, int] | None:
