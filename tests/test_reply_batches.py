@@ -142,3 +142,22 @@ async def test_batches_keep_the_end_drawn_while_the_view_follows_it(following: b
         assert len(parts) > 3
         # The last sealed part: the one still growing never folds.
         assert isinstance(parts[-2], MarkdownPart if following else FoldedPart)
+
+
+async def test_a_draw_due_a_moment_later_still_comes() -> None:
+    # A Draw that comes a hair before its time waits that hair. Textual's own timer skips a
+    # tick whose time has passed before its task first runs, so the reply stopped there.
+    clock = ManualClock()
+    async with backlogged_reply(clock) as (view, _keys):
+        clock.advance(1)
+        await view.on_reply_view_draw(ReplyView.Draw())
+        assert view.answer_text == LONG_TEXT[:SHOW_AT_ONCE]
+        # The next Draw waits for the pace, again and again while this clock stands still;
+        # then one comes a hair before its time.
+        await asyncio.sleep(0.1)
+        clock.advance(DRAW_EVERY_S - 1e-9)
+        await asyncio.sleep(0.1)
+        assert view.answer_text == LONG_TEXT[:SHOW_AT_ONCE]
+        clock.advance(1e-9)
+        await until(lambda: len(view.answer_text) > SHOW_AT_ONCE, limit=2)
+        assert view.answer_text == LONG_TEXT[: 2 * SHOW_AT_ONCE]

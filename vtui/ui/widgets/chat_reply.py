@@ -7,6 +7,7 @@ last block of this reply and lays out only the part of it near the view.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from textual.app import ComposeResult
@@ -126,7 +127,11 @@ class ReplyView(Vertical):
         wait = self._drawn_at + every - self._keys.now()
         if wait > 0:
             self._draw_asked = True
-            self.set_timer(wait, self._draw_when_due)
+            # asyncio's timer, not Textual's: a Textual timer whose delay has passed by the
+            # time its task first runs never fires (its skip rule counts the one tick as
+            # missed), and with that Draw lost the reply would stop for good. A wait of a few
+            # microseconds, when a Draw comes just before its time, did that.
+            asyncio.get_running_loop().call_later(wait, self._draw_when_due)
             return
         self._drawn_at = self._keys.now()
         try:
