@@ -10,6 +10,7 @@ import pytest
 from markdown_it.renderer import RendererHTML
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import Markdown
 
 from tests.chat_helpers import chat_with_long_replies, reply_drawn, until
@@ -43,6 +44,24 @@ class OneOfEach(App[None]):
 
 def block_kinds(markdown: Markdown) -> list[str]:
     return [type(block).__name__ for block in markdown.children]
+
+
+async def stream_whole_text(long: LongMarkdown, pilot: Pilot[None]) -> None:
+    """LONG_TEXT streamed in 40-character pieces, finished and laid out."""
+    for at in range(0, len(LONG_TEXT), 40):
+        await long.append(LONG_TEXT[at : at + 40])
+    long.finish()
+    await pilot.pause()
+
+
+async def refold_until_settled(
+    long: LongMarkdown, scroll: VerticalScroll, pilot: Pilot[None], following: bool = False
+) -> None:
+    """Passes until nothing changes: the first measures at this width, the next folds."""
+    for _ in range(5):
+        if await long.refold(near_view(scroll, following)):
+            return
+        await pilot.pause()
 
 
 def test_the_last_block_starts_where_the_growing_text_would_be_parsed_again() -> None:
@@ -127,17 +146,10 @@ async def test_a_pass_run_before_a_scroll_is_laid_out_draws_what_is_scrolled_to(
     async with app.run_test(size=(100, 30)) as pilot:
         long = app.query_one(LongMarkdown)
         scroll = app.query_one(VerticalScroll)
-        for at in range(0, len(LONG_TEXT), 40):
-            await long.append(LONG_TEXT[at : at + 40])
-        long.finish()
-        await pilot.pause()
+        await stream_whole_text(long, pilot)
         scroll.scroll_end(animate=False, immediate=True)
         await pilot.pause()
-        # Passes until nothing changes: the first measures at this width, the next folds.
-        for _ in range(5):
-            if await long.refold(near_view(scroll)):
-                break
-            await pilot.pause()
+        await refold_until_settled(long, scroll, pilot)
         assert isinstance(long.parts[0], FoldedPart)
         assert isinstance(long.parts[-1], MarkdownPart)
 
@@ -152,17 +164,11 @@ async def test_a_view_that_follows_the_text_down_keeps_the_end_drawn_before_it_g
     async with app.run_test(size=(100, 30)) as pilot:
         long = app.query_one(LongMarkdown)
         scroll = app.query_one(VerticalScroll)
-        for at in range(0, len(LONG_TEXT), 40):
-            await long.append(LONG_TEXT[at : at + 40])
-        long.finish()
-        await pilot.pause()
+        await stream_whole_text(long, pilot)
         # Still at the top, as when text has come faster than the view has moved down.
         assert scroll.scroll_y == 0
         for following in (True, False):
-            for _ in range(5):
-                if await long.refold(near_view(scroll, following)):
-                    break
-                await pilot.pause()
+            await refold_until_settled(long, scroll, pilot, following)
             first, last = long.parts[0], long.parts[-1]
             assert isinstance(last, MarkdownPart if following else FoldedPart)
             assert isinstance(first, FoldedPart if following else MarkdownPart)
@@ -197,14 +203,8 @@ async def test_hidden_text_keeps_its_far_parts_folded() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         long = app.query_one(LongMarkdown)
         scroll = app.query_one(VerticalScroll)
-        for at in range(0, len(LONG_TEXT), 40):
-            await long.append(LONG_TEXT[at : at + 40])
-        long.finish()
-        await pilot.pause()
-        for _ in range(5):
-            if await long.refold(near_view(scroll)):
-                break
-            await pilot.pause()
+        await stream_whole_text(long, pilot)
+        await refold_until_settled(long, scroll, pilot)
         folded = [part for part in long.parts if isinstance(part, FoldedPart)]
         assert folded
 
