@@ -8,11 +8,12 @@ short, or slow every transfer down."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +124,30 @@ class FakeHub:
     # The next this-many model searches are answered 429 with this Retry-After.
     rate_limited: int = 0
     retry_after: int = 1
+    # A hostile mirror: edits the tiny repo's listing before it is sent, and answers a
+    # file's GET in one of BODY_LIES' ways instead of with its bytes.
+    listing_edit: Callable[[dict[str, Any]], None] | None = None
+    lies: dict[str, str] = field(default_factory=dict)  # file name -> a key of BODY_LIES
+    accept_encodings: list[str] = field(default_factory=list)  # of every file GET
+
+
+# How a hostile mirror can answer a file's GET: the status, the headers and the bytes.
+BODY_LIES = ("short", "empty", "oversize", "gzip", "416-loop")
+
+
+def _lie(how: str, body: bytes, ranged: bool) -> tuple[int, dict[str, str], bytes]:
+    if how == "short":  # a clean answer, whose Content-Length is honest about its half
+        return 200, {}, body[: len(body) // 2]
+    if how == "empty":
+        return 200, {}, b""
+    if how == "oversize":
+        return 200, {}, body + b"\0" * 100_000
+    if how == "gzip":
+        return 200, {"Content-Encoding": "gzip"}, gzip.compress(body)
+    # "416-loop": half the file, then "range not satisfiable" to every resume
+    if ranged:
+        return 416, {"Content-Range": f"bytes */{len(body)}"}, b""
+    return 200, {}, body[: len(body) // 2]
 
 
 @contextmanager
@@ -159,10 +184,14 @@ def hub_server() -> Iterator[FakeHub]:
             elif repo == TINY:
                 siblings = [_blob(name, body) for name, body in hub.files.items()]
                 record = {"_id": "1" * 24, "id": repo, "sha": COMMIT, "siblings": siblings}
+                if hub.listing_edit is not None:
+                    hub.listing_edit(record)
                 self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
             elif repo == GATED:  # a gated repo's metadata is public; its files are not
-                files = [{"rfilename": "config.json", "size": 700},
-                         {"rfilename": "model.safetensors", "size": 4096}]  # fmt: skip
+                lfs = {"size": 4096, "sha256": "c" * 64, "pointerSize": 134}
+                files = [{"rfilename": "config.json", "size": 700, "blobId": "a" * 40},
+                         {"rfilename": "model.safetensors", "size": 4096, "blobId": "b" * 40,
+                          "lfs": lfs}]  # fmt: skip
                 record = {"_id": "2" * 24, "id": repo, "sha": COMMIT, "gated": "manual",
                           "siblings": files}  # fmt: skip
                 self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
@@ -208,6 +237,11 @@ def hub_server() -> Iterator[FakeHub]:
             wanted = self.headers.get("Range")
             if self.command == "GET":
                 hub.ranges.append((filename, wanted))
+                hub.accept_encodings.append(self.headers.get("Accept-Encoding", ""))
+            if self.command == "GET" and filename in hub.lies:
+                status, extra, sent = _lie(hub.lies[filename], body, bool(wanted))
+                self._send(status, sent, {**headers, **extra})
+                return
             start = int(wanted.removeprefix("bytes=").split("-")[0]) if wanted else 0
             if start >= len(body) and wanted:
                 self._send(416, b"", {"Content-Range": f"bytes */{len(body)}"})

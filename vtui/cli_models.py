@@ -14,6 +14,7 @@ from vtui.cli_types import directory_to_fill, existing_directory
 from vtui.core.bars import bar
 from vtui.core.downloads import Progress
 from vtui.core.model_search import QUANTS, SIZES, SORTS
+from vtui.core.terminal_text import visible
 from vtui.core.units import human_bytes
 
 PLAIN_EVERY_S = 2.0  # without a TTY, a progress line this often
@@ -103,12 +104,12 @@ def _search(args: argparse.Namespace) -> int:
     query = SearchQuery(args.query, args.author, args.quant, args.size, args.sort)
 
     def waiting(why: str) -> None:
-        print(f"vtui search: {why}", file=sys.stderr)
+        print(f"vtui search: {visible(why)}", file=sys.stderr)
 
     try:
         found = HfHub().search(query, limit=max(1, args.limit), on_wait=waiting)
     except BackendUnavailable as exc:
-        print(f"vtui search: {exc.reason}", file=sys.stderr)
+        print(f"vtui search: {visible(exc.reason)}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps([m.__dict__ for m in found], indent=2))
@@ -157,7 +158,7 @@ def _download(args: argparse.Namespace) -> int:
     try:
         plan = plan_download(args.repo, revision=args.revision, target=target)
     except DownloadError as exc:
-        print(f"vtui download: {exc}", file=sys.stderr)
+        print(f"vtui download: {visible(str(exc))}", file=sys.stderr)
         return 1
     have = plan.total_bytes - plan.missing_bytes
     print(
@@ -181,7 +182,7 @@ def _download(args: argparse.Namespace) -> int:
         print("\nstopped; what came is kept: rerun the same command to resume", file=sys.stderr)
         return 130
     except DownloadError as exc:
-        print(f"\nvtui download: {exc}", file=sys.stderr)
+        print(f"\nvtui download: {visible(str(exc))}", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -10,7 +10,8 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from vtui.core.downloads import DownloadPlan, LocalModel, Progress
@@ -25,8 +26,13 @@ from vtui.core.model_search import (
 )
 from vtui.core.model_shape import checkpoint_bytes
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
+from vtui.core.safe_names import REPO_ID
+from vtui.core.terminal_text import visible
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+# A whole answer from the Hub comes within this, however slowly its bytes trickle.
+HUB_DEADLINE_S = float(120)
+_T = TypeVar("_T")
 CONNECT_TIMEOUT = 4.0
 
 
@@ -53,20 +59,36 @@ SEARCH_FIELDS = [
 ]  # fmt: skip
 
 
-def summary_of(info: Any) -> ModelSummary:
-    """A search result as the table shows it, from the Hub's listing."""
-    params, size = _weights(info)
+def _shown(value: object) -> str | None:
+    """A text field of a listing as vtui shows it: bounded, controls made visible."""
+    return visible(str(value)[:200]) if value else None
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def summary_of(info: Any) -> ModelSummary | None:
+    """A search result as the table shows it, from the Hub's listing; None for an entry
+    whose id is no repo id (a hostile or broken listing), which the table leaves out."""
+    if not isinstance(getattr(info, "id", None), str) or not REPO_ID.fullmatch(info.id):
+        return None
+    try:
+        params, size = _weights(info)
+    except (TypeError, ValueError, AttributeError, OverflowError):
+        params, size = None, None
     modified = getattr(info, "last_modified", None)
+    tags = [visible(str(t)[:100]) for t in (getattr(info, "tags", None) or ())][:200]
     return ModelSummary(
         repo_id=info.id,
-        pipeline_tag=getattr(info, "pipeline_tag", None),
-        downloads=getattr(info, "downloads", None),
-        likes=getattr(info, "likes", None),
+        pipeline_tag=_shown(getattr(info, "pipeline_tag", None)),
+        downloads=_count(getattr(info, "downloads", None)),
+        likes=_count(getattr(info, "likes", None)),
         params_billions=params,
         size_bytes=size,
-        quant=quantization_of(info.id, getattr(info, "tags", None) or ()),
-        gated=getattr(info, "gated", None) or None,
-        last_modified=modified.date().isoformat() if modified else None,
+        quant=quantization_of(info.id, tags),
+        gated=_shown(getattr(info, "gated", None)),
+        last_modified=modified.date().isoformat() if isinstance(modified, datetime) else None,
         has_safetensors=getattr(info, "safetensors", None) is not None,
     )
 
@@ -74,10 +96,10 @@ def summary_of(info: Any) -> ModelSummary:
 def _license(card: Any, tags: Any) -> str | None:
     value = getattr(card, "license", None)
     if isinstance(value, str) and value:
-        return value
+        return _shown(value)
     for tag in tags:
         if str(tag).startswith("license:"):
-            return str(tag).removeprefix("license:")
+            return _shown(str(tag).removeprefix("license:"))
     return None
 
 
@@ -203,7 +225,8 @@ class HfHub:
         on_wait: Callable[[str], None] | None = None,
     ) -> list[ModelSummary]:
         api = self._reachable_client()
-        try:
+
+        def ask() -> list[ModelSummary]:
             with _rate_limit_watch(on_wait):
                 found = api.list_models(
                     search=query.text.strip() or None,
@@ -215,25 +238,68 @@ class HfHub:
                     limit=min(SEARCH_PAGE, limit * 3),
                     expand=SEARCH_FIELDS,
                 )
-                return keep((summary_of(info) for info in found), query, limit)
+                listed = (summary_of(info) for info in found)
+                return keep((m for m in listed if m is not None), query, limit)
+
+        try:
+            return self._within_deadline("the search", ask)
+        except BackendUnavailable:
+            raise
         except Exception as exc:
             raise BackendUnavailable(
                 hub_problem("the search", exc)
                 if _status(exc) == 429
                 else f"the Hub at {self.endpoint} did not answer ({type(exc).__name__}: "
-                f"{str(exc)[:160]})"
+                f"{visible(str(exc)[:160])})"
             ) from exc
+
+    def _within_deadline(self, what: str, ask: Callable[[], _T]) -> _T:
+        """`ask()`, answered within HUB_DEADLINE_S: huggingface_hub's timeouts restart at
+        every byte, so a mirror trickling its answer would otherwise hold the caller for
+        ever. The call runs in a thread of its own, which is left behind if it is late."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = ask()
+            except BaseException as exc:  # handed to the caller, whatever it is
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="vtui-hub-call", daemon=True).start()
+        if not done.wait(HUB_DEADLINE_S):
+            raise BackendUnavailable(
+                f"the Hub at {self.endpoint} gave no whole answer to {what} in "
+                f"{HUB_DEADLINE_S:.0f} s: it may be overloaded, or not a Hub"
+            )
+        if "error" in box:
+            raise box["error"]
+        value: _T = box["value"]
+        return value
 
     def details(self, repo_id: str) -> ModelDetails:
         from vtui.core.downloads import needed_files
 
         api = self._reachable_client()
         try:
-            info = api.model_info(repo_id, files_metadata=True)
+            info = self._within_deadline(
+                repo_id, lambda: api.model_info(repo_id, files_metadata=True)
+            )
+        except BackendUnavailable:
+            raise
         except Exception as exc:
             raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
-        siblings = {s.rfilename: s for s in info.siblings or []}
-        needed, skipped = needed_files(sorted(siblings))
+        try:
+            siblings = {str(s.rfilename): s for s in info.siblings or []}
+            needed, skipped = needed_files(sorted(siblings))
+            needed_bytes = sum(_count(siblings[n].size) or 0 for n in needed)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise BackendUnavailable(
+                f"the Hub sent something vtui cannot read for {repo_id}: {type(exc).__name__} "
+                "in its file listing"
+            ) from exc
         config: dict[str, Any] | None = None
         problem = None
         try:
@@ -241,6 +307,8 @@ class HfHub:
         except BackendUnavailable as exc:
             problem = exc.reason
         listed = summary_of(info)
+        if listed is None:
+            raise BackendUnavailable(f"the Hub's answer for {visible(repo_id)} is no model listing")
         return ModelDetails(
             repo_id=repo_id,
             quant=listed.quant,
@@ -249,8 +317,8 @@ class HfHub:
             last_modified=listed.last_modified,
             dtype_parameters=_dtype_parameters(info),
             needed_files=len(needed),
-            needed_bytes=sum(int(siblings[n].size or 0) for n in needed),
-            skipped=tuple(skipped),
+            needed_bytes=needed_bytes,
+            skipped=tuple(visible(name) for name in skipped),
             config=config,
             config_problem=problem,
         )
@@ -331,4 +399,4 @@ def hub_problem(repo_id: str, exc: Exception) -> str:
         )
     if isinstance(exc, OSError) or "Connect" in name or "Timeout" in name:
         return f"the Hub is out of reach ({name}): check the network and rerun"
-    return f"the Hub did not answer for {repo_id} ({name}: {str(exc)[:160]})"
+    return f"the Hub did not answer for {repo_id} ({name}: {visible(str(exc)[:160])})"
