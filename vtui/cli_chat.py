@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli_types import sampling
+from vtui.core.terminal_text import visible
 
 if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint
@@ -56,7 +57,7 @@ def add_target_arguments(parser: Any) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"vtui: error: {message}", file=sys.stderr)
+    print(f"vtui: error: {visible(message, newlines=True)}", file=sys.stderr)
     return 1
 
 
@@ -192,7 +193,7 @@ async def _reply(args: argparse.Namespace, endpoint: ChatEndpoint, target: ChatT
                     if thinking:
                         sys.stderr.write("\n")
                         thinking = False
-                    sys.stdout.write(piece.text)
+                    sys.stdout.write(visible(piece.text, newlines=True))
                     sys.stdout.flush()
                 elif isinstance(piece, AnswerWasThought):
                     # Already on stdout, which may be a file: it cannot be taken back.
@@ -203,7 +204,7 @@ async def _reply(args: argparse.Namespace, endpoint: ChatEndpoint, target: ChatT
                     if not thinking:
                         sys.stderr.write("thinking: ")
                         thinking = True
-                    sys.stderr.write(piece.text)
+                    sys.stderr.write(visible(piece.text, newlines=True))
                     sys.stderr.flush()
     except EndpointError as exc:
         served: tuple[str, ...] = ()
@@ -216,7 +217,8 @@ async def _reply(args: argparse.Namespace, endpoint: ChatEndpoint, target: ChatT
         sys.stdout.write("\n" if recorder.answer else "")
         return _fail(f"{said.title} {said.advice}")
     for piece in recorder.end():
-        (sys.stdout if isinstance(piece, AnswerDelta) else sys.stderr).write(piece.text)
+        out = sys.stdout if isinstance(piece, AnswerDelta) else sys.stderr
+        out.write(visible(piece.text, newlines=True))
     sys.stdout.write("\n")
     sys.stdout.flush()
     print(recorder.stats().line(), file=sys.stderr)

@@ -12,7 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from vtui.core.terminal_text import visible
+
 FaultKind = Literal["unreachable", "timeout", "http", "dropped", "malformed", "server"]
+
+
+# An error body is the server's to write: what of it is kept, and shown, is bounded.
+MAX_DETAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,11 @@ class ChatFault:
     kind: FaultKind
     detail: str
     status: int | None = None
+
+    def __post_init__(self) -> None:
+        # The detail quotes the server: its control characters are shown, never obeyed.
+        detail = self.detail if isinstance(self.detail, str) else repr(self.detail)
+        object.__setattr__(self, "detail", visible(detail[:MAX_DETAIL], newlines=True))
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ def explain(
         )
     if fault.kind == "malformed":
         return Explained(
-            "The server sent a chunk that is not a chat completion chunk.",
+            "The server sent something vtui cannot read.",
             f"vtui stopped reading there: {fault.detail}. Is {target.url} an OpenAI-compatible "
             "server?",
         )

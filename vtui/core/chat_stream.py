@@ -59,11 +59,27 @@ class StreamedError(Exception):
     """The server put an error into the stream instead of the next chunk."""
 
 
+# What a server's broken answer can raise out of json and the field reads below: every one of
+# them becomes a MalformedChunk, one message, never a crash of the screen reading it.
+_BAD_INPUT = (ValueError, TypeError, AttributeError, KeyError, RecursionError, OverflowError)
+
+
 def events_of(data: str) -> list[ChatEvent]:
-    """The events in one SSE `data:` payload (not "[DONE]")."""
+    """The events in one SSE `data:` payload (not "[DONE]"). Raises MalformedChunk for
+    anything that is not a chat.completion.chunk of the right types, StreamedError for an
+    error the server streamed."""
+    try:
+        return _events_of(data)
+    except (MalformedChunk, StreamedError):
+        raise
+    except _BAD_INPUT as exc:
+        raise MalformedChunk(f"{_clip(data)} ({type(exc).__name__})") from None
+
+
+def _events_of(data: str) -> list[ChatEvent]:
     try:
         chunk = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedChunk(_clip(data)) from exc
     if not isinstance(chunk, dict):
         raise MalformedChunk(_clip(data))
@@ -85,40 +101,80 @@ def events_of(data: str) -> list[ChatEvent]:
     return events
 
 
-def events_of_completion(body: dict[str, Any]) -> list[ChatEvent]:
-    """The same events from a whole (non-streamed) chat.completion."""
-    events: list[ChatEvent] = []
-    for choice in body.get("choices") or []:
-        events += _choice_events(choice.get("message") or {}, choice.get("finish_reason"))
-        break
-    usage = body.get("usage")
-    if isinstance(usage, dict):
-        events.append(_usage(usage))
-    return events
+def events_of_completion(body: object) -> list[ChatEvent]:
+    """The same events from a whole (non-streamed) chat.completion; MalformedChunk when it
+    is not one."""
+    try:
+        if not isinstance(body, dict):
+            raise MalformedChunk("a chat.completion is a JSON object")
+        events: list[ChatEvent] = []
+        choices = body.get("choices") or []
+        if not isinstance(choices, list):
+            raise MalformedChunk("its choices are not a list")
+        for choice in choices:
+            if not isinstance(choice, dict) or not isinstance(choice.get("message") or {}, dict):
+                raise MalformedChunk("a choice is not an object with a message")
+            events += _choice_events(choice.get("message") or {}, choice.get("finish_reason"))
+            break
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            events.append(_usage(usage))
+        return events
+    except MalformedChunk:
+        raise
+    except _BAD_INPUT as exc:
+        raise MalformedChunk(f"chat.completion ({type(exc).__name__})") from None
+
+
+def _text_field(text: dict[str, Any], name: str) -> str:
+    value = text.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedChunk(f"{name} is {type(value).__name__}, not text")
+    return value
 
 
 def _choice_events(text: dict[str, Any], finish_reason: object) -> list[ChatEvent]:
     """A choice's reasoning, answer and finish, from a chunk's delta or a completion's message."""
     events: list[ChatEvent] = []
     # Some vLLM releases send both names with the same text: take one.
-    reasoning = text.get("reasoning") or text.get("reasoning_content")
+    reasoning = _text_field(text, "reasoning") or _text_field(text, "reasoning_content")
     if reasoning:
-        events.append(ReasoningDelta(str(reasoning)))
-    if text.get("content"):
-        events.append(AnswerDelta(str(text["content"])))
+        events.append(ReasoningDelta(reasoning))
+    if content := _text_field(text, "content"):
+        events.append(AnswerDelta(content))
     if finish_reason:
-        events.append(FinishReason(str(finish_reason)))
+        if not isinstance(finish_reason, str):
+            raise MalformedChunk("finish_reason is not text")
+        events.append(FinishReason(finish_reason[:40]))
     return events
 
 
+MAX_TOKENS_COUNTED = 10**12  # beyond any real count: a larger one is a broken answer
+
+
+def _count(usage: dict[str, Any], name: str) -> int:
+    value = usage.get(name)
+    if value is None:
+        return 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_TOKENS_COUNTED
+    ):
+        raise MalformedChunk(f"usage.{name} is {_clip(repr(value), 40)}, not a token count")
+    return value
+
+
 def _usage(usage: dict[str, Any]) -> ChatUsage:
-    return ChatUsage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    return ChatUsage(_count(usage, "prompt_tokens"), _count(usage, "completion_tokens"))
 
 
 def _error_message(error: object) -> str:
     if isinstance(error, dict):
-        return str(error.get("message") or error)
-    return str(error)
+        return _clip(str(error.get("message") or error), 500)
+    return _clip(str(error), 500)
 
 
 def _clip(text: str, limit: int = 120) -> str:

@@ -8,6 +8,7 @@ still shows what it has. The text is read with prometheus_client's own parser.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -92,25 +93,30 @@ class ServingSample:
 class _Family:
     name: str
     kind: str
-    samples: tuple[tuple[str, dict[str, str], float], ...]
+    samples: list[tuple[str, dict[str, str], float]]
 
 
 def parse_metrics(text: str, at: float) -> ServingSample:
-    """Read vLLM's figures out of /metrics text. Raises MetricsFormatError."""
+    """Read vLLM's figures out of /metrics text. Raises MetricsFormatError.
+
+    Linear in the page: a family split over the text is gathered in one list. Every
+    figure is range-checked: a NaN, an infinity, a negative count or a usage outside 0..1
+    reads as not reported (None), so no such value reaches a chart's arithmetic."""
     from prometheus_client.parser import text_string_to_metric_families
 
     families: dict[str, _Family] = {}
     try:
         for family in text_string_to_metric_families(text):
-            samples = tuple((s.name, dict(s.labels), float(s.value)) for s in family.samples)
+            samples = [(s.name, dict(s.labels), float(s.value)) for s in family.samples]
             # A family whose samples are not together in the text comes out in pieces.
             earlier = families.get(family.name)
             if earlier is not None:
-                samples = earlier.samples + samples
-            families[family.name] = _Family(family.name, family.type, samples)
-    except (ValueError, TypeError, IndexError) as exc:
-        raise MetricsFormatError(f"/metrics is not Prometheus text: {exc}") from exc
-    kv = _values(families, KV_USAGE)
+                earlier.samples.extend(samples)
+            else:
+                families[family.name] = _Family(family.name, family.type, samples)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as exc:
+        raise MetricsFormatError(f"/metrics is not Prometheus text: {str(exc)[:200]}") from exc
+    kv = [v for v in _values(families, KV_USAGE) if v <= 1.0]
     return ServingSample(
         at=at,
         running=_sum(_values(families, RUNNING)),
@@ -128,6 +134,12 @@ def parse_metrics(text: str, at: float) -> ServingSample:
     )
 
 
+def _usable(value: float) -> bool:
+    """Every figure vtui reads is a count, a gauge of things or a fraction: finite and not
+    negative. Anything else is a broken or hostile page."""
+    return math.isfinite(value) and value >= 0.0
+
+
 def _find(families: dict[str, _Family], names: tuple[str, ...]) -> _Family | None:
     for name in names:
         # Untyped exposition (no TYPE line) keeps the counter's "_total" in the family name.
@@ -143,12 +155,15 @@ def _values(families: dict[str, _Family], names: tuple[str, ...]) -> list[float]
     if family is None:
         return []
     wanted = {family.name, f"{family.name}_total"}
-    return [v for sample, _labels, v in family.samples if sample in wanted and not math.isnan(v)]
+    found = [v for sample, _labels, v in family.samples if sample in wanted]
+    # One bad value spoils the figure: a sum of the rest would be a wrong figure, not N/A.
+    return found if all(_usable(v) for v in found) else []
 
 
 def _sum(values: Iterable[float]) -> float | None:
     values = list(values)
-    return sum(values) if values else None
+    total = sum(values) if values else None
+    return total if total is None or math.isfinite(total) else None
 
 
 def _histogram(families: dict[str, _Family], names: tuple[str, ...]) -> Histogram | None:
@@ -164,10 +179,20 @@ def _histogram(families: dict[str, _Family], names: tuple[str, ...]) -> Histogra
                 bound = float(labels["le"])
             except ValueError:
                 continue
+            if math.isnan(bound) or not _usable(value):
+                return None
             by_bound[bound] = by_bound.get(bound, 0.0) + value
         elif sample == f"{family.name}_sum":
+            if not _usable(value):
+                return None
             total += value
-    if not by_bound:
+    if not by_bound or not math.isfinite(total):
         return None
     bounds = tuple(sorted(by_bound))
-    return Histogram(bounds, tuple(by_bound[b] for b in bounds), total)
+    counts = tuple(by_bound[b] for b in bounds)
+    # Cumulative counts never go down from one bound to the next: if they do, the page lies.
+    if any(later < earlier for earlier, later in itertools.pairwise(counts)):
+        return None
+    if not all(math.isfinite(c) for c in counts):
+        return None
+    return Histogram(bounds, counts, total)

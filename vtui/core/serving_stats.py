@@ -58,6 +58,11 @@ class ServingHistory:
     def __len__(self) -> int:
         return len(self._samples)
 
+    @property
+    def samples(self) -> list[ServingSample]:
+        """The readings held, oldest first (gaps left out)."""
+        return [s for s in self._samples if s is not None]
+
     def add(self, sample: ServingSample) -> None:
         previous = self._latest()
         self._generation_rates.append(

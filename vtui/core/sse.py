@@ -16,11 +16,17 @@ class SseEvent:
     id: str | None = None
 
 
+class EventTooLarge(ValueError):
+    """An event's data passed the decoder's bound."""
+
+
 class SseDecoder:
     """Feed it the stream's lines (without their line ends); it hands back each event when
     the blank line that ends it arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_event: int | None = None) -> None:
+        self.max_event = max_event  # an event's data, in characters; None: no bound
+        self._size = 0
         self._data: list[str] = []
         self._event = ""
         self._last_id: str | None = None
@@ -38,6 +44,9 @@ class SseDecoder:
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._size += len(value) + 1
+            if self.max_event is not None and self._size > self.max_event:
+                raise EventTooLarge(f"one event of the stream passed {self.max_event:,} characters")
             self._data.append(value)
         elif name == "event":
             self._event = value
@@ -58,5 +67,6 @@ class SseDecoder:
             return None
         event = SseEvent("\n".join(self._data), self._event or "message", self._last_id)
         self._data.clear()
+        self._size = 0
         self._event = ""
         return event

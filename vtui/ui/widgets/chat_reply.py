@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -25,6 +26,7 @@ from vtui.core.chat_stream import (
     TextDelta,
     thought_moved,
 )
+from vtui.core.terminal_text import visible
 from vtui.ui.keys_seen import KeysSeen
 from vtui.ui.widgets.long_markdown import LongMarkdown, NearView, near_view
 
@@ -193,7 +195,8 @@ class ReplyView(Vertical):
             if not self.answer_text:
                 self._fold_reasoning()
             self.answer_text += piece.text
-            await self._answer.append(piece.text)
+            # The model's text is drawn with its control characters shown, never obeyed.
+            await self._answer.append(visible(piece.text, newlines=True))
         elif isinstance(piece, AnswerWasThought):
             moved, self.answer_text = thought_moved(self.answer_text), ""
             await self._answer.clear()
@@ -207,7 +210,7 @@ class ReplyView(Vertical):
         if not self.reasoning_text:
             self.query_one(".chat-reasoning").display = True
         self.reasoning_text += text
-        await self._reasoning.append(text)
+        await self._reasoning.append(visible(text, newlines=True))
 
     async def refold(self, near: NearView) -> bool:
         """Fold the finished parts of this reply that are outside `near`; False when
@@ -236,7 +239,7 @@ class ReplyView(Vertical):
             line.display = True
         if problem is not None:
             box = self.query_one(".chat-error", Static)
-            box.update(problem.text())
+            box.update(Text(problem.text()))  # the server's words: never read as markup
             box.display = True
             self.add_class("failed")
 
