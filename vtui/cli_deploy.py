@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli_types import count, seconds
+from vtui.core.terminal_text import visible
 
 if TYPE_CHECKING:
     from vtui.backends.deployment_watch import WatchUpdate
@@ -73,7 +74,7 @@ def add_commands(commands: Any) -> None:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"vtui: error: {message}", file=sys.stderr)
+    print(f"vtui: error: {visible(str(message), newlines=True)}", file=sys.stderr)
     return code
 
 
@@ -143,12 +144,9 @@ def _logs(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
     if not args.follow:
         print("\n".join(engine.logs(deployment.container_id, args.tail)))
         return 0
-    lines = engine.log_lines(deployment.container_id)
-    shown = lines[-args.tail :] if args.tail else lines
-    for line in shown:
-        print(line.text, flush=False)
-    sys.stdout.flush()
-    follow = engine.follow_logs(deployment.container_id, lines[-1].at_ns + 1 if lines else None)
+    # One stream from the engine: the last --tail lines, then each new one, so a huge log
+    # is never read whole and no line comes twice.
+    follow = engine.follow_logs(deployment.container_id, tail=args.tail if args.tail else None)
     try:
         for line in follow:
             print(line.text, flush=True)

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
 from vtui.backends.engine import ContainerEngine, LogFollow
+from vtui.core.log_buffer import DEFAULT_CAP
 from vtui.core.log_explainer import Explanation, FailureContext, explain
 from vtui.core.records import BackendUnavailable, Deployment, LogLine
 from vtui.core.startup import ENDED, ORDER, Phase, StartupTracker
 from vtui.core.vllm_command import flag_number
 
 POLL_SECONDS = 1.0
+# What the first read of a log takes from its end: what the log view holds at most.
+CATCH_UP_LINES = DEFAULT_CAP
 # The explainer reads this many of the last lines: a traceback's root cause is within them.
 EXPLAIN_WINDOW = 400
 _END = object()
@@ -203,7 +206,10 @@ class DeploymentWatch:
     def _catch_up(self) -> None:
         """Read what the log holds past the last line read (all of it, the first time)."""
         try:
-            for line in self.engine.log_lines(self.container_id, self._since()):
+            since = self._since()
+            # The first read takes the log's end only: the view holds no more than that.
+            tail = None if since else CATCH_UP_LINES
+            for line in self.engine.log_lines(self.container_id, since, tail=tail):
                 self._take(line)
         except BackendUnavailable as exc:
             self.engine_error = exc.reason

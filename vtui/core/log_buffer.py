@@ -11,7 +11,14 @@ import re
 from collections import deque
 from collections.abc import Iterable
 
+from vtui.core.terminal_text import log_text
+
 DEFAULT_CAP = 100_000  # lines; about 15-20 MB of vLLM log text
+# What the ring holds at most, whatever the lines: a log of long lines keeps fewer of them.
+DEFAULT_BYTE_CAP = 64 * 1024 * 1024
+# One line at most: the rest of a longer one is cut, and the marker says how much.
+MAX_LINE_BYTES = 16 * 1024
+CUT_MARK = " \u2026[line cut by vtui: {dropped} more characters]"
 LEVELS = ("ERROR", "WARNING", "INFO", "DEBUG")
 # Filters, least to most selective: each shows its level and the ones above it.
 FILTERS = ("all", "WARNING", "ERROR")
@@ -30,6 +37,16 @@ def level_of(line: str) -> str | None:
     return "ERROR" if _ERROR_TEXT.search(line) else None
 
 
+def cut_line(line: str, *, forced: bool = False) -> str:
+    """`line` within MAX_LINE_BYTES (counted as characters), marked where it was cut;
+    `forced` marks a line its reader already cut, whose dropped length is unknown."""
+    if len(line) <= MAX_LINE_BYTES and not forced:
+        return line
+    if forced and len(line) <= MAX_LINE_BYTES:
+        return line + " \u2026[line cut by vtui]"
+    return line[:MAX_LINE_BYTES] + CUT_MARK.format(dropped=f"{len(line) - MAX_LINE_BYTES:,}")
+
+
 def _rank(level: str | None) -> int:
     return {"ERROR": 3, "WARNING": 2}.get(level or "", 1)
 
@@ -39,8 +56,13 @@ def passes(level: str | None, chosen: str) -> bool:
 
 
 class LogBuffer:
-    def __init__(self, cap: int = DEFAULT_CAP) -> None:
+    """Lines as they came, at most `cap` of them and `byte_cap` of text (counted as
+    characters); each line is cut to MAX_LINE_BYTES and its controls made visible."""
+
+    def __init__(self, cap: int = DEFAULT_CAP, byte_cap: int = DEFAULT_BYTE_CAP) -> None:
         self.cap = cap
+        self.byte_cap = byte_cap
+        self.held_bytes = 0
         self._lines: deque[str] = deque(maxlen=cap)
         self._levels: deque[str | None] = deque(maxlen=cap)
         self.first = 0  # number of the oldest line still held
@@ -62,19 +84,29 @@ class LogBuffer:
         return len(self._lines)
 
     def extend(self, lines: Iterable[str]) -> None:
-        for line in lines:
+        for raw in lines:
+            line = log_text(cut_line(raw))
             level = level_of(line)
             if len(self._lines) == self.cap:
-                self.first += 1
+                self._drop_oldest()
+            while self._lines and self.held_bytes + len(line) > self.byte_cap:
+                self._drop_oldest()
             self._lines.append(line)
             self._levels.append(level)
+            self.held_bytes += len(line)
             if self.filter != "all" and passes(level, self.filter):
                 self._shown.append(self.end - 1)
         while self._shown and self._shown[0] < self.first:
             self._shown.popleft()
 
+    def _drop_oldest(self) -> None:
+        self.held_bytes -= len(self._lines.popleft())
+        self._levels.popleft()
+        self.first += 1
+
     def clear(self) -> None:
         self.first = self.end
+        self.held_bytes = 0
         self._lines.clear()
         self._levels.clear()
         self._shown.clear()

@@ -37,16 +37,23 @@ class ContainerEngine(Protocol):
         """One container as it is now. Raises KeyError when it is gone."""
         ...
 
-    def log_lines(self, container_id: str, since_ns: int | None = None) -> list[LogLine]:
-        """The container's log (stdout and stderr), from `since_ns` on (inclusive)."""
+    def log_lines(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> list[LogLine]:
+        """The container's log (stdout and stderr), from `since_ns` on (inclusive); only
+        its last `tail` lines when given (the engine reads no more of a huge log). Each
+        line is cut to a bound and its control characters shown, not obeyed."""
         ...
 
     def logs(self, container_id: str, tail: int = 1000) -> list[str]:
         """The container's last `tail` log lines (0: all), without stamps."""
         ...
 
-    def follow_logs(self, container_id: str, since_ns: int | None = None) -> LogFollow:
-        """The log from `since_ns` on (inclusive), then each line as it comes."""
+    def follow_logs(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> LogFollow:
+        """The log from `since_ns` on (inclusive), its last `tail` lines only when given,
+        then each line as it comes."""
         ...
 
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:

@@ -14,6 +14,7 @@ from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
 from vtui.core.image_pull import pull_problem
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
+from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line
 from vtui.core.records import (
     BackendUnavailable,
     ContainerState,
@@ -21,6 +22,7 @@ from vtui.core.records import (
     LogLine,
     RunRequest,
 )
+from vtui.core.terminal_text import log_text, visible
 from vtui.core.vllm_command import served_model
 from vtui.core.vllm_release import VLLM_IMAGE
 
@@ -93,28 +95,57 @@ def _split_stamped(raw: bytes) -> LogLine:
 
 
 def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r\n")
+    """A log line as vtui holds it: cut to a bound, its control characters made visible."""
+    return log_text(cut_line(raw.decode("utf-8", errors="replace").rstrip("\r\n")))
+
+
+def _since_seconds(since_ns: int) -> int:
+    """docker-py takes `since` in seconds; whole ones, rounded down, lose no line: the ones
+    before `since_ns` are skipped as they come."""
+    return max(1, since_ns // 1_000_000_000)
 
 
 class DockerLogFollow:
-    """`docker logs -f --timestamps`, line by line. Ends quietly when the stream does."""
+    """`docker logs -f --timestamps`, line by line. Ends quietly when the stream does.
 
-    def __init__(self, stream: Any) -> None:
+    Lines before `since_ns` are skipped: the engine takes `since` in whole microseconds at
+    best, so the last line already shown would otherwise come again. A line longer than
+    the bound is cut as it arrives, so an endless line costs no more than one bound."""
+
+    def __init__(self, stream: Any, since_ns: int | None = None) -> None:
         self._stream = stream
+        self._since_ns = since_ns or 0
 
     def __iter__(self) -> Iterator[LogLine]:
-        pending = b""
+        pending = bytearray()
+        overlong = False  # the current line passed the bound: the rest of it is dropped
         try:
             for chunk in self._stream:
-                pending += chunk
-                *whole, pending = pending.split(b"\n")
-                for raw in whole:
-                    yield _split_stamped(raw)
+                start = 0
+                while (end := chunk.find(b"\n", start)) >= 0:
+                    if not overlong:
+                        pending += chunk[start:end]
+                    if line := self._line(bytes(pending), overlong):
+                        yield line
+                    pending.clear()
+                    overlong = False
+                    start = end + 1
+                if not overlong:
+                    pending += chunk[start:]
+                    if len(pending) > MAX_LINE_BYTES:
+                        del pending[MAX_LINE_BYTES:]
+                        overlong = True
         except Exception:
             # The daemon went away or close() cut the socket: the follower re-attaches.
             return
-        if pending:
-            yield _split_stamped(pending)
+        if pending and (line := self._line(bytes(pending), overlong)):
+            yield line
+
+    def _line(self, raw: bytes, overlong: bool) -> LogLine | None:
+        line = _split_stamped(raw)
+        if overlong:
+            line = LogLine(line.at_ns, cut_line(line.text, forced=True))
+        return line if line.at_ns >= self._since_ns or not line.at_ns else None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already closed by the peer
@@ -172,23 +203,37 @@ class DockerEngine:
         return attrs
 
     def _deployment(self, attrs: dict[str, Any]) -> Deployment:
+        try:
+            return self._read_deployment(attrs)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # A KeyError here is a malformed answer, not a missing container.
+            raise RuntimeError(
+                f"the Docker engine sent something vtui cannot read: {type(exc).__name__} "
+                f"in a container's description"
+            ) from exc
+
+    def _read_deployment(self, attrs: dict[str, Any]) -> Deployment:
         host, port = _published(attrs)
         config = attrs.get("Config") or {}
         raw_state = attrs.get("State") or {}
-        container_labels = dict(config.get("Labels") or {})
+        # Names, labels and the image are anyone's to set: shown, never obeyed.
+        container_labels = {
+            visible(str(k)): visible(str(v)) for k, v in dict(config.get("Labels") or {}).items()
+        }
         command = tuple(str(token) for token in config.get("Cmd") or ())
         state = _state(attrs)
         started = parse_stamp(str(raw_state.get("StartedAt", "")))
+        exit_code = raw_state.get("ExitCode")
         return Deployment(
-            container_id=attrs["Id"],
-            name=str(attrs.get("Name", "")).lstrip("/"),
-            image=config.get("Image", ""),
-            model=container_labels.get(labels.MODEL) or served_model(command) or "?",
+            container_id=str(attrs["Id"]),
+            name=visible(str(attrs.get("Name", "")).lstrip("/")),
+            image=visible(str(config.get("Image", ""))),
+            model=container_labels.get(labels.MODEL) or visible(served_model(command) or "?"),
             state=state,
             host=host,
             port=port,
-            exit_code=raw_state.get("ExitCode")
-            if state in (ContainerState.EXITED, ContainerState.DEAD)
+            exit_code=exit_code
+            if state in (ContainerState.EXITED, ContainerState.DEAD) and isinstance(exit_code, int)
             else None,
             labels=container_labels,
             command=command,
@@ -232,22 +277,26 @@ class DockerEngine:
         column = titles.index("PID") if "PID" in titles else 1
         return [int(row[column]) for row in listing.get("Processes") or [] if row[column].isdigit()]
 
-    def log_lines(self, container_id: str, since_ns: int | None = None) -> list[LogLine]:
+    def log_lines(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> list[LogLine]:
         api = self._docker().api
         kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "timestamps": True}
         if since_ns:
-            kwargs["since"] = since_ns / 1e9
-        raw: bytes = self._call("logs", api.logs, container_id, **kwargs)
-        return [_split_stamped(line) for line in raw.split(b"\n") if line]
+            kwargs["since"] = _since_seconds(since_ns)
+        if tail:
+            kwargs["tail"] = tail  # the engine reads only the end: a huge log costs nothing
+        # Streamed and read line by line, so no more than the lines kept is ever held.
+        # (docker-py follows a stream unless told not to.)
+        stream = self._call("logs", api.logs, container_id, stream=True, follow=False, **kwargs)
+        return list(DockerLogFollow(stream, since_ns))
 
     def logs(self, container_id: str, tail: int = 1000) -> list[str]:
-        api = self._docker().api
-        raw: bytes = self._call(
-            "logs", api.logs, container_id, stdout=True, stderr=True, tail=tail if tail else "all"
-        )
-        return raw.decode("utf-8", errors="replace").splitlines()
+        return [line.text for line in self.log_lines(container_id, tail=tail or None)]
 
-    def follow_logs(self, container_id: str, since_ns: int | None = None) -> DockerLogFollow:
+    def follow_logs(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> DockerLogFollow:
         api = self._docker().api
         kwargs: dict[str, Any] = {
             "stdout": True,
@@ -257,8 +306,10 @@ class DockerEngine:
             "follow": True,
         }
         if since_ns:
-            kwargs["since"] = since_ns / 1e9
-        return DockerLogFollow(self._call("logs", api.logs, container_id, **kwargs))
+            kwargs["since"] = _since_seconds(since_ns)
+        if tail is not None:
+            kwargs["tail"] = tail
+        return DockerLogFollow(self._call("logs", api.logs, container_id, **kwargs), since_ns)
 
     # -- launching ------------------------------------------------------------------------------
 

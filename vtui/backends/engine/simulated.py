@@ -19,13 +19,19 @@ def _ns(seconds: float) -> int:
 class SimulatedLogFollow:
     """The world's log of one container, as it is written; ends when the container stops."""
 
-    def __init__(self, world: DemoWorld, container_id: str, since_ns: int | None) -> None:
+    def __init__(
+        self, world: DemoWorld, container_id: str, since_ns: int | None, tail: int | None = None
+    ) -> None:
         self._world, self._id = world, container_id
         self._since = since_ns or 0
+        self._tail = tail
         self._closed = threading.Event()
 
     def __iter__(self) -> Iterator[LogLine]:
         sent = 0  # lines at or after `since` already given
+        if self._tail is not None:  # the backlog before its last `tail` lines is skipped
+            stamps = [at for at, _text in self._world.log_entries(self._id)]
+            sent = max(0, sum(1 for at in stamps if _ns(at) >= self._since) - self._tail)
         while not self._closed.is_set():
             try:
                 entries = self._world.log_entries(self._id)
@@ -58,21 +64,26 @@ class SimulatedEngine:
     def inspect(self, container_id: str) -> Deployment:
         return self.world.deployment(container_id)
 
-    def log_lines(self, container_id: str, since_ns: int | None = None) -> list[LogLine]:
+    def log_lines(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> list[LogLine]:
         since = since_ns or 0
-        return [
+        lines = [
             LogLine(_ns(at), text)
             for at, text in self.world.log_entries(container_id)
             if _ns(at) >= since
         ]
+        return lines[-tail:] if tail else lines
 
     def logs(self, container_id: str, tail: int = 1000) -> list[str]:
         lines = [text for _at, text in self.world.log_entries(container_id)]
         return lines[-tail:] if tail else lines
 
-    def follow_logs(self, container_id: str, since_ns: int | None = None) -> SimulatedLogFollow:
+    def follow_logs(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> SimulatedLogFollow:
         self.world.deployment(container_id)  # KeyError now, as the real engine does
-        return SimulatedLogFollow(self.world, container_id, since_ns)
+        return SimulatedLogFollow(self.world, container_id, since_ns, tail)
 
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
         return self.world.run(request)
