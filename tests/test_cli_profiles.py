@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.helpers import run_vtui
+from vtui.core.renderings import KEY_GUARD
 
 
 @pytest.fixture
@@ -100,10 +101,13 @@ def test_compose_to_a_file_writes_a_private_env_beside_it(config: Path, tmp_path
 def test_other_formats_print_one_shell_line(config: Path) -> None:
     new_qwen(config)
     run = vtui(config, "compose", "qwen", "--format", "run")
-    argv = shlex.split(run.stdout)
+    # The line starts with the shell's refusal to run without VLLM_API_KEY exported.
+    assert run.stdout.startswith(KEY_GUARD)
+    argv = shlex.split(run.stdout.removeprefix(KEY_GUARD))
     assert argv[:3] == ["docker", "run", "-d"] and "--trust-remote-code" in argv
     assert "export VLLM_API_KEY" in run.stderr
-    serve = shlex.split(vtui(config, "compose", "qwen", "--format", "serve").stdout)
+    serve_line = vtui(config, "compose", "qwen", "--format", "serve").stdout
+    serve = shlex.split(serve_line.removeprefix(KEY_GUARD))
     assert serve[:3] == ["vllm", "serve", "Qwen/Qwen3-8B"]
     assert serve[serve.index("--port") + 1] == "18431"
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from vtui import __version__
 from vtui.core.terminal_size import parse_size
+from vtui.core.terminal_text import visible
 from vtui.ui.frame_rate import use_frame_rate
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
 
     problem = _prepare_dir(args.screenshots)
     if problem:
-        print(f"vtui: error: {problem}", file=sys.stderr)
+        print(f"vtui: error: {visible(str(problem), newlines=True)}", file=sys.stderr)
         return 1
     run = write_screenshots(make_backends(args), args.screenshots, size)
     for path in run.written:

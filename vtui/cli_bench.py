@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli_types import new_file
+from vtui.core.terminal_text import visible
 
 if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint
@@ -77,7 +78,7 @@ def add_command(commands: Any) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"vtui: error: {message}", file=sys.stderr)
+    print(f"vtui: error: {visible(str(message), newlines=True)}", file=sys.stderr)
     return 1
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from vtui.cli_types import new_file
+from vtui.core.terminal_text import visible
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 # The parser is built on every start, the TUI's included; what the commands need
@@ -201,5 +202,5 @@ def main(args: argparse.Namespace) -> int:
             return run_compose(args, store)
         return run_profile(args, store)
     except ProfileError as exc:
-        print(f"vtui: error: {exc}", file=sys.stderr)
+        print(f"vtui: error: {visible(str(exc), newlines=True)}", file=sys.stderr)
         return 1

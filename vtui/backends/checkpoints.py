@@ -19,20 +19,37 @@ class CheckpointNotFound(LookupError):
 
 
 def safetensors_parameters(path: Path) -> dict[str, int]:
-    """Parameters per dtype in one .safetensors file, read from its header alone."""
-    with path.open("rb") as handle:
-        (length,) = struct.unpack("<Q", handle.read(8))
-        if length > MAX_HEADER_BYTES:
-            raise ValueError(f"{path.name}: header of {length} bytes is not plausible")
-        header = json.loads(handle.read(length))
+    """Parameters per dtype in one .safetensors file, read from its header alone. The header
+    is anyone's to write: CheckpointNotFound says when it cannot be read, never a crash."""
+    try:
+        with path.open("rb") as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            if length > MAX_HEADER_BYTES:
+                raise ValueError(f"a header of {length:,} bytes is not plausible")
+            header = json.loads(handle.read(length))
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+        return _dtype_counts(header)
+    except OSError as exc:
+        raise CheckpointNotFound(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (ValueError, TypeError, struct.error, RecursionError, OverflowError) as exc:
+        raise CheckpointNotFound(
+            f"{path.name}: vtui cannot read its safetensors header ({type(exc).__name__}: "
+            f"{str(exc)[:120]})"
+        ) from None
+
+
+def _dtype_counts(header: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for name, tensor in header.items():
         if name == "__metadata__" or not isinstance(tensor, dict):
             continue
         n = 1
         for dim in tensor.get("shape", []):
-            n *= int(dim)
-        dtype = str(tensor.get("dtype", "BF16"))
+            if isinstance(dim, bool) or not isinstance(dim, int) or dim < 0:
+                raise ValueError(f"{name}: a shape holds {dim!r}")
+            n *= dim
+        dtype = str(tensor.get("dtype", "BF16"))[:16]
         counts[dtype] = counts.get(dtype, 0) + n
     return counts
 
@@ -50,8 +67,8 @@ def _read_config(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CheckpointNotFound(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise CheckpointNotFound(f"{path} is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointNotFound(f"{path} is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise CheckpointNotFound(f"{path} does not hold a JSON object")
     return data

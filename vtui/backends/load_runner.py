@@ -29,7 +29,8 @@ from vtui.core.load_test import (
     summarise,
 )
 from vtui.core.records import ChatUsage, Deployment
-from vtui.core.vllm_command import without_secrets
+from vtui.core.safe_names import file_part
+from vtui.core.vllm_command import HIDDEN, SECRET_FLAGS, without_secrets
 
 if TYPE_CHECKING:
     from vtui.backends.registry import Backends
@@ -159,7 +160,7 @@ def save_run(data: Mapping[str, Any], backends: Backends, output: Path | None = 
     if output is None:
         launch = data.get("launch") or {}
         label = str(launch.get("profile") or launch.get("container") or "endpoint")
-        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in label)
+        safe = file_part(label)
         root = backends.profiles_root if backends.demo else state_dir()
         output = root / "bench" / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{safe}.json"
     atomic_write(output, json.dumps(data, indent=2) + "\n")
@@ -192,5 +193,6 @@ def launch_record(deployment: Deployment | None, profiles_root: Path) -> dict[st
         fields["env"] = sorted(spec.env)
         fields["gpus"] = spec.gpus if isinstance(spec.gpus, str) else list(spec.gpus)
         fields["extra_args"] = list(without_secrets(spec.extra_args))
+        fields["args"] = {k: HIDDEN if k in SECRET_FLAGS else v for k, v in spec.args.items()}
         record["spec"] = fields
     return record

@@ -28,6 +28,6 @@ def model_facts(spec: LaunchSpec) -> ModelFacts | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return facts_from_config(data) if isinstance(data, dict) else None
+        return facts_from_config(data) if isinstance(data, dict) else None
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError, OverflowError):
+        return None  # a config.json vtui cannot read gives no facts, never a crash

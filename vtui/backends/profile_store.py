@@ -11,8 +11,10 @@ is reported with its line and column and is never overwritten.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,8 +24,8 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
-from vtui.core.launch_checks import PROFILE_NAME
 from vtui.core.launch_spec import NO_GPU, LaunchSpec
+from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 TOP_KEYS = (
@@ -72,6 +74,57 @@ def default_hf_cache(env: Mapping[str, str] = os.environ) -> str:
     return str(Path(home).expanduser().resolve())
 
 
+def private_dir(folder: Path) -> None:
+    """A folder of secrets, made or tightened to 0700 (an older vtui, or a umask, may have
+    left it open to others); ProfileError when it is not the user's to tighten."""
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return
+    info = folder.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        raise ProfileError(f"{folder} is a symbolic link: vtui keeps keys only in a real folder")
+    if info.st_mode & 0o077:
+        try:
+            os.chmod(folder, 0o700)
+        except OSError as exc:
+            raise ProfileError(
+                f"{folder} is open to other users and vtui cannot close it ({exc.strerror}): "
+                f"chmod 700 {folder}"
+            ) from None
+
+
+def read_private(path: Path) -> str:
+    """A secret file's text, once it is known to be a plain file of this user's that no one
+    else can read. Raises FileNotFoundError, or ProfileError saying what is wrong."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ProfileError(
+                f"{path} is a symbolic link: vtui reads no key through one"
+            ) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ProfileError(f"{path} is not a plain file: vtui will not read a key from it")
+        if info.st_uid != os.getuid():
+            raise ProfileError(
+                f"{path} belongs to user {info.st_uid}, not to you: vtui will not trust its key"
+            )
+        if info.st_mode & 0o077:
+            raise ProfileError(
+                f"{path} can be read by others (mode {stat.S_IMODE(info.st_mode):o}): "
+                f"chmod 600 {path}, and make a new key if others may have read it"
+            )
+        with os.fdopen(fd, encoding="utf-8") as handle:
+            fd = -1
+            return handle.read(4096)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -95,7 +148,7 @@ class ProfileStore:
         self.keys_dir = self.root / "keys"
 
     def path(self, name: str) -> Path:
-        if not PROFILE_NAME.match(name):
+        if not PROFILE_NAME.fullmatch(name):
             raise ProfileError(
                 f"{name!r} is not a profile name: use letters, digits, '.', '_' or '-'"
             )
@@ -109,7 +162,7 @@ class ProfileStore:
         if not self.profiles_dir.is_dir():
             return []
         return sorted(
-            p.stem for p in self.profiles_dir.glob("*.toml") if PROFILE_NAME.match(p.stem)
+            p.stem for p in self.profiles_dir.glob("*.toml") if PROFILE_NAME.fullmatch(p.stem)
         )
 
     def _document(self, path: Path) -> tomlkit.TOMLDocument:
@@ -142,10 +195,26 @@ class ProfileStore:
         return self.save(spec) if self.path(spec.name).exists() else self.create(spec)
 
     def create(self, spec: LaunchSpec) -> Path:
-        if self.path(spec.name).exists():
-            raise ProfileError(f"{self.path(spec.name)}: a profile of that name exists")
-        self.api_key(spec.name)
-        return self.save(spec)
+        """A new profile; refused when one of that name exists, even when another vtui
+        creates it at the same moment (the name is claimed with O_EXCL first)."""
+        path = self.path(spec.name)
+        private_dir(path.parent)
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            raise ProfileError(f"{path}: a profile of that name exists") from None
+        try:
+            self.api_key(spec.name)
+            atomic_write(path, tomlkit.dumps(self._filled(_new_document(), spec)))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            raise
+        return path
+
+    def _filled(self, doc: tomlkit.TOMLDocument, spec: LaunchSpec) -> tomlkit.TOMLDocument:
+        _fill(doc, spec, self._key_reference(spec.name, doc))
+        return doc
 
     def duplicate(self, name: str, new_name: str) -> Path:
         spec = self.load(name)
@@ -161,10 +230,12 @@ class ProfileStore:
             self.key_path(name).unlink()
 
     def api_key(self, name: str) -> str:
-        """The profile's API key, made on first use: 32 random bytes, URL-safe."""
+        """The profile's API key, made on first use: 32 random bytes, URL-safe. A key file
+        that is a link, someone else's, or readable by others is refused, with why."""
         key_path = self.key_path(name)
+        private_dir(key_path.parent)
         try:
-            key = key_path.read_text(encoding="utf-8").strip()
+            key = read_private(key_path).strip()
             if key:
                 return key
         except FileNotFoundError:

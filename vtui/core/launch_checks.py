@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 from vtui.core.arg_values import parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
+from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, did_you_mean, lookup
+from vtui.core.vllm_command import SECRET_ADVICE, SECRET_ENV, SECRET_FLAGS
 from vtui.core.vllm_release import DEFAULT_IMAGE
 
-PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # vLLM runs these quantizations in float16 only (their kernels' supported activation dtypes).
 HALF_ONLY_QUANTIZATION = {"awq", "gptq"}
 FP8_KV_MIN_CAPABILITY = (8, 9)  # Ada (8.9) and Hopper (9.0) have FP8 tensor cores
@@ -138,7 +139,7 @@ def image_is_pinned(image: str) -> bool:
 
 def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
     out = []
-    if not PROFILE_NAME.match(spec.name):
+    if not PROFILE_NAME.fullmatch(spec.name):
         out.append(Problem("name", "use letters, digits, '.', '_' or '-' (at most 63)"))
     if not spec.model.strip():
         out.append(Problem("model", "give a Hub repo id (Qwen/Qwen3-8B) or a model directory"))
@@ -182,8 +183,9 @@ def _spec_fields(spec: LaunchSpec, host: HostFacts) -> list[Problem]:
     out += [
         Problem("env", f"{name!r} is not a valid variable name")
         for name in spec.env
-        if not ENV_NAME.match(name)
+        if not ENV_NAME.fullmatch(name)
     ]
+    out += [Problem("env", f"{name}: {SECRET_ADVICE}") for name in spec.env if name in SECRET_ENV]
     return out
 
 
@@ -194,7 +196,9 @@ def _arg_values(spec: LaunchSpec) -> list[Problem]:
         if arg is None:
             out.append(Problem(flag, "not a vLLM argument" + did_you_mean(flag)))
             continue
-        if flag in OWN_FIELDS:
+        if flag in SECRET_FLAGS:
+            out.append(Problem(flag, SECRET_ADVICE))
+        elif flag in OWN_FIELDS:
             out.append(Problem(flag, "set by its own field, not as an argument"))
         elif value is None:
             continue
@@ -224,6 +228,8 @@ def _extra_args(spec: LaunchSpec) -> list[Problem]:
         if arg is None:
             name = token.split("=")[0]
             out.append(Problem("extra", f"unknown vLLM argument {name}{did_you_mean(token)}"))
+        elif arg.flag in SECRET_FLAGS:
+            out.append(Problem("extra", f"{arg.flag}: {SECRET_ADVICE}"))
         elif arg.flag in OWN_FIELDS:
             out.append(Problem("extra", f"{arg.flag} has its own field; set it there"))
         elif arg.flag in spec.args:

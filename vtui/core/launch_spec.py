@@ -23,7 +23,7 @@ CONTAINER_HF_CACHE = "/root/.cache/huggingface"
 HF_TOKEN_VAR = "HF_TOKEN"
 # Set by the spec itself, never through `args`: each has its own field.
 OWN_FIELDS = frozenset({"--model", "--served-model-name", "--host", "--port", "--api-key"})
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # matched whole (fullmatch)
 
 
 NO_GPU = "none"

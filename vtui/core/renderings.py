@@ -147,9 +147,16 @@ def docker_run_argv(spec: LaunchSpec) -> list[str]:
     return argv + vllm_arguments(spec, in_container=True)
 
 
+# Put before a shell line that starts a server: with VLLM_API_KEY unset, `-e VLLM_API_KEY`
+# would pass nothing and vLLM would serve anyone. The shell stops here instead, as the
+# compose file's `${VLLM_API_KEY:?...}` makes compose stop.
+KEY_GUARD = ': "${VLLM_API_KEY:?export VLLM_API_KEY first: its key is in ~/.config/vtui/keys}" && '
+
+
 def render_docker_run(spec: LaunchSpec) -> str:
-    """One shell line; `VLLM_API_KEY` and `HF_TOKEN` are taken from your shell by name."""
-    return shlex.join(docker_run_argv(spec))
+    """One shell line; `VLLM_API_KEY` and `HF_TOKEN` are taken from your shell by name, and
+    the line refuses to start a server when VLLM_API_KEY is not exported."""
+    return KEY_GUARD + shlex.join(docker_run_argv(spec))
 
 
 def vllm_serve_argv(spec: LaunchSpec) -> list[str]:
@@ -159,4 +166,5 @@ def vllm_serve_argv(spec: LaunchSpec) -> list[str]:
 
 
 def render_vllm_serve(spec: LaunchSpec) -> str:
-    return shlex.join(vllm_serve_argv(spec))
+    """vLLM reads VLLM_API_KEY from the environment; the line refuses to run without it."""
+    return KEY_GUARD + shlex.join(vllm_serve_argv(spec))

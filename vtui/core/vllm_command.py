@@ -34,8 +34,15 @@ def served_model(command: tuple[str, ...]) -> str | None:
     return None
 
 
+# The one secret list: vLLM flags whose value is a secret, and the environment variables
+# that carry one. None is ever written into a profile, a rendered file or a record.
 SECRET_FLAGS = ("--api-key", "--hf-token")
+SECRET_ENV = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "VLLM_API_KEY")
 HIDDEN = "***"
+SECRET_ADVICE = (
+    "a secret does not belong in a profile: export HF_TOKEN in your shell, and vtui passes "
+    "it to the container by name (vtui makes the API key itself)"
+)
 
 
 def without_secrets(command: tuple[str, ...]) -> tuple[str, ...]:

@@ -544,10 +544,11 @@ class ServerScreen(VtuiScreen):
         import time
 
         from vtui.backends.profile_store import state_dir
+        from vtui.core.safe_names import file_part
 
         view = self.query_one(LogView)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = state_dir() / "logs" / f"{self._shown_name or 'log'}-{stamp}.log"
+        path = state_dir() / "logs" / f"{file_part(self._shown_name or 'log')}-{stamp}.log"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(view.buffer.text(), encoding="utf-8")
