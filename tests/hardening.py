@@ -51,5 +51,30 @@ INPUTS: dict[str, str] = {
     "log-explainer-fuzz": "The log explainer on random input never raises",
 }
 
-KINDS: dict[str, dict[str, str]] = {"fault": FAULTS, "security": SECURITY, "input_check": INPUTS}
-TITLES = {"fault": "Faults", "security": "Security properties", "input_check": "Input checks"}
+# What a hostile Hub mirror, endpoint or container, or a hand-edited file, cannot do (#25).
+ATTACKS: dict[str, str] = {
+    "hub-traversal": "A Hub listing whose names, blob ids or commit leave the folder is refused",
+    "download-whole": "A short, missing, oversize, compressed or 416-looping file is never done",
+    "terminal-escapes": "No escape sequence from outside reaches the terminal (CLI and TUI)",
+    "malformed-answers": "Broken JSON, wrong types and nesting are one message, never a crash",
+    "metric-ranges": "NaN, infinite, negative and out-of-range figures read as not reported",
+    "bounded-memory": "Long lines, long logs and endless streams stay within their bounds",
+    "deadlines": "A trickling or endless server cannot hold a reply or a request",
+    "log-resume": "Following a log resumes at its exact line: none twice, none lost",
+    "profile-names": "Names from files are matched whole: a trailing newline is refused",
+    "secret-flags": "--hf-token and other secret flags never land in files, argv or records",
+    "key-files": "Key files that are links, foreign or open to others are refused",
+}
+
+KINDS: dict[str, dict[str, str]] = {
+    "fault": FAULTS,
+    "security": SECURITY,
+    "input_check": INPUTS,
+    "attack": ATTACKS,
+}
+TITLES = {
+    "fault": "Faults",
+    "security": "Security properties",
+    "input_check": "Input checks",
+    "attack": "Hostile input (#25)",
+}
