@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, BinaryIO
+
+from tests.loopback import serve_on_loopback
 
 MODEL = "hostile/model"
 # What an attacker wants a terminal to obey: write the clipboard (OSC 52), retitle the
@@ -154,13 +155,6 @@ def hostile_endpoint(attack: str = "escapes-in-content") -> Iterator[HostileEndp
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 ATTACKS[server_state.attack](self.wfile)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server_state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_on_loopback(Handler) as server:
+        server_state.url = f"http://127.0.0.1:{server.server_address[1]}"
         yield server_state
-    finally:
-        server.shutdown()
-        server.server_close()

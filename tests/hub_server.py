@@ -11,15 +11,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.loopback import serve_on_loopback
 from vtui.sim.catalogue import CATALOGUE, SimModel
 from vtui.sim.model_configs import config_json, dtype_parameters
 
@@ -348,14 +348,8 @@ def hub_server() -> Iterator[FakeHub]:
             data = json.dumps(found[:limit]).encode()
             self._send(200, data, {"content-type": "application/json; charset=utf-8"})
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    # Another origin for the same server, as the Hub's CDN is another host.
-    hub.cdn_url = f"http://localhost:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_on_loopback(Handler) as server:
+        hub.url = f"http://127.0.0.1:{server.server_address[1]}"
+        # Another origin for the same server, as the Hub's CDN is another host.
+        hub.cdn_url = f"http://localhost:{server.server_address[1]}"
         yield hub
-    finally:
-        server.shutdown()
-        server.server_close()

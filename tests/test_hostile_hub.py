@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.hub_server import BODY_LIES, FakeHub, hub_server
+from tests.loopback import serve_on_loopback
 from tests.test_downloads import TINY, vtui, vtui_env
 
 SHARD = "model-00001-of-00002.safetensors"
@@ -162,9 +163,8 @@ def test_a_file_that_does_not_arrive_whole_is_never_promoted(
 def test_a_mirror_that_trickles_its_answer_cannot_hold_a_search(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     from vtui.backends.hub import hf
     from vtui.core.model_search import SearchQuery
@@ -188,15 +188,9 @@ def test_a_mirror_that_trickles_its_answer_cannot_hold_a_search(
                     return
                 time.sleep(0.2)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setattr(hf, "HUB_DEADLINE_S", 2.0)
-    try:
+    with serve_on_loopback(Trickle) as server:
         started = time.monotonic()
         with pytest.raises(BackendUnavailable, match="no whole answer"):
             hf.HfHub(f"http://127.0.0.1:{server.server_address[1]}").search(SearchQuery("x"))
         assert time.monotonic() - started < 6
-    finally:
-        server.shutdown()
-        server.server_close()
