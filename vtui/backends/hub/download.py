@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-from vtui.backends.hub.hf import hub_offline, hub_problem
+from vtui.backends.hub.hf import hub_offline, hub_problem, within_deadline
 from vtui.backends.safe_paths import inside
 from vtui.core import safe_names
 from vtui.core.downloads import (
@@ -36,6 +36,7 @@ from vtui.core.downloads import (
     needed_files,
     weights_problem,
 )
+from vtui.core.records import BackendUnavailable
 from vtui.core.units import human_bytes
 
 PARTIAL_SUFFIX = ".vtui-partial"
@@ -146,8 +147,15 @@ def plan_download(
         raise DownloadError("HF_HUB_OFFLINE is set: vtui can list local models but not download")
     from huggingface_hub import HfApi
 
+    api = HfApi(endpoint=endpoint)
     try:
-        info = HfApi(endpoint=endpoint).model_info(repo_id, revision=revision, files_metadata=True)
+        info = within_deadline(
+            endpoint or api.endpoint,
+            repo_id,
+            lambda: api.model_info(repo_id, revision=revision, files_metadata=True),
+        )
+    except BackendUnavailable as exc:
+        raise DownloadError(exc.reason) from None
     except Exception as exc:
         raise _hub_failure(repo_id, exc) from exc
     try:

@@ -178,6 +178,33 @@ def _weights(info: Any) -> tuple[float | None, int | None]:
     return (total / 1e9 if total else None), size
 
 
+def within_deadline(endpoint: str, what: str, ask: Callable[[], _T]) -> _T:
+    """`ask()`, answered within HUB_DEADLINE_S: huggingface_hub's timeouts restart at
+    every byte, so a mirror trickling its answer would otherwise hold the caller for
+    ever. The call runs in a thread of its own, which is left behind if it is late."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = ask()
+        except BaseException as exc:  # handed to the caller, whatever it is
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="vtui-hub-call", daemon=True).start()
+    if not done.wait(HUB_DEADLINE_S):
+        raise BackendUnavailable(
+            f"the Hub at {endpoint} gave no whole answer to {what} in "
+            f"{HUB_DEADLINE_S:.0f} s: it may be overloaded, or not a Hub"
+        )
+    if "error" in box:
+        raise box["error"]
+    value: _T = box["value"]
+    return value
+
+
 class HfHub:
     def __init__(self, endpoint: str | None = None) -> None:
         self.endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
@@ -254,30 +281,7 @@ class HfHub:
             ) from exc
 
     def _within_deadline(self, what: str, ask: Callable[[], _T]) -> _T:
-        """`ask()`, answered within HUB_DEADLINE_S: huggingface_hub's timeouts restart at
-        every byte, so a mirror trickling its answer would otherwise hold the caller for
-        ever. The call runs in a thread of its own, which is left behind if it is late."""
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def run() -> None:
-            try:
-                box["value"] = ask()
-            except BaseException as exc:  # handed to the caller, whatever it is
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=run, name="vtui-hub-call", daemon=True).start()
-        if not done.wait(HUB_DEADLINE_S):
-            raise BackendUnavailable(
-                f"the Hub at {self.endpoint} gave no whole answer to {what} in "
-                f"{HUB_DEADLINE_S:.0f} s: it may be overloaded, or not a Hub"
-            )
-        if "error" in box:
-            raise box["error"]
-        value: _T = box["value"]
-        return value
+        return within_deadline(self.endpoint, what, ask)
 
     def details(self, repo_id: str) -> ModelDetails:
         from vtui.core.downloads import needed_files
