@@ -164,8 +164,16 @@ def hub_offline() -> bool:
 
 
 def _dtype_parameters(info: Any) -> dict[str, int]:
-    """Parameters per safetensors dtype from the Hub's metadata; empty when it has none."""
-    return dict(getattr(getattr(info, "safetensors", None), "parameters", None) or {})
+    """Parameters per safetensors dtype from the Hub's metadata; empty when it has none, or
+    when what it has is not dtype names and counts."""
+    found = getattr(getattr(info, "safetensors", None), "parameters", None)
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(dtype)[:16]: count
+        for dtype, count in found.items()
+        if isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 10**15
+    }
 
 
 def _weights(info: Any) -> tuple[float | None, int | None]:
@@ -355,12 +363,17 @@ class HfHub:
         container and `hf download` find it too); raises BackendUnavailable."""
         from vtui.backends.hub.download import Target
 
-        try:
+        def fetch() -> Any:
             path = api.hf_hub_download(
                 repo_id=repo_id, filename="config.json", cache_dir=Target.default_cache()
             )
             with open(path, encoding="utf-8") as handle:
-                config = json.load(handle)
+                return json.load(handle)
+
+        try:
+            config = self._within_deadline(f"{repo_id}'s config.json", fetch)
+        except BackendUnavailable:
+            raise
         except Exception as exc:
             if "EntryNotFound" in type(exc).__name__:
                 raise BackendUnavailable(f"{repo_id} has no config.json") from exc
@@ -373,10 +386,15 @@ class HfHub:
         api = self._reachable_client()
         config = self._config_json(api, repo_id)
         try:
-            info = api.model_info(repo_id, expand=["safetensors"])
+            info = self._within_deadline(
+                repo_id, lambda: api.model_info(repo_id, expand=["safetensors"])
+            )
+            parameters = _dtype_parameters(info)
+        except BackendUnavailable:
+            raise
         except Exception as exc:
             raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
-        return ModelCheckpoint(repo_id, "Hub", config, _dtype_parameters(info))
+        return ModelCheckpoint(repo_id, "Hub", config, parameters)
 
 
 def hub_problem(repo_id: str, exc: Exception) -> str:
