@@ -41,6 +41,7 @@ time.sleep(4)
 for i in range(60):
     out.write(f"tick {{i}}\\n"); out.flush(); time.sleep(0.3)
 """
+HOSTILE_MODEL = "[/bold]hostile[link=https://evil.example]model"
 RAW_PAYLOADS = (b"\x1b]52;c;SG9zdGlsZQ", b"\x1b]0;PWNED", b"\x1b[2J", "\x9b2J".encode())
 
 
@@ -54,7 +55,8 @@ def hostile_container(docker_engine: DockerEngine) -> Iterator[str]:
         SIM_IMAGE,
         entrypoint=["python3", "-u", "-c", SCRIPT],
         name=name,
-        labels=labels.vtui_labels("hostile/model", "hostile"),
+        # A label is anyone's to write: markup in it must be drawn as text, not parsed.
+        labels=labels.vtui_labels(HOSTILE_MODEL, "hostile"),
         detach=True,
     )
     try:
@@ -126,6 +128,8 @@ def test_the_server_screen_draws_the_attack_as_text_on_a_real_terminal(
         tui.read(2)
     assert drawn, "the log was never drawn"
     assert b"PWNED-TITLE" in tui.screen
+    assert b"[/bold]hostile" in tui.screen  # the label, as text: no markup error, no link
+    assert b"\x1b]8;" not in tui.screen
     found = [raw for raw in RAW_PAYLOADS if raw in tui.screen]
     assert found == [], found
 

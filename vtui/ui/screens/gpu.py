@@ -10,6 +10,7 @@ from vtui.core.records import GpuProcess, GpuSnapshot
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.gpu_panels import Chosen, GpuPanels
 from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.plain_table import PlainTable
 
 
 def container_cell(proc: GpuProcess, chosen: str | None, names: dict[str, str]) -> str:
@@ -28,7 +29,7 @@ class GpuScreen(VtuiScreen):
         yield Static(id="gpu-status", classes="status")
         yield Notice(id="gpu-notice")
         yield GpuPanels()
-        procs: DataTable[str] = DataTable(id="gpu-processes", cursor_type="row")
+        procs: PlainTable[str] = PlainTable(id="gpu-processes", cursor_type="row")
         procs.add_columns("GPU", "PID", "Process", "Container", "GPU memory")
         yield procs
 

@@ -23,6 +23,7 @@ from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel
 from vtui.ui.widgets.model_filters import ModelFilters
 from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.plain_table import PlainTable
 
 FIT_WIDTH = 11  # "fits at 24k", "needs TP 4", "fits 9.4x"
 MODEL_WIDTH = 40
@@ -114,7 +115,9 @@ class ModelsScreen(VtuiScreen):
         yield Static(id="models-status", classes="status")
         yield Notice(id="models-notice")
         yield DownloadsPanel(id="downloads")
-        table: DataTable[str] = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
+        table: PlainTable[str] = PlainTable(
+            id="models-table", cursor_type="row", zebra_stripes=True
+        )
         # Fixed widths: verdicts arrive row by row, and a column that grew with them would
         # be drawn at whatever width it had reached. The fit comes second, so that even a
         # narrow terminal shows it.
@@ -124,7 +127,7 @@ class ModelsScreen(VtuiScreen):
         table.add_columns("Params", "Size", "Quant", "Downloads", "Likes", "Gated", "Updated")
         yield table
         yield Static(id="model-details")
-        local: DataTable[str] = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
+        local: PlainTable[str] = PlainTable(id="local-table", cursor_type="row", zebra_stripes=True)
         local.add_columns(*LOCAL_COLUMNS)
         local.display = False
         yield local

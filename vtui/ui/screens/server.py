@@ -24,6 +24,7 @@ from vtui.ui.widgets.dialogs import Confirm
 from vtui.ui.widgets.load_test import LoadTestDialog, LoadTestPanel
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
+from vtui.ui.widgets.plain_table import PlainTable
 from vtui.ui.widgets.quiet_input import QuietInput
 from vtui.ui.widgets.serving_panel import ServingPanel
 from vtui.ui.widgets.top_bar import STATE_STYLE, state_text
@@ -115,7 +116,7 @@ class ServerScreen(VtuiScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Notice(id="server-notice")
-        table: DataTable[str | Text] = DataTable(id="deployments", cursor_type="row")
+        table: PlainTable[str | Text] = PlainTable(id="deployments", cursor_type="row")
         table.add_columns("Container", "Model", "State", "Address", "Owner", "Image")
         yield table
         yield Static(id="server-phase", classes="status")
