@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -19,6 +20,7 @@ from vtui.backends.registry import Backends
 from vtui.core.deployments import active_deployment
 from vtui.core.gpu_history import GpuHistory
 from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+from vtui.core.terminal_text import visible
 from vtui.ui import textual_fixes
 from vtui.ui.keys_seen import KeysSeen
 from vtui.ui.messages import DeploymentsRead, GpusRead
@@ -81,6 +83,26 @@ class VtuiApp(App[None]):
     selected_model: reactive[str | None] = reactive(None)
     chosen_container: reactive[str | None] = reactive(None)
     gpus_seen: reactive[int] = reactive(0)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text: its words often quote outside text (a container's
+        name, an engine's error, a path), which Textual would read as markup, crashing on
+        an unmatched '[/...]'. vtui's own toasts use no markup."""
+        super().notify(
+            visible(message, newlines=True),
+            title=title,
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def __init__(
         self,

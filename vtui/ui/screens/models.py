@@ -7,6 +7,7 @@ import time
 from collections import deque
 
 from rich.cells import cell_len
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -453,8 +454,9 @@ class ModelsScreen(VtuiScreen):
         if message.repo_id != self._selected_repo():
             return
         if message.details is None:
+            # The Hub's words: text, never markup.
             self.query_one("#model-details", Static).update(
-                f"{message.repo_id}\nDetails unavailable: {message.error}"
+                Text(f"{message.repo_id}\nDetails unavailable: {message.error}")
             )
             return
         self._show_details(message.repo_id)
@@ -463,4 +465,4 @@ class ModelsScreen(VtuiScreen):
         details = self.details.get(repo_id)
         if details is not None:
             lines = detail_lines(details, self.fit_summaries.get(repo_id))
-            self.query_one("#model-details", Static).update("\n".join(lines))
+            self.query_one("#model-details", Static).update(Text("\n".join(lines)))
