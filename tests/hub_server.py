@@ -216,6 +216,8 @@ def hub_server() -> Iterator[FakeHub]:
             files.append(("README.md", 5_000))
             record["siblings"] = [{"rfilename": name, "size": size, "blobId": f"{i:040x}"}
                                   for i, (name, size) in enumerate(files)]  # fmt: skip
+            if hub.listing_edit is not None:
+                hub.listing_edit(record)
             self._send(200, json.dumps(record).encode(), {"content-type": "application/json"})
 
         def _tiny_file(self, filename: str) -> None:
