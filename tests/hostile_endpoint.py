@@ -112,6 +112,7 @@ class HostileEndpoint:
         ).encode()
     )
     metrics_body: bytes = b"vllm:num_requests_running 1\n"
+    models_status: int = 200  # what /v1/models answers with (401: a wrong key)
     chats: int = 0
 
 
@@ -125,8 +126,8 @@ def hostile_endpoint(attack: str = "escapes-in-content") -> Iterator[HostileEndp
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _whole(self, body: bytes, kind: str = "application/json") -> None:
-            self.send_response(200)
+        def _whole(self, body: bytes, kind: str = "application/json", status: int = 200) -> None:
+            self.send_response(status)
             self.send_header("content-type", kind)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
@@ -136,7 +137,7 @@ def hostile_endpoint(attack: str = "escapes-in-content") -> Iterator[HostileEndp
             if self.path == "/health":
                 self._whole(b"")
             elif self.path == "/v1/models":
-                self._whole(server_state.models_body)
+                self._whole(server_state.models_body, status=server_state.models_status)
             elif self.path == "/metrics":
                 self._whole(server_state.metrics_body, "text/plain; version=0.0.4")
             else:

@@ -116,7 +116,7 @@ def _resolve(
 
     if given is not None:
         endpoint = endpoint_at(given.url, given.api_key)
-        return endpoint, given.model or first_model(endpoint), None
+        return endpoint, given.model or first_model(endpoint, given.key_source), None
     d = deployment_named(args, backends, running=True)
     return backends.endpoint_for(d), args.model or d.model, d
 

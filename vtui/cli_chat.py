@@ -120,7 +120,7 @@ def _resolve(
 
     if given is not None:
         endpoint = endpoint_at(given.url, given.api_key)
-        model = given.model or first_model(endpoint)
+        model = given.model or first_model(endpoint, given.key_source)
         return endpoint, ChatTarget(given.url, model, api_key_source=given.key_source)
     d = deployment_named(args, backends)
     assert d.base_url is not None
@@ -153,13 +153,18 @@ def deployment_named(
     return d
 
 
-def first_model(endpoint: ChatEndpoint) -> str:
+def first_model(endpoint: ChatEndpoint, key_source: str = "no API key") -> str:
+    """The first model the server lists. Its refusal is explained as a chat's would be: a
+    wrong key (401) says so, not "cannot list the models"."""
     from vtui.backends.endpoint import EndpointError
+    from vtui.core.chat_errors import CLI_HINTS, ChatTarget, explain
 
     try:
         models = endpoint.served_models()
     except EndpointError as exc:
-        raise LookupError(f"cannot list the models at {endpoint.base_url}: {exc}") from exc
+        target = ChatTarget(endpoint.base_url, "", api_key_source=key_source)
+        said = explain(exc.fault, target, hints=CLI_HINTS)
+        raise LookupError(f"{said.title} {said.advice}") from exc
     if not models:
         raise LookupError(f"{endpoint.base_url}/v1/models lists no model")
     return models[0]

@@ -150,22 +150,34 @@ def _http(fault: ChatFault, target: ChatTarget, hints: Hints) -> Explained:
 _LIMIT = re.compile(r"maximum context length is (\d+)")
 _INPUT = re.compile(r"(\d+) (?:input tokens|tokens in the messages|in the messages)")
 _ASKED = re.compile(r"requested (\d+) tokens")
+# vLLM 0.26: "you requested 8 output tokens and your prompt contains at least 4089 input
+# tokens, for a total of at least 4097 tokens".
+_OUTPUT = re.compile(r"requested (\d+) output tokens")
+_TOTAL = re.compile(r"for a total of (?:at least )?(\d+) tokens")
 
 
 def _context_too_long(message: str, target: ChatTarget, hints: Hints) -> Explained:
     limit = _number(_LIMIT, message) or target.max_model_len
     prompt = _number(_INPUT, message)
-    asked = _number(_ASKED, message)
+    output = _number(_OUTPUT, message)
+    total = _number(_TOTAL, message) or _number(_ASKED, message)
+    if total is None and prompt is not None and output is not None:
+        total = prompt + output
     if limit is not None and prompt is not None and prompt >= limit:
         title = (
             f"The conversation is {prompt:,} tokens: more than the {limit:,} the server "
             "holds (--max-model-len)."
         )
-    elif limit is not None and (asked or prompt) is not None:
-        need = asked or prompt
+    elif limit is not None and (total or prompt or 0) > limit:
+        need = total or prompt or 0
+        parts = (
+            f" (the conversation {prompt:,}, the reply up to {output:,})"
+            if prompt is not None and output is not None
+            else ""
+        )
         title = (
-            f"The conversation and the reply need {need:,} tokens: more than the {limit:,} "
-            "the server holds (--max-model-len)."
+            f"The conversation and the reply need {need:,} tokens{parts}: more than the "
+            f"{limit:,} the server holds (--max-model-len)."
         )
     elif limit is not None:
         title = f"The request does not fit the server's context of {limit:,} tokens."

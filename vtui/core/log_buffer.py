@@ -24,7 +24,11 @@ LEVELS = ("ERROR", "WARNING", "INFO", "DEBUG")
 FILTERS = ("all", "WARNING", "ERROR")
 
 _LEVEL = re.compile(r"\b(ERROR|CRITICAL|WARNING|WARN|INFO|DEBUG)\b")
-_ERROR_TEXT = re.compile(r"^Traceback \(most recent call last\)|^\S*(?:Error|Exception): ")
+# Real vLLM prefixes each line of its processes: "(APIServer pid=616) ", "(EngineCore pid=2329) ".
+PROCESS_PREFIX = r"(?:\([\w-]+ pid=\d+\) )?"
+_ERROR_TEXT = re.compile(
+    rf"^{PROCESS_PREFIX}(?:Traceback \(most recent call last\)|\S*(?:Error|Exception): )"
+)
 
 
 def level_of(line: str) -> str | None:

@@ -155,6 +155,19 @@ def _chat_template(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, Non
     )
 
 
+def _beyond_positions(
+    m: re.Match[str], ctx: FailureContext
+) -> tuple[str, str, tuple[str, object] | None]:
+    derived = int(float(m.group("derived")))
+    return (
+        f"--max-model-len {int(m.group('wanted')):,} is longer than the model was trained "
+        f"for: its config gives {m.group('key')} = {derived:,}, and vLLM refuses to start.",
+        f"Set max-model-len to {derived:,} or less. A longer context needs rope scaling the "
+        "model supports (its card says so), given with --hf-overrides.",
+        ("--max-model-len", derived),
+    )
+
+
 RULES: tuple[_Rule, ...] = (
     _Rule("no-gpu-runtime", re.compile(r'could not select device driver ".*?" with capabilities'),
           _no_gpu_runtime),
@@ -165,6 +178,9 @@ RULES: tuple[_Rule, ...] = (
         r"max seq len \((?P<wanted>\d+)\)(?:, \(| is larger than the maximum number of tokens "
         r"that can be stored in KV cache \((?P<old>\d+)\))(?:.*?estimated maximum model length "
         r"is (?P<fits>\d+))?"), _kv_cache),
+    _Rule("max-len-beyond-positions", re.compile(
+        r"User-specified max_model_len \((?P<wanted>\d+)\) is greater than the derived "
+        r"max_model_len \((?P<key>\w+)=(?P<derived>[\d.]+)"), _beyond_positions),
     _Rule("no-cache-blocks", re.compile(r"No available memory for the cache blocks"), _no_blocks),
     _Rule("cuda-oom", re.compile(r"CUDA out of memory|OutOfMemoryError"), _cuda_oom),
     _Rule("gated-repo", re.compile(

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from vtui.core.log_buffer import PROCESS_PREFIX
+
 
 class Phase(StrEnum):
     PULLING = "pulling image"
@@ -39,7 +41,14 @@ ENDED = (Phase.CRASHED, Phase.STOPPED)
 # (pattern, phase it starts); vLLM 0.33's own texts, older wordings where they differ.
 _MILESTONES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"vLLM API server version|Automatically detected platform"), Phase.STARTING),
-    (re.compile(r"Starting to load model|Loading safetensors checkpoint shards"), Phase.LOADING),
+    # "Loading model from scratch" is Model Runner V2's (vLLM 0.26), which says neither other.
+    (
+        re.compile(
+            r"Starting to load model|Loading safetensors checkpoint shards|"
+            r"Loading model from scratch"
+        ),
+        Phase.LOADING,
+    ),
     (re.compile(r"Model loading took|Loading model weights took"), Phase.PROFILING),
     (re.compile(r"Capturing CUDA graphs|Capturing cudagraphs"), Phase.CAPTURING),
     (re.compile(r"Application startup complete\."), Phase.READY),
@@ -48,7 +57,7 @@ _MILESTONES: tuple[tuple[re.Pattern[str], Phase], ...] = (
 )
 _CRASHES = re.compile(
     r"Engine core initialization failed|EngineCore failed to start|"
-    r"^\S*Error: |error while attempting to bind on address"
+    rf"^{PROCESS_PREFIX}\S*Error: |error while attempting to bind on address"
 )
 _WEIGHTS = re.compile(r"(?:Model loading|Loading model weights) took ([\d.]+) (GiB|GB)")
 _KV_MEMORY = re.compile(r"Available KV cache memory: ([\d.]+) GiB")
