@@ -40,15 +40,6 @@ def repo_id(name: object) -> str:
     return name
 
 
-def profile_name(name: object) -> str:
-    if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
-        raise UnsafeName(
-            f"profile name {_quoted(str(name))}: use letters, digits, '.', '_' and '-' "
-            "(63 at most), starting with a letter or digit"
-        )
-    return name
-
-
 def blob_id(value: object, *, where: str) -> str:
     if not isinstance(value, str) or not BLOB_ID.fullmatch(value):
         raise UnsafeName(f"{where}: blob id {_quoted(str(value))} is not a 40- or 64-digit hex id")

@@ -18,7 +18,6 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _UNSAFE_WITH_NEWLINES = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # A colour or style change (SGR): the one sequence a log may carry that means no harm.
 SGR = re.compile(r"\x1b\[[0-9;:]*m")
-_TAB = "\t"
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -44,8 +43,3 @@ def log_text(text: str) -> str:
     """One line of a container's log as vtui holds it: colour codes dropped (vtui colours by
     level itself), every other control shown, tabs as spaces."""
     return visible(SGR.sub("", text), tabs=False)
-
-
-def is_clean(text: str, *, newlines: bool = False) -> bool:
-    """Whether `text` holds nothing `visible` would change (tabs allowed)."""
-    return (_UNSAFE if newlines else _UNSAFE_WITH_NEWLINES).search(text) is None

@@ -108,8 +108,9 @@ def _since_seconds(since_ns: int) -> int:
 class DockerLogFollow:
     """`docker logs -f --timestamps`, line by line. Ends quietly when the stream does.
 
-    Lines before `since_ns` are skipped: the engine takes `since` in whole microseconds at
-    best, so the last line already shown would otherwise come again. A line longer than
+    Lines before `since_ns` are skipped: the engine is asked from the whole second before
+    it (docker-py's float seconds lost the nanoseconds), so the lines of that second already
+    shown would otherwise come again. A line longer than
     the bound is cut as it arrives, so an endless line costs no more than one bound."""
 
     def __init__(self, stream: Any, since_ns: int | None = None) -> None:
