@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.chat_helpers import ask, chat_events
@@ -108,3 +110,31 @@ def test_a_taken_host_port_is_refused_in_the_docker_engines_words() -> None:
         match='port 8000 is already published by the running container "vtui-qwen',
     ):
         backends.engine.run(taken)
+
+
+@pytest.mark.attack("terminal-escapes")
+def test_the_simulated_engine_hands_lines_on_as_the_real_one_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Log lines are made safe once, where an engine hands them on: the demo's engine holds
+    them as Docker's does (controls shown, long lines cut), in every way a log is read."""
+    from vtui.backends.engine.simulated import SimulatedEngine
+    from vtui.core.log_buffer import MAX_LINE_BYTES
+
+    backends = demo(7, ManualClock())
+    engine = backends.engine
+    assert isinstance(engine, SimulatedEngine)
+    (running,) = [d for d in engine.list_deployments() if d.live]
+    hostile = [(1.0, "INFO \x1b]52;c;SG9zdGlsZQ==\x07 x"), (2.0, "INFO " + "X" * 100_000)]
+    monkeypatch.setattr(engine.world, "log_entries", lambda _id: hostile)
+    monkeypatch.setattr(
+        engine.world, "deployment", lambda _id: replace(running, state=ContainerState.EXITED)
+    )
+    read = [
+        [line.text for line in engine.log_lines(running.container_id)],
+        engine.logs(running.container_id, tail=0),
+        [line.text for line in engine.follow_logs(running.container_id)],
+    ]
+    for texts in read:
+        assert texts[0] == "INFO \u241b]52;c;SG9zdGlsZQ==\u2407 x"
+        assert len(texts[1]) < MAX_LINE_BYTES + 100 and "line cut by vtui" in texts[1]

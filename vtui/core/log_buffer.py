@@ -51,6 +51,11 @@ def cut_line(line: str, *, forced: bool = False) -> str:
     return line[:MAX_LINE_BYTES] + CUT_MARK.format(dropped=f"{len(line) - MAX_LINE_BYTES:,}")
 
 
+def held_line(text: str) -> str:
+    """A log line as an engine hands it on: cut to MAX_LINE_BYTES, its controls shown."""
+    return log_text(cut_line(text))
+
+
 def _rank(level: str | None) -> int:
     return {"ERROR": 3, "WARNING": 2}.get(level or "", 1)
 
@@ -61,7 +66,7 @@ def passes(level: str | None, chosen: str) -> bool:
 
 class LogBuffer:
     """Lines as they came, at most `cap` of them and `byte_cap` of text (counted as
-    characters); each line is cut to MAX_LINE_BYTES and its controls made visible."""
+    characters). The engines hand lines on already cut and made visible (held_line)."""
 
     def __init__(self, cap: int = DEFAULT_CAP, byte_cap: int = DEFAULT_BYTE_CAP) -> None:
         self.cap = cap
@@ -88,8 +93,7 @@ class LogBuffer:
         return len(self._lines)
 
     def extend(self, lines: Iterable[str]) -> None:
-        for raw in lines:
-            line = log_text(cut_line(raw))
+        for line in lines:
             level = level_of(line)
             if len(self._lines) == self.cap:
                 self._drop_oldest()

@@ -14,7 +14,7 @@ from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
 from vtui.core.image_pull import pull_problem
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
-from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line
+from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line, held_line
 from vtui.core.records import (
     BackendUnavailable,
     ContainerState,
@@ -22,7 +22,7 @@ from vtui.core.records import (
     LogLine,
     RunRequest,
 )
-from vtui.core.terminal_text import log_text, visible
+from vtui.core.terminal_text import visible
 from vtui.core.vllm_command import served_model
 from vtui.core.vllm_release import VLLM_IMAGE
 
@@ -96,7 +96,7 @@ def _split_stamped(raw: bytes) -> LogLine:
 
 def _text(raw: bytes) -> str:
     """A log line as vtui holds it: cut to a bound, its control characters made visible."""
-    return log_text(cut_line(raw.decode("utf-8", errors="replace").rstrip("\r\n")))
+    return held_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
 
 
 def _since_seconds(since_ns: int) -> int:

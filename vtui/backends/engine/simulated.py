@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterator
 
 from vtui.backends.demo_world import DemoWorld
 from vtui.backends.engine import PullListener
+from vtui.core.log_buffer import held_line
 from vtui.core.records import Deployment, LogLine, RunRequest
 
 FOLLOW_POLL_SECONDS = 0.2
@@ -38,8 +39,10 @@ class SimulatedLogFollow:
                 live = self._world.deployment(self._id).live
             except KeyError:
                 return
-            fresh = [LogLine(_ns(at), text) for at, text in entries if _ns(at) >= self._since]
-            yield from fresh[sent:]
+            fresh = [(at, text) for at, text in entries if _ns(at) >= self._since]
+            # Only the lines not yet given are held as the real engine holds them.
+            for at, text in fresh[sent:]:
+                yield LogLine(_ns(at), held_line(text))
             sent = len(fresh)
             if not live:
                 return
@@ -68,16 +71,16 @@ class SimulatedEngine:
         self, container_id: str, since_ns: int | None = None, tail: int | None = None
     ) -> list[LogLine]:
         since = since_ns or 0
+        # Held as the real engine holds them: cut to a bound, controls shown.
         lines = [
-            LogLine(_ns(at), text)
+            LogLine(_ns(at), held_line(text))
             for at, text in self.world.log_entries(container_id)
             if _ns(at) >= since
         ]
         return lines[-tail:] if tail else lines
 
     def logs(self, container_id: str, tail: int = 1000) -> list[str]:
-        lines = [text for _at, text in self.world.log_entries(container_id)]
-        return lines[-tail:] if tail else lines
+        return [line.text for line in self.log_lines(container_id, tail=tail or None)]
 
     def follow_logs(
         self, container_id: str, since_ns: int | None = None, tail: int | None = None
