@@ -8,6 +8,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from vtui.core.numbers import whole_number
 from vtui.core.records import ModelCheckpoint
 
 # A safetensors header is a little-endian u64 length, then that much JSON.
@@ -46,7 +47,7 @@ def _dtype_counts(header: dict[str, Any]) -> dict[str, int]:
             continue
         n = 1
         for dim in tensor.get("shape", []):
-            if isinstance(dim, bool) or not isinstance(dim, int) or dim < 0:
+            if not whole_number(dim) or dim < 0:
                 raise ValueError(f"{name}: a shape holds {dim!r}")
             n *= dim
         dtype = str(tensor.get("dtype", "BF16"))[:16]

@@ -25,6 +25,7 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
 from vtui.core.launch_spec import NO_GPU, LaunchSpec
+from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
@@ -320,7 +321,7 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
         raise ProfileError(f"{path}: model is missing (a Hub repo id or a model directory)")
     gpus = want("gpus", (str, list), "all")
     if isinstance(gpus, list):
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in gpus):
+        if not all(whole_number(i) for i in gpus):
             raise ProfileError(f"{path}: {_GPUS_ARE}")
         gpus = tuple(gpus)
     elif gpus not in ("all", NO_GPU):

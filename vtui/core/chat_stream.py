@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vtui.core.numbers import whole_number
 from vtui.core.records import ChatUsage
 
 DONE = "[DONE]"
@@ -158,11 +159,7 @@ def _count(usage: dict[str, Any], name: str) -> int:
     value = usage.get(name)
     if value is None:
         return 0
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not 0 <= value <= MAX_TOKENS_COUNTED
-    ):
+    if not whole_number(value) or not 0 <= value <= MAX_TOKENS_COUNTED:
         raise MalformedChunk(f"usage.{name} is {_clip(repr(value), 40)}, not a token count")
     return value
 

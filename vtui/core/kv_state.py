@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from vtui.core.numbers import whole_number
+
 _SSM_DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 
@@ -61,7 +63,7 @@ def _ssm_bytes(source: dict[str, Any], key: str, default: str | None) -> int | N
 def required_int(source: dict[str, Any], name: str) -> int:
     """A positive integer field of config.json, or UnknownLayout naming the field."""
     value = source.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not whole_number(value) or value <= 0:
         raise UnknownLayout(f"config.json has no usable {name}")
     return value
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from vtui.core.arg_values import parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
+from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, did_you_mean, lookup
 from vtui.core.vllm_command import SECRET_ADVICE, SECRET_ENV, SECRET_FLAGS
@@ -204,7 +205,7 @@ def _arg_values(spec: LaunchSpec) -> list[Problem]:
             continue
         elif arg.kind == FLAG and not isinstance(value, bool):
             out.append(Problem(flag, "expected on or off"))
-        elif arg.kind == INT and (isinstance(value, bool) or not isinstance(value, int)):
+        elif arg.kind == INT and not whole_number(value):
             out.append(Problem(flag, f"expected a whole number, not {value!r}"))
         elif arg.kind == FLOAT and (isinstance(value, bool) or not isinstance(value, (int, float))):
             out.append(Problem(flag, f"expected a number, not {value!r}"))
@@ -295,7 +296,7 @@ def _combinations(spec: LaunchSpec, host: HostFacts, model: ModelFacts) -> list[
 
 
 def _int(value: object, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    return value if whole_number(value) else default
 
 
 def split_extra(text: str) -> tuple[str, ...]:

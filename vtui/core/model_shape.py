@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtui.core.kv_cache import KvLayout, UnknownLayout, layout
+from vtui.core.numbers import whole_number
 
 # safetensors dtype names -> bytes per element
 SAFETENSORS_BYTES = {
@@ -75,7 +76,7 @@ def _text_config(config: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _positive(source: Mapping[str, Any], name: str) -> int:
     value = source.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if not whole_number(value) or value <= 0:
         raise UnknownModel(f"config.json has no usable {name}")
     return value
 
@@ -200,7 +201,7 @@ def _vision_parameters(config: Mapping[str, Any], text_hidden: int) -> int:
 def _int(source: Mapping[str, Any], *names: str) -> int:
     for name in names:
         value = source.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if whole_number(value) and value > 0:
             return value
     return 0
 

@@ -19,6 +19,7 @@ from vtui.core.chat_stream import (
     events_of,
     events_of_completion,
 )
+from vtui.core.numbers import whole_number
 from vtui.core.sse import EventTooLarge, SseDecoder
 from vtui.core.terminal_text import visible
 
@@ -306,6 +307,6 @@ def _transport_fault(exc: Exception, what: str) -> ChatFault:
 
 
 def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not whole_number(value):
         return None
     return value if 0 < value < 2**40 else None

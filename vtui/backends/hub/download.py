@@ -36,6 +36,7 @@ from vtui.core.downloads import (
     needed_files,
     weights_problem,
 )
+from vtui.core.numbers import whole_number
 from vtui.core.records import BackendUnavailable
 from vtui.core.units import human_bytes
 
@@ -189,7 +190,7 @@ def _plan_from(repo_id: str, revision: str, info: Any, where: Target) -> Downloa
 
 
 def _size(value: object, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FILE_BYTES:
+    if not whole_number(value) or not 0 <= value <= MAX_FILE_BYTES:
         raise safe_names.UnsafeName(f"{path}: size {value!r} is not a byte count")
     return value
 

@@ -25,6 +25,7 @@ from vtui.core.model_search import (
     quantization_of,
 )
 from vtui.core.model_shape import checkpoint_bytes
+from vtui.core.numbers import whole_number
 from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
 from vtui.core.safe_names import REPO_ID
 from vtui.core.terminal_text import visible
@@ -65,7 +66,7 @@ def _shown(value: object) -> str | None:
 
 
 def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return value if whole_number(value) and value >= 0 else None
 
 
 def summary_of(info: Any) -> ModelSummary | None:
@@ -172,7 +173,7 @@ def _dtype_parameters(info: Any) -> dict[str, int]:
     return {
         str(dtype)[:16]: count
         for dtype, count in found.items()
-        if isinstance(count, int) and not isinstance(count, bool) and 0 <= count < 10**15
+        if whole_number(count) and 0 <= count < 10**15
     }
 
 

@@ -17,6 +17,7 @@ from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
 from vtui.backends.serving_watch import ServingUpdate, ServingWatch
 from vtui.core.load_test import LoadProgress, LoadReport, LoadSettings
 from vtui.core.masking import masked
+from vtui.core.numbers import whole_number
 from vtui.core.records import BackendUnavailable, Deployment
 from vtui.core.startup import Phase
 from vtui.ui.screens.base import VtuiScreen
@@ -396,9 +397,7 @@ class ServerScreen(VtuiScreen):
         d = update.deployment
         if why.setting is not None and d is not None and d.profile:
             flag, value = why.setting
-            shown = (
-                f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
-            )
+            shown = f"{value:,}" if whole_number(value) else value
             text.append("\n")
             text.append(" a ", style="bold reverse")
             text.append(f" set {flag} {shown} in profile {d.profile} and launch again")
