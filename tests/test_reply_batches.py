@@ -109,13 +109,17 @@ async def test_batches_are_paced_and_slower_while_the_user_types(
 async def test_the_app_counts_every_key_as_typing_and_enter_ends_it() -> None:
     with simulator("--model", "Qwen/Qwen2.5-7B-Instruct") as sim:
         app = chat_app(sim.url)
+        # The test's own clock: on a loaded machine a key press can take longer than the
+        # window itself, and a real clock then ended the typing before it was asked about.
+        clock = ManualClock()
+        app.keys_seen = KeysSeen(clock)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = chat(app)
             await until(lambda: screen.served)
             assert not app.keys_seen.typing
             await pilot.press("h")
             assert app.keys_seen.typing
-            await asyncio.sleep(TYPING_WINDOW_S)
+            clock.advance(TYPING_WINDOW_S)
             assert not app.keys_seen.typing
             # A question sent straight after its last letter: the reply is read, not typed
             # over, and is drawn at full pace from its first batch.
