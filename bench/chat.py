@@ -30,7 +30,7 @@ MODEL = "Qwen/Qwen2.5-7B-Instruct"
 
 
 def start_simulator(tokens: int, delay: float = 0.0) -> tuple[subprocess.Popen[bytes], str]:
-    from tests.helpers import free_port, simulator_argv, wait_for_health
+    from tests.support.helpers import free_port, simulator_argv, wait_for_health
 
     port = free_port()
     argv = simulator_argv(port, "--model", MODEL, "--sim-token-delay", str(delay))

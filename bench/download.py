@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.keys import key_latencies, percentile
-from tests.hub_server import TINY, TINY_FILES, hub_server
+from tests.support.hub_server import TINY, TINY_FILES, hub_server
 
 
 def repo_files(mib: int) -> dict[str, bytes]:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench.download import repo_files
-from tests.hub_server import TINY, hub_server
+from tests.support.hub_server import TINY, hub_server
 
 SHARD = "model-00001-of-00002.safetensors"
 PACE = 200e6  # bytes a second

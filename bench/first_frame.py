@@ -29,7 +29,7 @@ def bare_app() -> Any:
 
 def vtui_app() -> Any:
     # The same path `vtui --demo` takes: parse, build the demo backends, build the app.
-    from vtui.cli import build_app, build_parser
+    from vtui.cli.main import build_app, build_parser
 
     return build_app(build_parser().parse_args(["--demo"]))
 

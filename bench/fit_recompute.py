@@ -14,12 +14,12 @@ import statistics
 import time
 from collections.abc import Callable
 
-from vtui.backends.demo_world import DemoWorld
 from vtui.backends.gpu.simulated import simulated_gpus
 from vtui.backends.hub.simulated import SimulatedHub
 from vtui.core.fit_launch import estimate_launch, gpu_memory
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.renderings import render_compose
+from vtui.sim.demo_world import DemoWorld
 from vtui.ui.widgets.fit_bar import render_fit
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from bench.download import repo_files
-from tests.hub_server import hub_server
+from tests.support.hub_server import hub_server
 
 
 def main() -> None:

@@ -20,12 +20,12 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import simulator
-from vtui.backends.demo_world import DemoWorld
+from tests.support.helpers import simulator
 from vtui.backends.endpoint.http import HttpEndpoint
-from vtui.backends.load_runner import run_load_test
-from vtui.core.load_test import LoadSettings, request_body
+from vtui.core.load_runs import LoadSettings, request_body
 from vtui.core.serving_metrics import parse_metrics
+from vtui.services.load_runner import run_load_test
+from vtui.sim.demo_world import DemoWorld
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.hardening import KINDS, TITLES
-from tests.leak_scan import PLANTED_TOKEN, SubprocessWatch, files_holding, files_under
+from tests.support.leak_scan import PLANTED_TOKEN, SubprocessWatch, files_holding, files_under
 
 REPO = Path(__file__).resolve().parent.parent
 # Every test and every vtui it starts has the token where vtui looks for it.

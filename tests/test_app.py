@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets._footer import FooterKey
 
-from tests.helpers import demo_app
+from tests.support.helpers import demo_app
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.gpu.nvml import NvmlGpus

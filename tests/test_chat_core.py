@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.helpers import TickingClock
+from tests.support.helpers import TickingClock
 from vtui.core.chat import ChatTurn, Conversation, SamplingSettings, parse_extra
 from vtui.core.chat_errors import CLI_HINTS, ChatFault, ChatTarget, explain
 from vtui.core.chat_stream import (

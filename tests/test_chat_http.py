@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.chat_helpers import MODEL, ask, chat_events
-from tests.helpers import simulator
+from tests.support.chat_helpers import MODEL, ask, chat_events
+from tests.support.helpers import simulator
 from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.core.chat_stream import AnswerDelta, FinishReason, ReasoningDelta, ReplyRecorder

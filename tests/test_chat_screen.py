@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from textual.widgets import Collapsible, Input, Static
 
-from tests.chat_helpers import (
+from tests.support.chat_helpers import (
     LONG_REPLY_TOKENS,
     chat,
     chat_app,
@@ -19,7 +19,7 @@ from tests.chat_helpers import (
     send_without_waiting,
     until,
 )
-from tests.helpers import (
+from tests.support.helpers import (
     REPO,
     TickingClock,
     demo_app,

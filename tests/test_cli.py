@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_vtui
+from tests.support.helpers import run_vtui
 from vtui.core.terminal_size import parse_size
 
 SCREENS = ("models", "launch", "server", "gpu", "chat")

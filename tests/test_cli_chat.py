@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.helpers import run_vtui, simulator
+from tests.support.helpers import run_vtui, simulator
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
 

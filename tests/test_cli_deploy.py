@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.helpers import REPO, free_port, run_vtui
+from tests.support.helpers import REPO, free_port, run_vtui
 from vtui.backends.engine.docker_engine import DockerEngine
-from vtui.backends.profile_store import ProfileStore
+from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.launch_spec import LaunchSpec
 
 pytestmark = pytest.mark.engine

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.hub_server import GATED, hub_server
+from tests.support.hub_server import GATED, hub_server
 
 DATA = Path(__file__).parent / "data"
 LLAMA = next(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import run_vtui
+from tests.support.helpers import run_vtui
 
 MIB = 1024 * 1024
 

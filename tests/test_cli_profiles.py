@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import run_vtui
+from tests.support.helpers import run_vtui
 from vtui.core.renderings import KEY_GUARD
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.chat_helpers import ask, chat_events
-from tests.helpers import ManualClock, demo
+from tests.support.chat_helpers import ask, chat_events
+from tests.support.helpers import ManualClock, demo
 from vtui.core import labels
 from vtui.core.chat_stream import AnswerDelta
 from vtui.core.model_search import SearchQuery

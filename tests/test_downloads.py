@@ -1,6 +1,6 @@
 """Downloading a model as a user does, from the loopback Hub: what is fetched, the progress,
 a dropped connection, a killed process, Ctrl-C, gated and unknown repos, a full disk,
-offline mode. The Hub speaks the HTTP huggingface_hub uses (tests/hub_server.py)."""
+offline mode. The Hub speaks the HTTP huggingface_hub uses (tests/support/hub_server.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_server import GATED, TINY, TINY_FILES, FakeHub, hub_server
+from tests.support.hub_server import GATED, TINY, TINY_FILES, FakeHub, hub_server
 from vtui.core.downloads import (
     DownloadPlan,
     Progress,
@@ -310,7 +310,7 @@ def test_search_lists_models_from_the_hub(hub: FakeHub, tmp_path: Path) -> None:
 
 
 def test_delete_removes_a_cached_repo_as_hf_cache_delete_does(hub: FakeHub, tmp_path: Path) -> None:
-    from vtui.backends.model_inventory import delete_local, local_models
+    from vtui.backends.files.model_inventory import delete_local, local_models
 
     cache = tmp_path / "hub"
     assert vtui("download", TINY, env=vtui_env(hub, cache)).returncode == 0
@@ -321,7 +321,7 @@ def test_delete_removes_a_cached_repo_as_hf_cache_delete_does(hub: FakeHub, tmp_
 
 
 def test_delete_refuses_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
-    from vtui.backends.model_inventory import delete_local
+    from vtui.backends.files.model_inventory import delete_local
     from vtui.core.downloads import DownloadError, LocalModel
 
     precious = tmp_path / "models" / "photos"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.helpers import free_port, wait_for_health
+from tests.support.helpers import free_port, wait_for_health
 from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.docker_engine import DockerEngine

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_helpers import following, sim_request
-from tests.helpers import REPO, free_port
+from tests.support.engine_helpers import following, sim_request
+from tests.support.helpers import REPO, free_port
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core.records import BackendUnavailable, ContainerState, Deployment, RunRequest
 from vtui.core.startup import Phase

@@ -11,10 +11,10 @@ import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 
-from tests.engine_helpers import following, sim_request
-from tests.helpers import demo_app, free_port
+from tests.support.engine_helpers import following, sim_request
+from tests.support.helpers import demo_app, free_port
 from vtui.backends.engine.docker_engine import DockerEngine
-from vtui.backends.profile_store import ProfileStore
+from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.startup import Phase
 from vtui.ui.headless import settle

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from tests.helpers import REPO
+from tests.support.helpers import REPO
 
 UPDATE_PERIOD_AFTER_MAIN = """
-from vtui.cli import main
+from vtui.cli.main import main
 try:
     main(["--version"])
 except SystemExit:

@@ -12,7 +12,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from tests.helpers import ManualClock, demo, demo_app
+from tests.support.helpers import ManualClock, demo, demo_app
 from vtui.backends.gpu.nvml import NvmlGpus
 from vtui.backends.gpu.simulated_nvml import SimGpu, SimProcess, SimulatedNvml
 from vtui.core.records import GpuSnapshot

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from tests.hardening import KINDS
-from tests.helpers import REPO
+from tests.support.helpers import REPO
 
 
 def markers_in_tests() -> dict[tuple[str, str], list[str]]:

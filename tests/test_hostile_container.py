@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.hostile_endpoint import ESCAPES
-from tests.pty_session import vtui_on_a_terminal
+from tests.support.hostile_endpoint import ESCAPES
+from tests.support.pty_session import vtui_on_a_terminal
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core import labels
 from vtui.core.log_buffer import MAX_LINE_BYTES

@@ -1,4 +1,4 @@
-"""A hostile OpenAI-compatible server (tests/hostile_endpoint.py) against vtui's real client:
+"""A hostile OpenAI-compatible server (support/hostile_endpoint.py) against vtui's real client:
 escape sequences in replies and errors, broken JSON and wrong types, a line that never ends,
 keep-alives for ever, a trickle, and /metrics pages with impossible figures. In every case
 vtui ends with one message, draws and prints no control sequence, and holds bounded memory."""
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile_endpoint import ATTACKS, MODEL, HostileEndpoint, hostile_endpoint
-from tests.pty_session import vtui_on_a_terminal
+from tests.support.hostile_endpoint import ATTACKS, MODEL, HostileEndpoint, hostile_endpoint
+from tests.support.pty_session import vtui_on_a_terminal
 from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import MAX_METRICS_BYTES, HttpEndpoint
-from vtui.backends.serving_watch import ServingWatch
+from vtui.services.serving import ServingWatch
 
 # What no byte vtui writes may hold: ESC, a C1 control, BEL.
 RAW_CONTROLS = (b"\x1b", "\x9b".encode(), b"\x07")

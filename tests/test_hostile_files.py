@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vtui.backends.profile_store import ProfileError, ProfileStore
+from vtui.backends.files.profile_store import ProfileError, ProfileStore
 from vtui.core.launch_spec import LaunchSpec
 
 TOKEN = "hf_FILEsecretFILEsecretFILEsecret"

@@ -1,4 +1,4 @@
-"""`vtui download` against a hostile Hub mirror (tests/hub_server.py's listing_edit and lies):
+"""`vtui download` against a hostile Hub mirror (support/hub_server.py: listing_edit, lies):
 names, blob ids and commits that would leave the download folder, and file bodies that are
 short, empty, oversize, compressed or answered 416 for ever. Each case is one entry of a
 table; in every one vtui exits 1 with one line naming the file and why, writes nothing
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.hub_server import BODY_LIES, FakeHub, hub_server
-from tests.loopback import serve_on_loopback
+from tests.support.hub_server import BODY_LIES, FakeHub, hub_server
+from tests.support.loopback import serve_on_loopback
 from tests.test_downloads import TINY, vtui, vtui_env
 
 SHARD = "model-00001-of-00002.safetensors"

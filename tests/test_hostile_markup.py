@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Static
 
-from tests.helpers import demo_app
+from tests.support.helpers import demo_app
 from vtui.backends.hub.simulated import SimulatedHub
 from vtui.core.model_details import ModelDetails
 from vtui.ui.headless import settle
@@ -49,8 +49,8 @@ async def test_a_headless_screenshot_of_a_hostile_listing_holds_no_control_byte(
     details pane shows them as text, and the SVG vtui exports holds no control byte."""
     import re
 
-    from tests.hostile_endpoint import ESCAPES
-    from tests.hub_server import hub_server
+    from tests.support.hostile_endpoint import ESCAPES
+    from tests.support.hub_server import hub_server
     from vtui.backends.hub.hf import HfHub
 
     def edit(record: dict[str, Any]) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import free_port
-from tests.hub_server import hub_server
+from tests.support.helpers import free_port
+from tests.support.hub_server import hub_server
 from vtui.backends.hub.hf import HfHub
 from vtui.core.model_search import SearchQuery
 from vtui.core.records import BackendUnavailable

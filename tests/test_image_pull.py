@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from tests.helpers import free_port
+from tests.support.helpers import free_port
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core.image_pull import PullProgress, pull_problem
 from vtui.core.records import RunRequest
@@ -87,7 +87,7 @@ def test_a_missing_image_is_pulled_and_an_unreachable_registry_is_explained(
 
 
 def test_the_reporter_shows_a_burst_of_events_once() -> None:
-    from vtui.backends.launcher import pull_reporter
+    from vtui.services.launching import pull_reporter
 
     shown: list[str] = []
     listen = pull_reporter(IMAGE, 60.0, lambda pull: shown.append(pull.describe()))

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vtui.cli import build_parser, main
+from vtui.cli.main import build_parser, main
 
 # Per command (its words, and what it needs before the option), the bad values of each option.
 # A test below walks vtui's parser: an option missing here fails it, so a new option comes
@@ -259,7 +259,7 @@ toml_values = st.recursive(
 
 def _load_checked(tmp_path: Path, text: str) -> None:
     """What vtui does with a profile file: load it, check it, render it if it is sound."""
-    from vtui.backends.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileError, ProfileStore
     from vtui.core.launch_checks import HostFacts, check
     from vtui.core.renderings import render_compose, render_docker_run
 

@@ -200,7 +200,7 @@ def test_an_image_not_pinned_to_a_release_is_a_caution(image: str, pinned: bool)
 
 
 def test_the_port_probe_answers_for_ports_that_cannot_exist() -> None:
-    from vtui.backends.host_probe import port_in_use
+    from vtui.backends.host.ports import port_in_use
 
     # The form hands it whatever was typed; the range check is the launch checks' to make.
     assert port_in_use("127.0.0.1", 70000) is False

@@ -11,8 +11,8 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from tests.helpers import demo_app
-from vtui.backends.profile_store import ProfileStore
+from tests.support.helpers import demo_app
+from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.records import ContainerState
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import REPO
+from tests.support.helpers import REPO
 
 PACKAGE = REPO / "vtui"
 HEAVY = ("docker", "huggingface_hub", "httpx", "pynvml")
@@ -66,7 +66,7 @@ def test_simulator_needs_only_the_standard_library() -> None:
 def test_starting_the_app_imports_no_backend_library() -> None:
     code = (
         "import sys\n"
-        "from vtui.cli import build_parser, build_app\n"
+        "from vtui.cli.main import build_parser, build_app\n"
         "build_app(build_parser().parse_args([]))\n"
         "build_app(build_parser().parse_args(['--demo']))\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"

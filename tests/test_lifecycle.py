@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.engine_helpers import following, sim_request
-from tests.helpers import free_port
+from tests.support.engine_helpers import following, sim_request
+from tests.support.helpers import free_port
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core.log_explainer import explain
 from vtui.core.records import ContainerState, Deployment, RunRequest

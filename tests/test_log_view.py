@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from tests.helpers import demo_app
+from tests.support.helpers import demo_app
 from vtui.core.log_buffer import LogBuffer, level_of
 from vtui.ui.headless import settle
 from vtui.ui.widgets.log_view import LogView

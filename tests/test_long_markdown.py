@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
-from tests.chat_helpers import chat_with_long_replies, reply_drawn, until
+from tests.support.chat_helpers import chat_with_long_replies, reply_drawn, until
 from vtui.sim.replies import reply_for
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.long_markdown import (

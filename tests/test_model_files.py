@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.test_cli_profiles import vtui
-from vtui.backends.model_files import model_facts
+from vtui.backends.files.model_files import model_facts
 from vtui.core.launch_checks import ModelFacts
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.model_config import facts_from_config

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_server import GATED, hub_server
+from tests.support.hub_server import GATED, hub_server
 from vtui.backends.hub.hf import HfHub
 from vtui.core.model_details import detail_lines
 from vtui.core.model_search import SearchQuery, hub_num_parameters, quantization_of

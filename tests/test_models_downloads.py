@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from tests.helpers import demo_app
+from tests.support.helpers import demo_app
 from vtui.backends.hub.simulated import SimulatedHub
 from vtui.core.downloads import Progress
 from vtui.ui.app import VtuiApp

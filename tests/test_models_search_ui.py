@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Select, Static
 
-from tests.helpers import demo_app
-from tests.hub_server import hub_server
+from tests.support.helpers import demo_app
+from tests.support.hub_server import hub_server
 from vtui.backends.hub.hf import HfHub
 from vtui.backends.hub.simulated import SimulatedHub
 from vtui.core.model_search import SearchQuery

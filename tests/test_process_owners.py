@@ -7,8 +7,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.engine_helpers import sim_request
-from tests.helpers import free_port
+from tests.support.engine_helpers import sim_request
+from tests.support.helpers import free_port
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.engine.process_owners import ProcessOwners, container_by_cgroup
 from vtui.core.records import Deployment, RunRequest

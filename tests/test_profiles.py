@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vtui.backends.profile_store import ProfileError, ProfileStore, default_root
+from vtui.backends.files.profile_store import ProfileError, ProfileStore, default_root
 from vtui.core.launch_spec import LaunchSpec
 
 SPEC = LaunchSpec(

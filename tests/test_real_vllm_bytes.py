@@ -95,7 +95,7 @@ def test_a_wrong_key_is_told_before_any_other_step() -> None:
     import subprocess
     import sys
 
-    from tests.hostile_endpoint import hostile_endpoint
+    from tests.support.hostile_endpoint import hostile_endpoint
 
     with hostile_endpoint() as server:
         server.models_status = 401

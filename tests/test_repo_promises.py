@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import REPO
+from tests.support.helpers import REPO
 
 
 def fenced_commands(markdown: str) -> list[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, ManualClock, demo
-from tests.leak_scan import files_holding, files_under
+from tests.support.helpers import REPO, ManualClock, demo
+from tests.support.leak_scan import files_holding, files_under
 from tests.test_server_screen import text_of, until
 from vtui.core.launch_spec import CONTAINER_MODEL_DIR, LaunchSpec, run_request, volumes
 from vtui.core.masking import masked
@@ -105,7 +105,7 @@ def test_a_profiles_key_comes_from_secrets_and_is_kept_private(
     import stat
 
     from vtui.backends import profile_store
-    from vtui.backends.profile_store import ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
 
     asked: list[int] = []
     original = secrets.token_urlsafe

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from tests.helpers import ManualClock, demo
-from vtui.backends.launcher import launch
-from vtui.backends.profile_store import ProfileStore
+from tests.support.helpers import ManualClock, demo
+from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import ContainerState
+from vtui.services.launching import launch
 from vtui.ui.app import VtuiApp
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.top_bar import TopBar
@@ -153,7 +153,7 @@ async def test_serving_figures_and_a_load_test_from_the_server_screen() -> None:
     from textual.widgets import Input
 
     from vtui.backends.registry import demo_backends
-    from vtui.ui.widgets.load_test import LoadTestDialog
+    from vtui.ui.widgets.load_panel import LoadTestDialog
     from vtui.ui.widgets.serving_panel import ServingPanel
 
     backends = demo_backends(7, ManualClock(), token_delay=0.002)

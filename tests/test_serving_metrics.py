@@ -11,13 +11,13 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.chat_helpers import ask, chat_events
-from tests.helpers import free_port, simulator
+from tests.support.chat_helpers import ask, chat_events
+from tests.support.helpers import free_port, simulator
 from vtui.backends.endpoint.http import HttpEndpoint
-from vtui.backends.serving_watch import ABSENT, SERVING, UNREACHABLE, ServingWatch
 from vtui.core.serving_metrics import Histogram as Hist
 from vtui.core.serving_metrics import MetricsFormatError, ServingSample, parse_metrics
 from vtui.core.serving_stats import ServingHistory, seconds_text
+from vtui.services.serving import ABSENT, SERVING, UNREACHABLE, ServingWatch
 from vtui.sim import metrics as sim_metrics
 from vtui.sim.metrics import ServerMetrics
 

@@ -8,8 +8,8 @@ import signal
 import httpx
 import pytest
 
-from tests.chat_helpers import ask, chat_events
-from tests.helpers import run_simulator_to_exit, simulator
+from tests.support.chat_helpers import ask, chat_events
+from tests.support.helpers import run_simulator_to_exit, simulator
 from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.core.chat_stream import AnswerDelta, FinishReason

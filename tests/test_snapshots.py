@@ -13,8 +13,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, DataTable, Input
 
-from tests.chat_helpers import HeldEndpoint
-from tests.helpers import ManualClock, demo_app
+from tests.support.chat_helpers import HeldEndpoint
+from tests.support.helpers import ManualClock, demo_app
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.core import labels
 from vtui.core.records import Deployment, RunRequest
@@ -209,9 +209,9 @@ def test_launch_with_an_error_showing(snap_compare: Snap) -> None:
 
 def _launch_in_demo(app: Any, spec_args: dict[str, object], model: str, name: str) -> None:
     """A profile saved and launched in the demo world, as the Launch screen does it."""
-    from vtui.backends.launcher import launch
-    from vtui.backends.profile_store import ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
     from vtui.core.launch_spec import LaunchSpec
+    from vtui.services.launching import launch
 
     spec = LaunchSpec(name=name, model=model, gpus=(1,), port=8001, args=spec_args)
     launch(app.backends.engine, ProfileStore(app.backends.profiles_root), spec)

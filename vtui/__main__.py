@@ -1,3 +1,3 @@
-from vtui.cli import main
+from vtui.cli.main import main
 
 raise SystemExit(main())

@@ -59,11 +59,11 @@ def real_backends() -> Backends:
         return HttpEndpoint(url, engine.api_key(deployment.container_id))
 
     def port_in_use(host: str, port: int) -> bool:
-        from vtui.backends.host_probe import port_in_use as probe
+        from vtui.backends.host.ports import port_in_use as probe
 
         return probe(host, port)
 
-    from vtui.backends.profile_store import default_root
+    from vtui.backends.files.profile_store import default_root
 
     return Backends(
         engine=engine,
@@ -82,10 +82,10 @@ def demo_backends(
     token_delay: float = 0.03,
     gpu_count: int = 2,
 ) -> Backends:
-    from vtui.backends.demo_world import DemoWorld
     from vtui.backends.endpoint.simulated import SimulatedEndpoint
     from vtui.backends.engine.simulated import SimulatedEngine
     from vtui.backends.hub.simulated import SimulatedHub
+    from vtui.sim.demo_world import DemoWorld
 
     world = DemoWorld(seed, clock, gpu_count)
 

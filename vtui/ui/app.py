@@ -161,7 +161,7 @@ class VtuiApp(App[None]):
         """GPUs on this machine, for the explainer's advice (1 when NVML cannot say).
         Read in a worker: it may wait on NVML."""
         if self._gpu_count is None:
-            from vtui.backends.host_probe import gpu_readings
+            from vtui.backends.host.ports import gpu_readings
 
             self._gpu_count = max(1, len(gpu_readings(self.backends.gpu)))
         return self._gpu_count
@@ -206,7 +206,7 @@ class VtuiApp(App[None]):
 
     @work(thread=True, group="gpus")
     def read_gpus(self) -> None:
-        from vtui.backends.gpu_feed import read_gpus
+        from vtui.services.gpu_feed import read_gpus
 
         try:
             snapshot = read_gpus(self.backends.gpu, self.backends.engine, self.deployments)

@@ -8,11 +8,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from vtui.backends.demo_world import DemoWorld
 from vtui.backends.endpoint import EndpointError, ServedModel
 from vtui.core.chat_errors import ChatFault
 from vtui.core.chat_stream import AnswerDelta, ChatEvent, FinishReason, ReasoningDelta
 from vtui.core.records import ChatUsage, Deployment
+from vtui.sim.demo_world import DemoWorld
 from vtui.sim.replies import (
     context_error,
     is_reasoning_model,
@@ -92,6 +92,6 @@ class SimulatedEndpoint:
         simulated clients, so the same readings always show the same figures."""
         if not self.health():
             raise self._refused()
-        from vtui.backends.serving_watch import SCRAPE_SECONDS
+        from vtui.services.serving import SCRAPE_SECONDS
 
         return self.world.metrics_text(self.deployment.container_id, SCRAPE_SECONDS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterator
 
-from vtui.backends.demo_world import DemoWorld
 from vtui.backends.engine import PullListener
 from vtui.core.log_buffer import held_line
 from vtui.core.records import Deployment, LogLine, RunRequest
+from vtui.sim.demo_world import DemoWorld
 
 FOLLOW_POLL_SECONDS = 0.2
 

@@ -6,9 +6,9 @@ shows what the same code shows on a GPU box.
 
 from __future__ import annotations
 
-from vtui.backends.demo_world import GPU_NAME, GPU_RESERVED_MIB, GPU_TOTAL_MIB, DemoWorld
 from vtui.backends.gpu.nvml import NvmlGpus
 from vtui.backends.gpu.simulated_nvml import SimGpu, SimProcess, SimulatedNvml
+from vtui.sim.demo_world import GPU_NAME, GPU_RESERVED_MIB, GPU_TOTAL_MIB, DemoWorld
 
 IDLE_SM_MHZ = 345
 BUSY_SM_MHZ = 1980

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from vtui.backends.files.safe_paths import inside
 from vtui.backends.hub.hf import hub_offline, hub_problem, within_deadline
-from vtui.backends.safe_paths import inside
 from vtui.core import safe_names
 from vtui.core.downloads import (
     Cancelled,
@@ -61,7 +61,7 @@ class Target:
     def default_cache() -> Path:
         """The HF cache as the environment names it now (huggingface_hub reads it once, at
         import): HF_HUB_CACHE, else HF_HOME/hub."""
-        from vtui.backends.profile_store import default_hf_cache
+        from vtui.backends.files.profile_store import default_hf_cache
 
         return Path(os.environ.get("HF_HUB_CACHE") or Path(default_hf_cache()) / "hub")
 

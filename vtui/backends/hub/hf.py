@@ -223,7 +223,7 @@ class HfHub:
     @property
     def hf_home(self) -> str | None:
         """The HF home whose cache the fit check reads before asking the Hub."""
-        from vtui.backends.profile_store import default_hf_cache
+        from vtui.backends.files.profile_store import default_hf_cache
 
         return default_hf_cache()
 
@@ -350,12 +350,12 @@ class HfHub:
         return str(path)
 
     def local_models(self) -> list[LocalModel]:
-        from vtui.backends.model_inventory import default_model_dirs, local_models
+        from vtui.backends.files.model_inventory import default_model_dirs, local_models
 
         return local_models(model_dirs=default_model_dirs())
 
     def delete_local(self, model: LocalModel) -> None:
-        from vtui.backends.model_inventory import delete_local
+        from vtui.backends.files.model_inventory import delete_local
 
         delete_local(model)
 

@@ -30,7 +30,7 @@ from vtui.ui.widgets.dialogs import AskText, Confirm
 from vtui.ui.widgets.fit_bar import FitBar
 
 if TYPE_CHECKING:
-    from vtui.backends.profile_store import ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
 
 DEMO_PROFILE = "qwen2.5-7b"
 FIT_DEBOUNCE_S = 0.4
@@ -137,14 +137,14 @@ class LaunchScreen(VtuiScreen):
 
     def store(self) -> ProfileStore:
         if self._store is None:
-            from vtui.backends.profile_store import ProfileStore
+            from vtui.backends.files.profile_store import ProfileStore
 
             self._store = ProfileStore(self.vtui.backends.profiles_root)
         return self._store
 
     @work(thread=True, exclusive=True, group="launch-profiles")
     def load_profile(self, name: str | None) -> None:
-        from vtui.backends.profile_store import ProfileError
+        from vtui.backends.files.profile_store import ProfileError
 
         store = self.store()
         try:
@@ -169,8 +169,8 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-facts")
     def read_facts(self) -> None:
-        from vtui.backends.host_probe import gpu_readings, host_facts
-        from vtui.backends.model_files import model_facts
+        from vtui.backends.files.model_files import model_facts
+        from vtui.backends.host.ports import gpu_readings, host_facts
 
         spec = self.spec
         if spec is None:
@@ -194,8 +194,8 @@ class LaunchScreen(VtuiScreen):
     def read_fit_inputs(self, model: str, hf_cache: str) -> None:
         from textual.worker import get_current_worker
 
-        from vtui.backends.checkpoints import CheckpointNotFound
-        from vtui.backends.model_lookup import find_checkpoint
+        from vtui.backends.files.checkpoints import CheckpointNotFound
+        from vtui.services.model_lookup import find_checkpoint
 
         # Typing a model id edits it a letter at a time: wait until the typing stops.
         time.sleep(FIT_DEBOUNCE_S)
@@ -282,7 +282,7 @@ class LaunchScreen(VtuiScreen):
             await self._offer_new(model)
 
     def _fresh_spec(self, name: str) -> LaunchSpec:
-        from vtui.backends.profile_store import default_hf_cache
+        from vtui.backends.files.profile_store import default_hf_cache
 
         model = self.vtui.selected_model or (self.spec.model if self.spec else "")
         return LaunchSpec(name=name, model=model, hf_cache=default_hf_cache())
@@ -421,7 +421,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-save")
     def save(self, spec: LaunchSpec) -> None:
-        from vtui.backends.profile_store import ProfileError
+        from vtui.backends.files.profile_store import ProfileError
 
         store = self.store()
         try:
@@ -468,7 +468,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-save")
     def delete(self, name: str) -> None:
-        from vtui.backends.profile_store import ProfileError
+        from vtui.backends.files.profile_store import ProfileError
 
         try:
             self.store().delete(name)
@@ -492,7 +492,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-write")
     def write_compose(self, spec: LaunchSpec, path: Path) -> None:
-        from vtui.backends.profile_store import write_compose_bundle
+        from vtui.backends.files.profile_store import write_compose_bundle
 
         try:
             env_path = write_compose_bundle(
@@ -517,8 +517,8 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-run")
     def launch(self, spec: LaunchSpec) -> None:
-        from vtui.backends.launcher import launch, pull_reporter
-        from vtui.backends.profile_store import ProfileError
+        from vtui.backends.files.profile_store import ProfileError
+        from vtui.services.launching import launch, pull_reporter
 
         pulling = pull_reporter(
             spec.image,

@@ -395,11 +395,11 @@ class ModelsScreen(VtuiScreen):
     def judge_fit(self, repo_ids: list[str]) -> None:
         """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
         # Imported here: the Models screen opens at start-up, the fit check need not.
-        from vtui.backends.host_probe import gpu_readings
-        from vtui.backends.model_lookup import find_checkpoint
+        from vtui.backends.host.ports import gpu_readings
         from vtui.core.fit import short_verdict
         from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
         from vtui.core.launch_spec import LaunchSpec
+        from vtui.services.model_lookup import find_checkpoint
 
         readings = gpu_readings(self.vtui.backends.gpu)
         memory = gpu_memory(LaunchSpec(name="fit", model=""), readings)

@@ -13,16 +13,16 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
-from vtui.backends.serving_watch import ServingUpdate, ServingWatch
-from vtui.core.load_test import LoadProgress, LoadReport, LoadSettings
+from vtui.core.load_runs import LoadProgress, LoadReport, LoadSettings
 from vtui.core.masking import masked
 from vtui.core.numbers import whole_number
 from vtui.core.records import BackendUnavailable, Deployment
 from vtui.core.startup import Phase
+from vtui.services.following import DeploymentWatch, WatchUpdate
+from vtui.services.serving import ServingUpdate, ServingWatch
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.dialogs import Confirm
-from vtui.ui.widgets.load_test import LoadTestDialog, LoadTestPanel
+from vtui.ui.widgets.load_panel import LoadTestDialog, LoadTestPanel
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
 from vtui.ui.widgets.plain_table import PlainTable
@@ -290,7 +290,7 @@ class ServerScreen(VtuiScreen):
     def load_test(
         self, deployment: Deployment, settings: LoadSettings, stop: threading.Event
     ) -> None:
-        from vtui.backends.load_runner import run_data, run_load_test, save_run
+        from vtui.services.load_runner import run_data, run_load_test, save_run
 
         backends = self.vtui.backends
 
@@ -486,9 +486,9 @@ class ServerScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="server-relaunch")
     def relaunch(self, profile: str, flag: str, value: object) -> None:
-        from vtui.backends.launcher import launch
-        from vtui.backends.profile_store import ProfileError, ProfileStore
+        from vtui.backends.files.profile_store import ProfileError, ProfileStore
         from vtui.core.launch_spec import with_setting
+        from vtui.services.launching import launch
 
         store = ProfileStore(self.vtui.backends.profiles_root)
         try:
@@ -543,7 +543,7 @@ class ServerScreen(VtuiScreen):
     def action_save_log(self) -> None:
         import time
 
-        from vtui.backends.profile_store import state_dir
+        from vtui.backends.files.profile_store import state_dir
         from vtui.core.safe_names import file_part
 
         view = self.query_one(LogView)

@@ -7,9 +7,9 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from vtui.backends.serving_watch import ABSENT, MALFORMED, READING, UNREACHABLE, ServingUpdate
 from vtui.core.bars import sparkline
 from vtui.core.serving_stats import ServingView, count_text, percent_text, seconds_text
+from vtui.services.serving import ABSENT, MALFORMED, READING, UNREACHABLE, ServingUpdate
 
 WIDE = 60  # from this width the figures sit in two columns
 LABEL = 10

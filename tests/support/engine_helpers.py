@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable, Iterator
 
 from tests.conftest import SIM_IMAGE
-from vtui.backends.deployment_watch import DeploymentWatch, WatchUpdate
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core.launch_spec import LaunchSpec, run_request
 from vtui.core.records import Deployment, RunRequest
+from vtui.services.following import DeploymentWatch, WatchUpdate
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from vtui.cli_types import number, positive_int
+from vtui.cli.arg_types import number, positive_int
 from vtui.core.kv_cache import GIB
 
 if TYPE_CHECKING:  # the fit modules load only when estimate runs
@@ -136,14 +136,14 @@ def _vllm_args(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from vtui.backends.checkpoints import CheckpointNotFound
-    from vtui.backends.model_lookup import find_checkpoint
-    from vtui.backends.profile_store import default_hf_cache
+    from vtui.backends.files.checkpoints import CheckpointNotFound
+    from vtui.backends.files.profile_store import default_hf_cache
     from vtui.backends.registry import demo_backends, real_backends
     from vtui.core.fit_launch import GpuMemory, estimate_launch, gpu_memory
     from vtui.core.launch_spec import LaunchSpec
     from vtui.core.model_shape import UnknownModel
     from vtui.core.records import BackendUnavailable
+    from vtui.services.model_lookup import find_checkpoint
 
     backends = demo_backends(args.seed) if args.demo else real_backends()
     spec = LaunchSpec(name="estimate", model=args.model, args=_vllm_args(args))

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from vtui.cli_types import directory_to_fill, existing_directory
+from vtui.cli.arg_types import directory_to_fill, existing_directory
 from vtui.core.bars import bar
 from vtui.core.downloads import Progress
 from vtui.core.model_search import QUANTS, SIZES, SORTS
@@ -191,7 +191,7 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from vtui.backends.model_inventory import default_model_dirs, local_models
+    from vtui.backends.files.model_inventory import default_model_dirs, local_models
 
     dirs = args.dir or default_model_dirs()
     found = local_models(model_dirs=dirs)

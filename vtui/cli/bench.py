@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vtui.cli_types import new_file
+from vtui.cli.arg_types import new_file
 from vtui.core.terminal_text import visible
 
 if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint
     from vtui.backends.registry import Backends
-    from vtui.core.load_test import LoadProgress
+    from vtui.core.load_runs import LoadProgress
     from vtui.core.records import Deployment
 
 
@@ -36,7 +36,7 @@ def add_command(commands: Any) -> None:
         "  vtui bench --compare before.json after.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from vtui.cli_chat import add_target_arguments
+    from vtui.cli.chat import add_target_arguments
 
     add_target_arguments(bench)
     bench.add_argument(
@@ -83,7 +83,7 @@ def _fail(message: str) -> int:
 
 
 def main(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.core.load_test import LoadSettings
+    from vtui.core.load_runs import LoadSettings
 
     if args.compare:
         return _compare(*args.compare)
@@ -96,7 +96,7 @@ def main(args: argparse.Namespace, backends: Backends) -> int:
     )
     for name, problem in settings.problems():
         return _fail(f"--{name.replace('_', '-')} {problem}")
-    from vtui.cli_chat import given_endpoint
+    from vtui.cli.chat import given_endpoint
 
     given = given_endpoint(args)
     if isinstance(given, str):
@@ -112,7 +112,7 @@ def _resolve(
     args: argparse.Namespace, backends: Backends, given: Any
 ) -> tuple[ChatEndpoint, str, Deployment | None]:
     from vtui.backends.registry import endpoint_at
-    from vtui.cli_chat import deployment_named, first_model
+    from vtui.cli.chat import deployment_named, first_model
 
     if given is not None:
         endpoint = endpoint_at(given.url, given.api_key)
@@ -154,7 +154,7 @@ def _run(
     deployment: Deployment | None,
     settings: Any,
 ) -> int:
-    from vtui.backends.load_runner import run_data, run_load_test, save_run
+    from vtui.services.load_runner import run_data, run_load_test, save_run
 
     print(
         f"bench: {settings.concurrency} requests at once for {settings.duration:g} s "
@@ -199,7 +199,7 @@ def _run(
 
 
 def _compare(a: Path, b: Path) -> int:
-    from vtui.core.load_test import comparison_lines
+    from vtui.core.load_runs import comparison_lines
 
     runs = []
     for path in (a, b):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, BinaryIO
 
-from tests.loopback import serve_on_loopback
+from tests.support.loopback import serve_on_loopback
 
 MODEL = "hostile/model"
 # What an attacker wants a terminal to obey: write the clipboard (OSC 52), retitle the

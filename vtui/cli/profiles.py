@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from vtui.cli_types import new_file
+from vtui.cli.arg_types import new_file
 from vtui.core.terminal_text import visible
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 # The parser is built on every start, the TUI's included; what the commands need
 # (tomlkit, the argument catalogue) loads only when a command runs.
 if TYPE_CHECKING:
-    from vtui.backends.profile_store import ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
     from vtui.core.launch_checks import Problem
     from vtui.core.launch_spec import LaunchSpec
 
@@ -89,9 +89,9 @@ def _report(name: str, problems: list[Problem], out: TextIO) -> bool:
 
 
 def _checked(spec: LaunchSpec) -> list[Problem]:
+    from vtui.backends.files.model_files import model_facts
     from vtui.backends.gpu.nvml import NvmlGpus
-    from vtui.backends.host_probe import gpu_readings, host_facts
-    from vtui.backends.model_files import model_facts
+    from vtui.backends.host.ports import gpu_readings, host_facts
     from vtui.core.launch_checks import check
 
     gpus = NvmlGpus()
@@ -119,7 +119,7 @@ def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    from vtui.backends.profile_store import write_compose_bundle
+    from vtui.backends.files.profile_store import write_compose_bundle
 
     output: Path = args.output
     try:
@@ -133,7 +133,7 @@ def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
-    from vtui.backends.profile_store import ProfileError
+    from vtui.backends.files.profile_store import ProfileError
 
     if args.profile_command == "list":
         names = store.names()
@@ -163,7 +163,7 @@ def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
-    from vtui.backends.profile_store import default_hf_cache
+    from vtui.backends.files.profile_store import default_hf_cache
     from vtui.core.arg_tokens import args_from_tokens
     from vtui.core.launch_checks import Problem
     from vtui.core.launch_spec import LaunchSpec, parse_gpus
@@ -194,7 +194,7 @@ def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    from vtui.backends.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileError, ProfileStore
 
     store = ProfileStore()
     try:

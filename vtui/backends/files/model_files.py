@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vtui.backends.checkpoints import cache_snapshot
+from vtui.backends.files.checkpoints import cache_snapshot
 from vtui.core.launch_checks import ModelFacts
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.model_config import facts_from_config

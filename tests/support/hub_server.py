@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.loopback import serve_on_loopback
+from tests.support.loopback import serve_on_loopback
 from vtui.sim.catalogue import CATALOGUE, SimModel
 from vtui.sim.model_configs import config_json, dtype_parameters
 

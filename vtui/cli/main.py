@@ -109,13 +109,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         help="terminal size for --headless, in cells (default: 120x40)",
     )
     parser.add_argument("--version", action="version", version=f"vtui {__version__}")
-    from vtui.cli_bench import add_command as add_bench
-    from vtui.cli_chat import add_command as add_chat
-    from vtui.cli_deploy import add_commands as add_deploy_commands
-    from vtui.cli_estimate import add_command as add_estimate
-    from vtui.cli_gpus import add_command as add_gpus
-    from vtui.cli_models import add_commands as add_model_commands
-    from vtui.cli_profiles import add_commands
+    from vtui.cli.bench import add_command as add_bench
+    from vtui.cli.chat import add_command as add_chat
+    from vtui.cli.deploy import add_commands as add_deploy_commands
+    from vtui.cli.estimate import add_command as add_estimate
+    from vtui.cli.gpus import add_command as add_gpus
+    from vtui.cli.models import add_commands as add_model_commands
+    from vtui.cli.profiles import add_commands
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_commands(commands)
@@ -196,31 +196,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.gpu_interval < 0.1:
         parser.error("--gpu-interval must be at least 0.1 seconds")
     if args.command == "estimate":
-        from vtui.cli_estimate import main as run_estimate
+        from vtui.cli.estimate import main as run_estimate
 
         return run_estimate(args)
     if args.command in ("up", "ps", "logs", "down"):
-        from vtui.cli_deploy import main as run_deploy
+        from vtui.cli.deploy import main as run_deploy
 
         return run_deploy(args, make_backends(args))
     if args.command == "gpus":
-        from vtui.cli_gpus import main as run_gpus
+        from vtui.cli.gpus import main as run_gpus
 
         return run_gpus(args, make_backends(args))
     if args.command == "chat":
-        from vtui.cli_chat import main as run_chat
+        from vtui.cli.chat import main as run_chat
 
         return run_chat(args, make_backends(args))
     if args.command == "bench":
-        from vtui.cli_bench import main as run_bench
+        from vtui.cli.bench import main as run_bench
 
         return run_bench(args, make_backends(args))
     if args.command in ("search", "download", "models"):
-        from vtui.cli_models import main as run_models
+        from vtui.cli.models import main as run_models
 
         return run_models(args)
     if args.command is not None:
-        from vtui.cli_profiles import main as run_command
+        from vtui.cli.profiles import main as run_command
 
         return run_command(args)
     try:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
-from vtui.backends.profile_store import atomic_write, state_dir
+from vtui.backends.files.profile_store import atomic_write, state_dir
 from vtui.core.chat_stream import AnswerDelta, ReasoningDelta
-from vtui.core.load_test import (
+from vtui.core.load_runs import (
     CUT,
     DONE,
     ERROR,
@@ -174,7 +174,7 @@ def launch_record(deployment: Deployment | None, profiles_root: Path) -> dict[st
         return None
     from dataclasses import asdict
 
-    from vtui.backends.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileError, ProfileStore
 
     record: dict[str, Any] = {
         "container": deployment.name,

@@ -13,13 +13,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from vtui.cli_types import count, seconds
+from vtui.cli.arg_types import count, seconds
 from vtui.core.terminal_text import visible
 
 if TYPE_CHECKING:
-    from vtui.backends.deployment_watch import WatchUpdate
     from vtui.backends.registry import Backends
     from vtui.core.records import Deployment
+    from vtui.services.following import WatchUpdate
 
 UP_TIMEOUT_SECONDS = 1800
 
@@ -177,12 +177,12 @@ def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
 
 
 def _up(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.backends.deployment_watch import DeploymentWatch
-    from vtui.backends.host_probe import gpu_readings
-    from vtui.backends.launcher import launch, pull_reporter
-    from vtui.backends.profile_store import ProfileError, ProfileStore
-    from vtui.cli_profiles import _checked, _report
+    from vtui.backends.files.profile_store import ProfileError, ProfileStore
+    from vtui.backends.host.ports import gpu_readings
+    from vtui.cli.profiles import _checked, _report
     from vtui.core.log_explainer import explain
+    from vtui.services.following import DeploymentWatch
+    from vtui.services.launching import launch, pull_reporter
 
     store = ProfileStore(backends.profiles_root)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vtui.backends.checkpoints import CheckpointNotFound, cached_checkpoint, local_checkpoint
+from vtui.backends.files.checkpoints import CheckpointNotFound, cached_checkpoint, local_checkpoint
 from vtui.backends.hub import ModelHub
 from vtui.core.launch_spec import is_local_model
 from vtui.core.records import BackendUnavailable, ModelCheckpoint

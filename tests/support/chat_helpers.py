@@ -11,7 +11,7 @@ from typing import Any
 from textual import events
 from textual.pilot import Pilot
 
-from tests.helpers import TickingClock, demo, simulator
+from tests.support.helpers import TickingClock, demo, simulator
 from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint, ServedModel
 from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
 from vtui.core.chat_stream import ChatEvent

@@ -10,13 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import simulator
+from tests.support.helpers import simulator
 from vtui.backends.endpoint.http import HttpEndpoint
-from vtui.backends.load_runner import launch_record, run_load_test
-from vtui.backends.profile_store import ProfileStore
+from vtui.backends.files.profile_store import ProfileStore
 from vtui.core import labels
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.load_test import (
+from vtui.core.load_runs import (
     CUT,
     DONE,
     ERROR,
@@ -29,6 +28,7 @@ from vtui.core.load_test import (
 )
 from vtui.core.records import ContainerState, Deployment
 from vtui.core.serving_metrics import parse_metrics
+from vtui.services.load_runner import launch_record, run_load_test
 from vtui.sim.replies import count_prompt_tokens
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
@@ -181,7 +181,7 @@ def test_comparison_says_which_run_did_better() -> None:
 
 
 def test_vtui_bench_reports_saves_and_compares(tmp_path: Path) -> None:
-    from tests.helpers import run_vtui
+    from tests.support.helpers import run_vtui
 
     with simulator("--model", MODEL, "--sim-token-delay", "0.005", keep_log=False) as sim:
         runs = [
@@ -217,7 +217,7 @@ def test_vtui_bench_reports_saves_and_compares(tmp_path: Path) -> None:
 
 
 def test_vtui_bench_names_a_bad_option() -> None:
-    from tests.helpers import run_vtui
+    from tests.support.helpers import run_vtui
 
     out = run_vtui("--demo", "bench", "--concurrency", "0")
     assert out.returncode == 1

@@ -13,7 +13,7 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
 
-from vtui.core.load_test import LoadProgress, LoadReport, LoadSettings
+from vtui.core.load_runs import LoadProgress, LoadReport, LoadSettings
 from vtui.ui.widgets.quiet_input import QuietInput
 
 FIELDS: tuple[tuple[str, str, Literal["integer", "number"]], ...] = (

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from vtui.cli_types import sampling
+from vtui.cli.arg_types import sampling
 from vtui.core.terminal_text import visible
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def main(args: argparse.Namespace, backends: Backends) -> int:
 
 
 def _open_screen(args: argparse.Namespace, backends: Backends, given: GivenEndpoint | None) -> int:
-    from vtui.cli import interactive_problem
+    from vtui.cli.main import interactive_problem
     from vtui.ui.app import VtuiApp
 
     problem = interactive_problem()
@@ -134,7 +134,7 @@ def deployment_named(
 ) -> Deployment:
     """The container --name names, else the active one, with a published port (and
     running, when asked). Raises LookupError that says what to do instead."""
-    from vtui.cli_deploy import find
+    from vtui.cli.deploy import find
     from vtui.core.deployments import active_deployment
     from vtui.core.records import BackendUnavailable
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vtui.backends.engine import ContainerEngine, PullListener
-from vtui.backends.profile_store import ProfileStore
+from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.image_pull import PullProgress
 from vtui.core.launch_spec import LaunchSpec, run_request
 from vtui.core.records import Deployment

@@ -26,9 +26,9 @@ def add_command(commands: Any) -> None:
 
 
 def main(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.backends.gpu_feed import read_gpus
     from vtui.core.gpu_report import snapshot_json, snapshot_lines
     from vtui.core.records import BackendUnavailable
+    from vtui.services.gpu_feed import read_gpus
 
     try:
         deployments = backends.engine.list_deployments()
