@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.core.errors import EngineError
 from vtui.core.records import Deployment, RunRequest
 
 SIM_IMAGE = "vtui-test/vllm-sim"
@@ -65,7 +66,7 @@ def launched(docker_engine: DockerEngine) -> Iterator[Callable[[RunRequest], Dep
 
     yield launch
     for container_id in started:
-        with contextlib.suppress(KeyError, RuntimeError, ValueError):
+        with contextlib.suppress(EngineError):
             docker_engine.stop(container_id, timeout=2)
-        with contextlib.suppress(KeyError, RuntimeError, ValueError):
+        with contextlib.suppress(EngineError):
             docker_engine.remove(container_id)

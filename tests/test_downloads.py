@@ -322,7 +322,8 @@ def test_delete_removes_a_cached_repo_as_hf_cache_delete_does(hub: FakeHub, tmp_
 
 def test_delete_refuses_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
     from vtui.backends.files.model_inventory import delete_local
-    from vtui.core.downloads import DownloadError, LocalModel
+    from vtui.core.downloads import LocalModel
+    from vtui.core.errors import DownloadError
 
     precious = tmp_path / "models" / "photos"
     precious.mkdir(parents=True)

@@ -15,6 +15,7 @@ from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.core import labels
+from vtui.core.errors import EngineError
 from vtui.core.records import ContainerState, RunRequest
 
 pytestmark = pytest.mark.engine
@@ -96,7 +97,7 @@ def test_simulator_container_serves_on_loopback_only(docker_engine: DockerEngine
         stopped = {d.name: d for d in docker_engine.list_deployments()}[name]
         assert stopped.state == ContainerState.EXITED and stopped.exit_code == 0
     finally:
-        with contextlib.suppress(KeyError, RuntimeError):
+        with contextlib.suppress(EngineError):
             docker_engine.stop(deployment.container_id, timeout=2)
         docker_engine.remove(deployment.container_id)
     assert name not in {d.name for d in docker_engine.list_deployments()}

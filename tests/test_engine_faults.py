@@ -15,7 +15,8 @@ import pytest
 from tests.support.engine_helpers import following, sim_request
 from tests.support.helpers import REPO, free_port
 from vtui.backends.engine.docker_engine import DockerEngine
-from vtui.core.records import BackendUnavailable, ContainerState, Deployment, RunRequest
+from vtui.core.errors import BackendUnavailable
+from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.startup import Phase
 
 pytestmark = pytest.mark.engine

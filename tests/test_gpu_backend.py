@@ -11,7 +11,7 @@ import pytest
 
 from vtui.backends.gpu.nvml import NvmlGpus
 from vtui.backends.gpu.simulated_nvml import SimGpu, SimMig, SimProcess, SimulatedNvml
-from vtui.core.records import BackendUnavailable
+from vtui.core.errors import BackendUnavailable
 
 H100 = SimGpu(used_mib=20_480, utilization_pct=63, processes=(SimProcess(51, "python3", 20_480),))
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from vtui.backends.gpu.nvml import NvmlGpus
-from vtui.core.records import BackendUnavailable
+from vtui.core.errors import BackendUnavailable
 
 pytestmark = pytest.mark.gpu
 MIB = 1024 * 1024

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from vtui.backends.files.profile_store import ProfileError, ProfileStore
+from vtui.backends.files.profile_store import ProfileStore
+from vtui.core.errors import ProfileError
 from vtui.core.launch_spec import LaunchSpec
 
 TOKEN = "hf_FILEsecretFILEsecretFILEsecret"

@@ -166,9 +166,9 @@ def test_a_mirror_that_trickles_its_answer_cannot_hold_a_search(
     import time
     from http.server import BaseHTTPRequestHandler
 
-    from vtui.backends.hub import hf
+    from vtui.backends.hub import hf, hub_calls
+    from vtui.core.errors import BackendUnavailable
     from vtui.core.model_search import SearchQuery
-    from vtui.core.records import BackendUnavailable
 
     class Trickle(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -188,7 +188,7 @@ def test_a_mirror_that_trickles_its_answer_cannot_hold_a_search(
                     return
                 time.sleep(0.2)
 
-    monkeypatch.setattr(hf, "HUB_DEADLINE_S", 2.0)
+    monkeypatch.setattr(hub_calls, "HUB_DEADLINE_S", 2.0)
     with serve_on_loopback(Trickle) as server:
         started = time.monotonic()
         with pytest.raises(BackendUnavailable, match="no whole answer"):

@@ -7,8 +7,8 @@ import pytest
 from tests.support.helpers import free_port
 from tests.support.hub_server import hub_server
 from vtui.backends.hub.hf import HfHub
+from vtui.core.errors import BackendUnavailable
 from vtui.core.model_search import SearchQuery
-from vtui.core.records import BackendUnavailable
 
 
 def test_search_asks_the_hub_for_the_most_downloaded_matches(

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.helpers import free_port
 from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.core.errors import EngineFailed
 from vtui.core.image_pull import PullProgress, pull_problem
 from vtui.core.records import RunRequest
 
@@ -77,7 +78,7 @@ def test_a_missing_image_is_pulled_and_an_unreachable_registry_is_explained(
         host_port=free_port(),
         container_port=8000,
     )
-    with pytest.raises(RuntimeError) as failure:
+    with pytest.raises(EngineFailed) as failure:
         docker_engine.run(request)
     message = str(failure.value)
     assert message.startswith(f"cannot pull {request.image}: ")

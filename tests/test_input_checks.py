@@ -259,7 +259,8 @@ toml_values = st.recursive(
 
 def _load_checked(tmp_path: Path, text: str) -> None:
     """What vtui does with a profile file: load it, check it, render it if it is sound."""
-    from vtui.backends.files.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
+    from vtui.core.errors import ProfileError
     from vtui.core.launch_checks import HostFacts, check
     from vtui.core.renderings import render_compose, render_docker_run
 

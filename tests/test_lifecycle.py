@@ -17,6 +17,7 @@ from tests.conftest import SIM_IMAGE
 from tests.support.engine_helpers import following, sim_request
 from tests.support.helpers import free_port
 from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.core.errors import EngineFailed, EngineRefused, NoSuchContainer
 from vtui.core.log_explainer import explain
 from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.startup import ORDER, Phase
@@ -72,7 +73,7 @@ def test_a_gpu_request_on_an_engine_without_the_nvidia_runtime_is_explained(
     docker_engine: DockerEngine,
 ) -> None:
     request = sim_request(free_port(), gpus="all")
-    with pytest.raises(RuntimeError) as failure:
+    with pytest.raises(EngineFailed) as failure:
         docker_engine.run(request)
     explanation = explain([str(failure.value)])
     assert explanation is not None and explanation.rule == "no-gpu-runtime"
@@ -87,15 +88,15 @@ def test_a_running_name_or_port_is_refused_and_a_stopped_one_replaced(
     port = free_port()
     first = launched(sim_request(port))
     same_name = same_container_on(docker_engine, first, free_port())
-    with pytest.raises(ValueError, match="already running"):
+    with pytest.raises(EngineRefused, match="already running"):
         docker_engine.run(same_name)
-    with pytest.raises(ValueError, match=f"port {port} is already published by the running"):
+    with pytest.raises(EngineRefused, match=f"port {port} is already published by the running"):
         docker_engine.run(sim_request(port))
 
     docker_engine.stop(first.container_id, timeout=5)
     again = launched(same_name)
     assert again.name == first.name and again.container_id != first.container_id
-    with pytest.raises(KeyError):
+    with pytest.raises(NoSuchContainer):
         docker_engine.inspect(first.container_id)
 
 

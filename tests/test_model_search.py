@@ -13,9 +13,9 @@ import pytest
 
 from tests.support.hub_server import GATED, hub_server
 from vtui.backends.hub.hf import HfHub
+from vtui.core.errors import BackendUnavailable
 from vtui.core.model_details import detail_lines
 from vtui.core.model_search import SearchQuery, hub_num_parameters, quantization_of
-from vtui.core.records import BackendUnavailable
 
 
 def ids(found: list) -> list[str]:  # type: ignore[type-arg]

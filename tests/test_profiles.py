@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from vtui.backends.files.profile_store import ProfileError, ProfileStore, default_root
+from vtui.backends.files.profile_store import ProfileStore
+from vtui.core.errors import ProfileError
 from vtui.core.launch_spec import LaunchSpec
+from vtui.locations import config_dir
 
 SPEC = LaunchSpec(
     name="qwen",
@@ -106,5 +108,5 @@ def test_wrong_types_and_missing_model_are_reported(store: ProfileStore) -> None
 
 
 def test_the_config_dir_follows_xdg() -> None:
-    assert default_root({"XDG_CONFIG_HOME": "/x/cfg", "HOME": "/h"}) == Path("/x/cfg/vtui")
-    assert default_root({"HOME": "/h"}) == Path("/h/.config/vtui")
+    assert config_dir({"XDG_CONFIG_HOME": "/x/cfg", "HOME": "/h"}) == Path("/x/cfg/vtui")
+    assert config_dir({"HOME": "/h"}) == Path("/h/.config/vtui")

@@ -246,7 +246,7 @@ def test_server_after_a_kv_cache_crash(snap_compare: Snap) -> None:
 
 @pytest.mark.fault("docker-down")
 def test_server_with_the_engine_unavailable(snap_compare: Snap) -> None:
-    from vtui.core.records import BackendUnavailable
+    from vtui.core.errors import BackendUnavailable
 
     app = demo_app()
 

@@ -18,7 +18,7 @@ from vtui.backends.registry import Backends, demo_backends
 from vtui.core.ticking_clock import TickingClock as _TickingClock
 from vtui.ui.app import VtuiApp
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIXED_CLOCK = 10_000.0
 
 

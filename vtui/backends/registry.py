@@ -1,17 +1,25 @@
-"""Which implementation stands behind each interface: the real systems, or the demo world."""
+"""Which implementation stands behind each interface, and which folders go with it: the
+real systems and the user's folders, or the demo world and its own folder.
+
+`backends_for` is the one call both front ends make; `--demo` is its one switch.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.backends.engine import ContainerEngine
 from vtui.backends.gpu import GpuMonitor, LazyGpus
 from vtui.backends.hub import ModelHub
 from vtui.core.records import Deployment
+from vtui.locations import Locations, demo_home, demo_locations, user_locations
+
+if TYPE_CHECKING:
+    from vtui.backends.files.profile_store import ProfileStore
 
 
 @dataclass
@@ -21,17 +29,24 @@ class Backends:
     gpu: GpuMonitor
     endpoint_for: Callable[[Deployment], ChatEndpoint]
     demo: bool
-    # Where launch profiles live (ProfileStore is made from it when a screen needs it).
-    profiles_root: Path
+    # Every folder this run reads or writes: the user's, or the demo's own.
+    places: Locations
     # Whether something on this machine already listens on host:port.
     port_in_use: Callable[[str, int], bool]
-    # Where the chat saves conversations.
-    chats_root: Path = field(default_factory=lambda: default_chats_root())
+
+    def profiles(self) -> ProfileStore:
+        """The launch profiles of this run's config folder (tomlkit loads on first use)."""
+        from vtui.backends.files.profile_store import ProfileStore
+
+        return ProfileStore(self.places.config)
 
 
-def default_chats_root(env: Mapping[str, str] = os.environ) -> Path:
-    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local/share")
-    return Path(base) / "vtui" / "chats"
+def backends_for(demo: bool, seed: int = 7, gpu_count: int = 2) -> Backends:
+    """What every command and screen runs on: the real systems, or (demo) the demo world
+    kept in its folder for this seed and GPU count."""
+    if demo:
+        return demo_backends(seed, gpu_count=gpu_count, home=demo_home(seed, gpu_count))
+    return real_backends()
 
 
 def endpoint_at(url: str, api_key: str | None) -> ChatEndpoint:
@@ -63,15 +78,13 @@ def real_backends() -> Backends:
 
         return probe(host, port)
 
-    from vtui.backends.files.profile_store import default_root
-
     return Backends(
         engine=engine,
         hub=HfHub(),
         gpu=LazyGpus("NVML", _nvml),
         endpoint_for=endpoint_for,
         demo=False,
-        profiles_root=default_root(),
+        places=user_locations(),
         port_in_use=port_in_use,
     )
 
@@ -81,13 +94,21 @@ def demo_backends(
     clock: Callable[[], float] | None = None,
     token_delay: float = 0.03,
     gpu_count: int = 2,
+    home: Path | None = None,
 ) -> Backends:
+    """The demo world. With `home`, its containers are kept in home's journal (so separate
+    commands share them) on the wall clock; without, it lives in this process alone, in a
+    fresh private temporary folder removed at exit."""
     from vtui.backends.endpoint.simulated import SimulatedEndpoint
     from vtui.backends.engine.simulated import SimulatedEngine
     from vtui.backends.hub.simulated import SimulatedHub
     from vtui.sim.demo_world import DemoWorld
 
-    world = DemoWorld(seed, clock, gpu_count)
+    kept = home is not None
+    home = home if home is not None else _private_temporary_folder()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    places = demo_locations(home)
+    world = DemoWorld(seed, clock, gpu_count, journal=places.demo_world if kept else None)
 
     def simulated_gpus() -> GpuMonitor:
         from vtui.backends.gpu.simulated import simulated_gpus
@@ -100,15 +121,22 @@ def demo_backends(
     def port_in_use(host: str, port: int) -> bool:
         return any(d.port == port and d.state == "running" for d in world.deployments())
 
-    # The demo never reads or writes the user's own profiles.
-    root = Path(os.environ.get("TMPDIR", "/tmp")) / f"vtui-demo-{os.getpid()}-{id(world):x}"
     return Backends(
         engine=SimulatedEngine(world),
         hub=SimulatedHub(),
         gpu=LazyGpus("simulated NVML", simulated_gpus),
         endpoint_for=endpoint_for,
         demo=True,
-        profiles_root=root,
+        places=places,
         port_in_use=port_in_use,
-        chats_root=root / "chats",
     )
+
+
+def _private_temporary_folder() -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="vtui-demo-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder

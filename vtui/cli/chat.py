@@ -136,7 +136,7 @@ def deployment_named(
     running, when asked). Raises LookupError that says what to do instead."""
     from vtui.cli.deploy import find
     from vtui.core.deployments import active_deployment
-    from vtui.core.records import BackendUnavailable
+    from vtui.core.errors import BackendUnavailable
 
     try:
         deployments = backends.engine.list_deployments()

@@ -90,7 +90,7 @@ def find(deployments: list[Deployment], name: str) -> Deployment | None:
 
 
 def main(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.core.records import BackendUnavailable
+    from vtui.core.errors import BackendUnavailable
 
     try:
         if args.command == "ps":
@@ -177,9 +177,10 @@ def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
 
 
 def _up(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.backends.files.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
     from vtui.backends.host.ports import gpu_readings
     from vtui.cli.profiles import _checked, _report
+    from vtui.core.errors import ProfileError
     from vtui.core.log_explainer import explain
     from vtui.services.following import DeploymentWatch
     from vtui.services.launching import launch, pull_reporter

@@ -136,13 +136,12 @@ def _vllm_args(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from vtui.backends.files.checkpoints import CheckpointNotFound
-    from vtui.backends.files.profile_store import default_hf_cache
     from vtui.backends.registry import demo_backends, real_backends
+    from vtui.core.errors import BackendUnavailable, CheckpointNotFound
     from vtui.core.fit_launch import GpuMemory, estimate_launch, gpu_memory
     from vtui.core.launch_spec import LaunchSpec
     from vtui.core.model_shape import UnknownModel
-    from vtui.core.records import BackendUnavailable
+    from vtui.locations import hf_home
     from vtui.services.model_lookup import find_checkpoint
 
     backends = demo_backends(args.seed) if args.demo else real_backends()
@@ -164,7 +163,7 @@ def main(args: argparse.Namespace) -> int:
         memory = replace(found, count=len(available))
         gpu_source = f"read through NVML: {memory.count} x {memory.name}"
     try:
-        checkpoint = find_checkpoint(args.model, backends.hub, default_hf_cache())
+        checkpoint = find_checkpoint(args.model, backends.hub, hf_home())
         fit = estimate_launch(spec, checkpoint, memory, check_free=args.gpu_mem_gib is None)
     except (CheckpointNotFound, BackendUnavailable, UnknownModel) as exc:
         return _fail(f"{args.model}: {exc}")

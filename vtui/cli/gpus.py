@@ -26,8 +26,8 @@ def add_command(commands: Any) -> None:
 
 
 def main(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.core.errors import BackendUnavailable
     from vtui.core.gpu_report import snapshot_json, snapshot_lines
-    from vtui.core.records import BackendUnavailable
     from vtui.services.gpu_feed import read_gpus
 
     try:

@@ -98,8 +98,8 @@ def main(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     from vtui.backends.hub.hf import HfHub
+    from vtui.core.errors import BackendUnavailable
     from vtui.core.model_search import SearchQuery
-    from vtui.core.records import BackendUnavailable
 
     query = SearchQuery(args.query, args.author, args.quant, args.size, args.sort)
 
@@ -152,7 +152,7 @@ class _Printer:
 
 def _download(args: argparse.Namespace) -> int:
     from vtui.backends.hub.download import Target, plan_download, run_download
-    from vtui.core.downloads import Cancelled, DownloadError
+    from vtui.core.errors import Cancelled, DownloadError
 
     target = Target(cache_dir=args.cache_dir, local_dir=args.local_dir)
     try:
@@ -191,9 +191,10 @@ def _download(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from vtui.backends.files.model_inventory import default_model_dirs, local_models
+    from vtui.backends.files.model_inventory import local_models
+    from vtui.locations import model_dirs
 
-    dirs = args.dir or default_model_dirs()
+    dirs = args.dir or model_dirs()
     found = local_models(model_dirs=dirs)
     if args.json:
         print(json.dumps([m.as_json() for m in found], indent=2))

@@ -133,7 +133,7 @@ def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
-    from vtui.backends.files.profile_store import ProfileError
+    from vtui.core.errors import ProfileError
 
     if args.profile_command == "list":
         names = store.names()
@@ -163,10 +163,10 @@ def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
-    from vtui.backends.files.profile_store import default_hf_cache
     from vtui.core.arg_tokens import args_from_tokens
     from vtui.core.launch_checks import Problem
     from vtui.core.launch_spec import LaunchSpec, parse_gpus
+    from vtui.locations import hf_home
 
     vllm_args, problems = args_from_tokens(list(args.vllm_args))
     gpus = parse_gpus(args.gpus)
@@ -180,7 +180,7 @@ def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
         gpus=gpus,
         host=args.host,
         port=args.port,
-        hf_cache=default_hf_cache(),
+        hf_cache=hf_home(),
         args=vllm_args,
     )
     problems += _checked(spec)
@@ -194,7 +194,8 @@ def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    from vtui.backends.files.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
+    from vtui.core.errors import ProfileError
 
     store = ProfileStore()
     try:

@@ -49,14 +49,6 @@ class LocalModel:
 HF_CACHE = "HF cache"
 
 
-class DownloadError(Exception):
-    """A download that cannot go on, with what to do about it."""
-
-
-class Cancelled(Exception):
-    """The user stopped the download; what came stays for the next run."""
-
-
 @dataclass(frozen=True)
 class RepoFile:
     path: str

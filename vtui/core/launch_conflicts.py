@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from vtui.core.errors import EngineRefused
 from vtui.core.records import RunRequest
 
 _ANYWHERE = ("", "0.0.0.0", "::")
@@ -29,20 +30,20 @@ def _same_address(published: str, wanted: str) -> bool:
 def replaced_by(request: RunRequest, existing: Iterable[ExistingContainer]) -> list[str]:
     """The containers the launch replaces (stopped ones of vtui's with its name).
 
-    Raises ValueError, with the reason and what to do, when a running container has the
+    Raises EngineRefused, with the reason and what to do, when a running container has the
     name or publishes the port, or a container that is not vtui's has the name.
     """
     replace = []
     for other in existing:
         if other.name == request.name:
             if other.running:
-                raise ValueError(
+                raise EngineRefused(
                     f'a container named "{request.name}" is already running; stop it '
                     f"first (vtui down {request.name}) or give this launch another "
                     "container name"
                 )
             if not other.ours:
-                raise ValueError(
+                raise EngineRefused(
                     f'a container named "{request.name}" exists and is not vtui\'s; '
                     f"remove it (docker rm {request.name}) or choose another name"
                 )
@@ -52,7 +53,7 @@ def replaced_by(request: RunRequest, existing: Iterable[ExistingContainer]) -> l
             port == request.host_port and _same_address(address, request.host)
             for address, port in other.published
         ):
-            raise ValueError(
+            raise EngineRefused(
                 f"port {request.host_port} is already published by the running "
                 f'container "{other.name}"; stop it or choose another port'
             )

@@ -15,14 +15,6 @@ from vtui.core.labels import MANAGED as MANAGED_LABEL
 from vtui.core.labels import PROFILE as PROFILE_LABEL
 
 
-class BackendUnavailable(Exception):
-    """A backend cannot answer at all; `reason` says why in words a user can act on."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class GpuProcess:
     pid: int

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
 from vtui.backends.engine import ContainerEngine, LogFollow
+from vtui.core.errors import BackendUnavailable, EngineError, NoSuchContainer
 from vtui.core.log_buffer import DEFAULT_CAP
 from vtui.core.log_explainer import Explanation, FailureContext, explain
-from vtui.core.records import BackendUnavailable, Deployment, LogLine
+from vtui.core.records import Deployment, LogLine
 from vtui.core.startup import ENDED, ORDER, Phase, StartupTracker
 from vtui.core.vllm_command import flag_number
 
@@ -134,7 +135,7 @@ class DeploymentWatch:
         if self._endpoint is None or self._endpoint_for_port != d.port:
             try:
                 self._endpoint = self.endpoint_for(d)
-            except (BackendUnavailable, KeyError, RuntimeError):
+            except (BackendUnavailable, EngineError):
                 return
             self._endpoint_for_port = d.port
         if tracker.phase in ORDER and ORDER.index(tracker.phase) < ORDER.index(Phase.READY):
@@ -193,10 +194,10 @@ class DeploymentWatch:
         except BackendUnavailable as exc:
             self.engine_error = exc.reason
             return False
-        except KeyError:
+        except NoSuchContainer:
             self._gone = True
             return False
-        except RuntimeError as exc:
+        except EngineError as exc:
             self.engine_error = str(exc)
             return False
         self.engine_error = None
@@ -213,9 +214,9 @@ class DeploymentWatch:
                 self._take(line)
         except BackendUnavailable as exc:
             self.engine_error = exc.reason
-        except KeyError:
+        except NoSuchContainer:
             self._gone = True
-        except RuntimeError as exc:
+        except EngineError as exc:
             self.engine_error = str(exc)
 
     def step(self) -> WatchUpdate:
@@ -269,7 +270,7 @@ class DeploymentWatch:
         except BackendUnavailable as exc:
             self.engine_error = exc.reason
             return None
-        except (KeyError, RuntimeError):
+        except EngineError:
             return None
 
         def pump() -> None:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from vtui.backends.engine import ContainerEngine
 from vtui.backends.gpu import GpuMonitor
+from vtui.core.errors import BackendUnavailable
 from vtui.core.gpu_owners import attribute
-from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+from vtui.core.records import Deployment, GpuSnapshot
 
 
 def read_gpus(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
-from vtui.backends.files.profile_store import atomic_write, state_dir
+from vtui.backends.files.profile_store import atomic_write
 from vtui.core.chat_stream import AnswerDelta, ReasoningDelta
 from vtui.core.load_runs import (
     CUT,
@@ -31,6 +31,7 @@ from vtui.core.load_runs import (
 from vtui.core.records import ChatUsage, Deployment
 from vtui.core.safe_names import file_part
 from vtui.core.vllm_command import HIDDEN, SECRET_FLAGS, without_secrets
+from vtui.locations import state_dir
 
 if TYPE_CHECKING:
     from vtui.backends.registry import Backends
@@ -174,7 +175,8 @@ def launch_record(deployment: Deployment | None, profiles_root: Path) -> dict[st
         return None
     from dataclasses import asdict
 
-    from vtui.backends.files.profile_store import ProfileError, ProfileStore
+    from vtui.backends.files.profile_store import ProfileStore
+    from vtui.core.errors import ProfileError
 
     record: dict[str, Any] = {
         "container": deployment.name,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vtui.backends.files.checkpoints import CheckpointNotFound, cached_checkpoint, local_checkpoint
+from vtui.backends.files.checkpoints import cached_checkpoint, local_checkpoint
 from vtui.backends.hub import ModelHub
+from vtui.core.errors import BackendUnavailable, CheckpointNotFound
 from vtui.core.launch_spec import is_local_model
-from vtui.core.records import BackendUnavailable, ModelCheckpoint
+from vtui.core.records import ModelCheckpoint
 
 
 def find_checkpoint(model: str, hub: ModelHub, hf_home: str | None = None) -> ModelCheckpoint:

@@ -7,13 +7,18 @@ container runs. Same seed and same clock readings, same figures.
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from vtui.core import labels
+from vtui.core.errors import EngineError, EngineRefused, NoSuchContainer
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
 from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.vllm_command import flag_number, served_model
@@ -68,20 +73,31 @@ class GpuLoad:
 
 class DemoWorld:
     def __init__(
-        self, seed: int = 7, clock: Callable[[], float] | None = None, gpu_count: int = GPU_COUNT
+        self,
+        seed: int = 7,
+        clock: Callable[[], float] | None = None,
+        gpu_count: int = GPU_COUNT,
+        journal: Path | None = None,
     ) -> None:
+        """With a `journal`, every run, stop, restart and removal is appended to it and every
+        look first replays what other processes appended, so separate `vtui --demo` commands
+        share one world; its clock is then the wall clock, the one they share."""
         import time
 
         if not 1 <= gpu_count <= 8:
             raise ValueError("the demo simulates 1 to 8 GPUs")
         self.gpu_count = gpu_count
         self.seed = seed
-        self.clock = clock or time.monotonic
+        self.clock = clock or (time.time if journal is not None else time.monotonic)
         self._lock = threading.Lock()
         self._containers: dict[str, SimContainer] = {}
         self._samples = 0
         self._runs = 0
         self._ids = random.Random(seed)
+        self._journal = journal
+        self._read_to = 0  # bytes of the journal already replayed
+        self._mine: set[str] = set()  # marks of the entries this world wrote (and applied)
+        born = self.clock() if journal is None else self._born()
         self._add(
             RunRequest(
                 image=DEFAULT_IMAGE,
@@ -100,9 +116,75 @@ class DemoWorld:
                 labels=labels.vtui_labels(DEMO_MODEL, "qwen2.5-7b"),
                 gpus=(0,),
             ),
-            started_at=self.clock() - 3600,
+            started_at=born - 3600,
             api_key=f"demo-key-{self._ids.getrandbits(32):08x}",
         )
+        self._replay()
+
+    # -- the journal ----------------------------------------------------------------------------
+
+    def _born(self) -> float:
+        """When this world began: the journal's first line, written now when it is new."""
+        assert self._journal is not None
+        if not self._journal.exists():
+            self._append({"op": "born", "at": self.clock()})
+        try:
+            first = json.loads(self._journal.read_text(encoding="utf-8").splitlines()[0])
+            return float(first["at"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return self.clock()  # a journal vtui cannot read: this world starts afresh
+
+    def _append(self, event: dict[str, Any]) -> None:
+        if self._journal is None:
+            return
+        mark = f"{os.getpid()}-{id(self):x}-{len(self._mine)}"
+        self._mine.add(mark)
+        line = (json.dumps(event | {"mark": mark}) + "\n").encode()
+        # One write in append mode: lines from two processes never interleave.
+        fd = os.open(self._journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def _replay(self) -> None:
+        """Apply what was appended since the last look (by this process or another)."""
+        if self._journal is None:
+            return
+        try:
+            if self._journal.stat().st_size <= self._read_to:
+                return
+            with self._journal.open("rb") as f:
+                f.seek(self._read_to)
+                fresh = f.read()
+        except OSError:
+            return
+        complete = fresh[: fresh.rfind(b"\n") + 1]
+        self._read_to += len(complete)
+        for raw in complete.splitlines():
+            try:
+                event = json.loads(raw)
+                if event.get("op") != "born" and event.get("mark") not in self._mine:
+                    self._apply(event)
+            except (ValueError, KeyError, TypeError, AttributeError, EngineError):
+                continue  # an entry this world cannot apply is passed over, never fatal
+
+    def _record(self, event: dict[str, Any]) -> None:
+        """Apply one change now and keep it for the other processes."""
+        self._replay()
+        self._apply(event)
+        self._append(event)
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        op, at = event["op"], float(event.get("at", 0.0))
+        if op == "run":
+            self._run(_request_from(event["request"]), at, str(event["key"]))
+        elif op == "stop":
+            self._halt(self._get(event["id"]), at)
+        elif op == "restart":
+            self._restart(self._get(event["id"]), at)
+        elif op == "remove":
+            self._remove(self._get(event["id"]))
 
     # -- containers ---------------------------------------------------------------------------
 
@@ -145,25 +227,33 @@ class DemoWorld:
 
     def run(self, request: RunRequest) -> Deployment:
         with self._lock:
-            existing = [
-                ExistingContainer(
-                    container_id=d.container_id,
-                    name=d.name,
-                    running=d.live,
-                    ours=d.managed,
-                    published=((d.host, d.port),) if d.port is not None else (),
-                )
-                for d in (self._current(c) for c in self._containers.values())
-            ]
-            for container_id in replaced_by(request, existing):
-                del self._containers[container_id]
             key = request.environment.get("VLLM_API_KEY", "demo")
-            container = self._add(request, self.clock(), key)
+            self._replay()
+            now = self.clock()
+            event = {"op": "run", "at": now, "request": _request_record(request)}
+            container = self._run(request, now, key)
+            # The key only: the rest of the environment (HF_TOKEN, say) never reaches a file.
+            self._append(event | {"key": key})
             return self._current(container)
+
+    def _run(self, request: RunRequest, now: float, key: str) -> SimContainer:
+        existing = [
+            ExistingContainer(
+                container_id=d.container_id,
+                name=d.name,
+                running=d.live,
+                ours=d.managed,
+                published=((d.host, d.port),) if d.port is not None else (),
+            )
+            for d in (self._current(c) for c in self._containers.values())
+        ]
+        for container_id in replaced_by(request, existing):
+            del self._containers[container_id]
+        return self._add(request, now, key)
 
     def stop(self, container_id: str) -> None:
         with self._lock:
-            self._halt(self._get(container_id), self.clock())
+            self._record({"op": "stop", "at": self.clock(), "id": container_id})
 
     def _halt(self, container: SimContainer, now: float) -> None:
         if self._current(container).live:
@@ -172,12 +262,13 @@ class DemoWorld:
 
     def restart(self, container_id: str) -> None:
         with self._lock:
-            container = self._get(container_id)
-            now = self.clock()
-            self._halt(container, now)
-            container.history, container.shutdown = self._entries(container), []
-            container.started_at, container.stopped_at = now, None
-            self._fresh_metrics(container)  # a new vLLM process counts from zero
+            self._record({"op": "restart", "at": self.clock(), "id": container_id})
+
+    def _restart(self, container: SimContainer, now: float) -> None:
+        self._halt(container, now)
+        container.history, container.shutdown = self._entries(container), []
+        container.started_at, container.stopped_at = now, None
+        self._fresh_metrics(container)  # a new vLLM process counts from zero
 
     def _fresh_metrics(self, container: SimContainer) -> None:
         metrics = ServerMetrics(container.deployment.model, plan_memory(container.config).kv_tokens)
@@ -200,16 +291,18 @@ class DemoWorld:
 
     def remove(self, container_id: str) -> None:
         with self._lock:
-            container = self._get(container_id)
-            if self._current(container).live:
-                raise ValueError("the container is running: stop it before removing it")
-            del self._containers[container_id]
+            self._record({"op": "remove", "id": container_id})
+
+    def _remove(self, container: SimContainer) -> None:
+        if self._current(container).live:
+            raise EngineRefused("the container is running: stop it before removing it")
+        del self._containers[container.deployment.container_id]
 
     def _get(self, container_id: str) -> SimContainer:
         try:
             return self._containers[container_id]
         except KeyError:
-            raise KeyError(f"no such container: {container_id[:12]}") from None
+            raise NoSuchContainer(f"no such container: {container_id[:12]}") from None
 
     def _elapsed(self, container: SimContainer) -> float:
         end = container.stopped_at if container.stopped_at is not None else self.clock()
@@ -237,18 +330,22 @@ class DemoWorld:
 
     def deployments(self) -> list[Deployment]:
         with self._lock:
+            self._replay()
             return [self._current(c) for c in self._containers.values()]
 
     def deployment(self, container_id: str) -> Deployment:
         with self._lock:
+            self._replay()
             return self._current(self._get(container_id))
 
     def log_entries(self, container_id: str) -> list[tuple[float, str]]:
         with self._lock:
+            self._replay()
             return self._entries(self._get(container_id))
 
     def api_key(self, container_id: str) -> str:
         with self._lock:
+            self._replay()
             return self._get(container_id).api_key
 
     def server_config(self, container_id: str) -> SimServerConfig:
@@ -270,6 +367,7 @@ class DemoWorld:
             used[gpu] += mib
             processes[gpu].append((pid, name, mib))
         with self._lock:
+            self._replay()
             for container in self._containers.values():
                 state = self._current(container).state
                 if state not in (ContainerState.RUNNING, ContainerState.STARTING):
@@ -286,6 +384,7 @@ class DemoWorld:
     def container_of_pid(self, pid: int) -> str | None:
         """The container a GPU process belongs to (its workers' PIDs follow the container's)."""
         with self._lock:
+            self._replay()
             for container_id, container in self._containers.items():
                 if container.pid < pid <= container.pid + max(1, len(container.gpu_indices)):
                     return container_id
@@ -296,3 +395,30 @@ class DemoWorld:
         with self._lock:
             self._samples += 1
             return random.Random(self.seed * 1_000_003 + self._samples)
+
+
+def _request_record(request: RunRequest) -> dict[str, Any]:
+    return {
+        "image": request.image,
+        "name": request.name,
+        "command": list(request.command),
+        "host": request.host,
+        "host_port": request.host_port,
+        "container_port": request.container_port,
+        "labels": dict(request.labels),
+        "gpus": list(request.gpus) if isinstance(request.gpus, tuple) else request.gpus,
+    }
+
+
+def _request_from(record: dict[str, Any]) -> RunRequest:
+    gpus = record.get("gpus")
+    return RunRequest(
+        image=str(record["image"]),
+        name=str(record["name"]),
+        command=tuple(str(part) for part in record["command"]),
+        host=str(record["host"]),
+        host_port=int(record["host_port"]),
+        container_port=int(record["container_port"]),
+        labels={str(k): str(v) for k, v in dict(record.get("labels") or {}).items()},
+        gpus=tuple(int(i) for i in gpus) if isinstance(gpus, list) else gpus,
+    )

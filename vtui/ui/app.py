@@ -18,8 +18,9 @@ from textual.screen import Screen
 from vtui.backends.endpoint import GivenEndpoint
 from vtui.backends.registry import Backends
 from vtui.core.deployments import active_deployment
+from vtui.core.errors import BackendUnavailable
 from vtui.core.gpu_history import GpuHistory
-from vtui.core.records import BackendUnavailable, Deployment, GpuSnapshot
+from vtui.core.records import Deployment, GpuSnapshot
 from vtui.core.terminal_text import visible
 from vtui.ui import textual_fixes
 from vtui.ui.keys_seen import KeysSeen

@@ -34,7 +34,7 @@ class ContainerEngine(Protocol):
         ...
 
     def inspect(self, container_id: str) -> Deployment:
-        """One container as it is now. Raises KeyError when it is gone."""
+        """One container as it is now. Raises NoSuchContainer when it is gone."""
         ...
 
     def log_lines(
@@ -59,7 +59,7 @@ class ContainerEngine(Protocol):
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
         """Create and start a container, pulling its image first when it is missing.
 
-        Refuses (ValueError, with the reason) when a container of the same name runs or
+        Refuses (EngineRefused, with the reason) when a container of the same name runs or
         another running container publishes the same host port; a stopped container of
         vtui's with the same name is replaced.
         """
@@ -84,5 +84,5 @@ class ContainerEngine(Protocol):
     def restart(self, container_id: str, timeout: int = 10) -> None: ...
 
     def remove(self, container_id: str) -> None:
-        """Remove a stopped container. Raises ValueError while it runs."""
+        """Remove a stopped container. Raises EngineRefused while it runs."""
         ...

@@ -12,16 +12,16 @@ from typing import Any
 from vtui.backends.engine import PullListener
 from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
+from vtui.core.errors import (
+    EngineFailed,
+    EngineRefused,
+    EngineUnavailable,
+    NoSuchContainer,
+)
 from vtui.core.image_pull import pull_problem
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
 from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line, held_line
-from vtui.core.records import (
-    BackendUnavailable,
-    ContainerState,
-    Deployment,
-    LogLine,
-    RunRequest,
-)
+from vtui.core.records import ContainerState, Deployment, LogLine, RunRequest
 from vtui.core.terminal_text import visible
 from vtui.core.vllm_command import served_model
 from vtui.core.vllm_release import VLLM_IMAGE
@@ -176,7 +176,7 @@ class DockerEngine:
                 version = client.version().get("Version", "?")
             except Exception as exc:  # docker-py lets the socket's own errors through
                 where = self._base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
-                raise BackendUnavailable(
+                raise EngineUnavailable(
                     f"cannot reach the Docker engine at {where}: {_why(exc)}"
                 ) from exc
             self._client = client
@@ -190,11 +190,11 @@ class DockerEngine:
         try:
             return fn(*args, **kwargs)
         except docker.errors.NotFound as exc:
-            raise KeyError(f"{what}: no such container") from exc
+            raise NoSuchContainer(f"{what}: no such container") from exc
         except docker.errors.APIError as exc:
-            raise RuntimeError(f"{what}: {exc.explanation or exc}") from exc
+            raise EngineFailed(f"{what}: {exc.explanation or exc}") from exc
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise BackendUnavailable(
+            raise EngineUnavailable(
                 f"the Docker engine stopped answering ({what}): {_why(exc)}"
             ) from exc
 
@@ -208,7 +208,7 @@ class DockerEngine:
             return self._read_deployment(attrs)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             # A KeyError here is a malformed answer, not a missing container.
-            raise RuntimeError(
+            raise EngineFailed(
                 f"the Docker engine sent something vtui cannot read: {type(exc).__name__} "
                 f"in a container's description"
             ) from exc
@@ -258,7 +258,7 @@ class DockerEngine:
                 continue
             try:
                 out.append(self.inspect(entry["Id"]))
-            except KeyError:  # removed since the list was made
+            except NoSuchContainer:  # removed since the list was made
                 continue
         return out
 
@@ -339,7 +339,7 @@ class DockerEngine:
         try:
             self._call("image", api.inspect_image, image)
             return
-        except KeyError:
+        except NoSuchContainer:  # inspect's NotFound: the image is not here yet
             pass
         repository, tag = docker.utils.parse_repository_tag(image)
         try:
@@ -348,9 +348,9 @@ class DockerEngine:
                     on_pull(event)
                 if event.get("error") or event.get("errorDetail"):
                     detail = (event.get("errorDetail") or {}).get("message") or event["error"]
-                    raise RuntimeError(pull_problem(image, str(detail)))
+                    raise EngineFailed(pull_problem(image, str(detail)))
         except docker.errors.APIError as exc:
-            raise RuntimeError(pull_problem(image, str(exc.explanation or exc))) from exc
+            raise EngineFailed(pull_problem(image, str(exc.explanation or exc))) from exc
 
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
         import docker
@@ -382,7 +382,7 @@ class DockerEngine:
         )
         try:
             self._call("start", container.start)
-        except RuntimeError:
+        except EngineFailed:
             # A container that never started holds the name and the port for nothing.
             self._call("remove", container.remove, force=True)
             raise
@@ -405,7 +405,7 @@ class DockerEngine:
 
     def remove(self, container_id: str) -> None:
         if self.inspect(container_id).live:
-            raise ValueError("the container is running: stop it before removing it")
+            raise EngineRefused("the container is running: stop it before removing it")
         self._call("remove", self._docker().api.remove_container, container_id)
 
 

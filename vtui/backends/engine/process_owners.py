@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
+from vtui.core.errors import EngineError
 from vtui.core.gpu_owners import container_in_cgroup
 
 TOP_KEEP_SECONDS = 10.0
@@ -54,7 +55,7 @@ class ProcessOwners:
         if kept is None or now - kept[0] > TOP_KEEP_SECONDS:
             try:
                 kept = (now, self._pids_of(container_id))
-            except (KeyError, RuntimeError):  # gone, or stopped since it was listed
+            except EngineError:  # gone, or stopped since it was listed
                 kept = (now, ())
             self._top[container_id] = kept
         return set(kept[1])

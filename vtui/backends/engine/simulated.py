@@ -6,6 +6,7 @@ import threading
 from collections.abc import Collection, Iterator
 
 from vtui.backends.engine import PullListener
+from vtui.core.errors import NoSuchContainer
 from vtui.core.log_buffer import held_line
 from vtui.core.records import Deployment, LogLine, RunRequest
 from vtui.sim.demo_world import DemoWorld
@@ -37,7 +38,7 @@ class SimulatedLogFollow:
             try:
                 entries = self._world.log_entries(self._id)
                 live = self._world.deployment(self._id).live
-            except KeyError:
+            except NoSuchContainer:
                 return
             fresh = [(at, text) for at, text in entries if _ns(at) >= self._since]
             # Only the lines not yet given are held as the real engine holds them.
@@ -85,7 +86,7 @@ class SimulatedEngine:
     def follow_logs(
         self, container_id: str, since_ns: int | None = None, tail: int | None = None
     ) -> SimulatedLogFollow:
-        self.world.deployment(container_id)  # KeyError now, as the real engine does
+        self.world.deployment(container_id)  # NoSuchContainer now, as the real engine does
         return SimulatedLogFollow(self.world, container_id, since_ns, tail)
 
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:

@@ -8,15 +8,12 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from vtui.core.errors import CheckpointNotFound
 from vtui.core.numbers import whole_number
 from vtui.core.records import ModelCheckpoint
 
 # A safetensors header is a little-endian u64 length, then that much JSON.
 MAX_HEADER_BYTES = 100 * 1024 * 1024
-
-
-class CheckpointNotFound(LookupError):
-    """No config.json where the user pointed; the message says where vtui looked."""
 
 
 def safetensors_parameters(path: Path) -> dict[str, int]:

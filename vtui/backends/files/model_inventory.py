@@ -7,14 +7,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from vtui.core.downloads import HF_CACHE, DownloadError, LocalModel
-
-DEFAULT_MODEL_DIR = Path("/data/models")  # where the seed's `hf download --local-dir` puts models
-
-
-def default_model_dirs() -> list[Path]:
-    """The model directories listed beside the HF cache when none are named."""
-    return [DEFAULT_MODEL_DIR] if DEFAULT_MODEL_DIR.is_dir() else []
+from vtui.core.downloads import HF_CACHE, LocalModel
+from vtui.core.errors import DownloadError
 
 
 def _cached(cache_dir: Path | None) -> list[LocalModel]:

@@ -16,7 +16,6 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,12 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
+from vtui.core.errors import ProfileError
 from vtui.core.launch_spec import NO_GPU, LaunchSpec
 from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
+from vtui.locations import config_dir
 
 TOP_KEYS = (
     "model",
@@ -49,30 +50,6 @@ NEW_PROFILE_HEADER = (
 
 
 _GPUS_ARE = 'gpus must be "all", "none" or a list of GPU indices'
-
-
-class ProfileError(Exception):
-    """A profile cannot be read or written; the message names the file and, if known, the line."""
-
-
-def state_dir(env: Mapping[str, str] = os.environ) -> Path:
-    """Where vtui keeps what it writes for the user to read later (saved logs):
-    $XDG_STATE_HOME/vtui, default ~/.local/state/vtui."""
-    home = Path(env.get("HOME", "~")).expanduser()
-    return Path(env.get("XDG_STATE_HOME") or home / ".local" / "state") / "vtui"
-
-
-def default_root(env: Mapping[str, str] = os.environ) -> Path:
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
-    return Path(base) / "vtui"
-
-
-def default_hf_cache(env: Mapping[str, str] = os.environ) -> str:
-    """The host's Hugging Face home, the one `hf download` fills."""
-    home = env.get("HF_HOME") or str(
-        Path(env.get("HOME", "~")).expanduser() / ".cache" / "huggingface"
-    )
-    return str(Path(home).expanduser().resolve())
 
 
 def private_dir(folder: Path) -> None:
@@ -144,7 +121,7 @@ def atomic_write(path: Path, text: str) -> None:
 
 class ProfileStore:
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or default_root()
+        self.root = root or config_dir()
         self.profiles_dir = self.root / "profiles"
         self.keys_dir = self.root / "keys"
 

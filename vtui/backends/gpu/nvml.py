@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 import pynvml
 
 from vtui.backends.gpu.nvml_problems import in_words, is_lost
-from vtui.core.records import BackendUnavailable, GpuProcess, GpuReading, GpuSnapshot, MigInstance
+from vtui.core.errors import BackendUnavailable
+from vtui.core.records import GpuProcess, GpuReading, GpuSnapshot, MigInstance
 
 T = TypeVar("T")
 MIB = 1024 * 1024

@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from vtui.backends.files.safe_paths import inside
-from vtui.backends.hub.hf import hub_offline, hub_problem, within_deadline
+from vtui.backends.hub.hub_calls import hub_offline, hub_problem, within_deadline
 from vtui.core import safe_names
 from vtui.core.downloads import (
-    Cancelled,
-    DownloadError,
     DownloadPlan,
     Progress,
     RateMeter,
@@ -36,8 +34,8 @@ from vtui.core.downloads import (
     needed_files,
     weights_problem,
 )
+from vtui.core.errors import BackendUnavailable, Cancelled, DownloadError
 from vtui.core.numbers import whole_number
-from vtui.core.records import BackendUnavailable
 from vtui.core.units import human_bytes
 
 PARTIAL_SUFFIX = ".vtui-partial"
@@ -61,9 +59,9 @@ class Target:
     def default_cache() -> Path:
         """The HF cache as the environment names it now (huggingface_hub reads it once, at
         import): HF_HUB_CACHE, else HF_HOME/hub."""
-        from vtui.backends.files.profile_store import default_hf_cache
+        from vtui.locations import hf_hub_cache
 
-        return Path(os.environ.get("HF_HUB_CACHE") or Path(default_hf_cache()) / "hub")
+        return hf_hub_cache()
 
     def base(self) -> Path:
         return self.local_dir or self.cache_dir or self.default_cache()

@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from vtui.backends.hub.hub_calls import hub_offline, hub_problem, within_deadline
 from vtui.core.downloads import DownloadPlan, LocalModel, Progress
+from vtui.core.errors import BackendUnavailable
 from vtui.core.model_details import ModelDetails
 from vtui.core.model_search import (
     SORTS,
@@ -26,13 +28,11 @@ from vtui.core.model_search import (
 )
 from vtui.core.model_shape import checkpoint_bytes
 from vtui.core.numbers import whole_number
-from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
+from vtui.core.records import ModelCheckpoint, ModelSummary
 from vtui.core.safe_names import REPO_ID
 from vtui.core.terminal_text import visible
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
-# A whole answer from the Hub comes within this, however slowly its bytes trickle.
-HUB_DEADLINE_S = float(120)
 _T = TypeVar("_T")
 CONNECT_TIMEOUT = 4.0
 
@@ -159,11 +159,6 @@ def _rate_limit_watch(on_wait: Callable[[str], None] | None) -> Iterator[None]:
         logger.removeHandler(handler)
 
 
-def hub_offline() -> bool:
-    """HF_HUB_OFFLINE as huggingface_hub reads it (1, ON, YES, TRUE)."""
-    return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
-
-
 def _dtype_parameters(info: Any) -> dict[str, int]:
     """Parameters per safetensors dtype from the Hub's metadata; empty when it has none, or
     when what it has is not dtype names and counts."""
@@ -187,33 +182,6 @@ def _weights(info: Any) -> tuple[float | None, int | None]:
     return (total / 1e9 if total else None), size
 
 
-def within_deadline(endpoint: str, what: str, ask: Callable[[], _T]) -> _T:
-    """`ask()`, answered within HUB_DEADLINE_S: huggingface_hub's timeouts restart at
-    every byte, so a mirror trickling its answer would otherwise hold the caller for
-    ever. The call runs in a thread of its own, which is left behind if it is late."""
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            box["value"] = ask()
-        except BaseException as exc:  # handed to the caller, whatever it is
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="vtui-hub-call", daemon=True).start()
-    if not done.wait(HUB_DEADLINE_S):
-        raise BackendUnavailable(
-            f"the Hub at {endpoint} gave no whole answer to {what} in "
-            f"{HUB_DEADLINE_S:.0f} s: it may be overloaded, or not a Hub"
-        )
-    if "error" in box:
-        raise box["error"]
-    value: _T = box["value"]
-    return value
-
-
 class HfHub:
     def __init__(self, endpoint: str | None = None) -> None:
         self.endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
@@ -223,9 +191,9 @@ class HfHub:
     @property
     def hf_home(self) -> str | None:
         """The HF home whose cache the fit check reads before asking the Hub."""
-        from vtui.backends.files.profile_store import default_hf_cache
+        from vtui.locations import hf_home
 
-        return default_hf_cache()
+        return hf_home()
 
     def _client(self) -> Any:
         if self._api is None:
@@ -350,9 +318,10 @@ class HfHub:
         return str(path)
 
     def local_models(self) -> list[LocalModel]:
-        from vtui.backends.files.model_inventory import default_model_dirs, local_models
+        from vtui.backends.files.model_inventory import local_models
+        from vtui.locations import model_dirs
 
-        return local_models(model_dirs=default_model_dirs())
+        return local_models(model_dirs=model_dirs())
 
     def delete_local(self, model: LocalModel) -> None:
         from vtui.backends.files.model_inventory import delete_local
@@ -396,30 +365,3 @@ class HfHub:
         except Exception as exc:
             raise BackendUnavailable(hub_problem(repo_id, exc)) from exc
         return ModelCheckpoint(repo_id, "Hub", config, parameters)
-
-
-def hub_problem(repo_id: str, exc: Exception) -> str:
-    """What went wrong asking the Hub about a repo, and what to do: for huggingface_hub's
-    errors and for HTTP status errors alike (the downloader's own requests)."""
-    name = type(exc).__name__
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if "GatedRepo" in name or status in (401, 403):
-        return (
-            f"{repo_id} is gated or private: accept its terms on the model page, then "
-            "`hf auth login` or set HF_TOKEN"
-        )
-    if "RepositoryNotFound" in name or (status == 404 and "Revision" not in name):
-        return f"{repo_id}: no such model on the Hub (or it is private)"
-    if "RevisionNotFound" in name:
-        return f"{repo_id}: no such revision"
-    if status == 429:
-        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-        wait = headers.get("Retry-After", "")
-        when = f"in {wait} s" if wait.isdigit() and int(wait) > 0 else "in a minute"
-        return (
-            f"the Hub is rate limiting this machine (HTTP 429): try again {when}; signed-in "
-            "users (`hf auth login` or HF_TOKEN) get a higher limit"
-        )
-    if isinstance(exc, OSError) or "Connect" in name or "Timeout" in name:
-        return f"the Hub is out of reach ({name}): check the network and rerun"
-    return f"the Hub did not answer for {repo_id} ({name}: {visible(str(exc)[:160])})"

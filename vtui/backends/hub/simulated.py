@@ -9,8 +9,6 @@ from typing import Any
 
 from vtui.core.downloads import (
     HF_CACHE,
-    Cancelled,
-    DownloadError,
     DownloadPlan,
     LocalModel,
     Progress,
@@ -18,9 +16,10 @@ from vtui.core.downloads import (
     RepoFile,
     weights_problem,
 )
+from vtui.core.errors import BackendUnavailable, Cancelled, DownloadError
 from vtui.core.model_details import ModelDetails
 from vtui.core.model_search import SearchQuery, keep, quantization_of
-from vtui.core.records import BackendUnavailable, ModelCheckpoint, ModelSummary
+from vtui.core.records import ModelCheckpoint, ModelSummary
 from vtui.sim.catalogue import CATALOGUE, SimModel, find
 
 # The demo fetches nothing; it walks through a download at this pace, so a 16 GB model
@@ -78,7 +77,9 @@ class SimulatedHub:
     def plan_download(self, repo_id: str) -> DownloadPlan:
         model = _model(repo_id)
         if model.quant == "GGUF":
-            raise DownloadError(weights_problem(repo_id, [], [f"{repo_id}-Q4_K_M.gguf"]))
+            raise DownloadError(
+                weights_problem(repo_id, [], [f"{repo_id}-Q4_K_M.gguf"]) or "no weights vLLM reads"
+            )
         shard = model.size_bytes // model.shards
         files = [RepoFile("config.json", 1_000, "c"), RepoFile("tokenizer.json", 7_000_000, "t")]
         files += [

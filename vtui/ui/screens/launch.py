@@ -18,11 +18,12 @@ from textual.message import Message
 from textual.widgets import Select, Static
 
 from vtui.core import labels
+from vtui.core.errors import BackendUnavailable
 from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.records import BackendUnavailable, GpuReading, ModelCheckpoint
+from vtui.core.records import GpuReading, ModelCheckpoint
 from vtui.core.renderings import render_compose
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.arg_field import ArgField
@@ -144,7 +145,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-profiles")
     def load_profile(self, name: str | None) -> None:
-        from vtui.backends.files.profile_store import ProfileError
+        from vtui.core.errors import ProfileError
 
         store = self.store()
         try:
@@ -194,7 +195,7 @@ class LaunchScreen(VtuiScreen):
     def read_fit_inputs(self, model: str, hf_cache: str) -> None:
         from textual.worker import get_current_worker
 
-        from vtui.backends.files.checkpoints import CheckpointNotFound
+        from vtui.core.errors import CheckpointNotFound
         from vtui.services.model_lookup import find_checkpoint
 
         # Typing a model id edits it a letter at a time: wait until the typing stops.
@@ -282,10 +283,10 @@ class LaunchScreen(VtuiScreen):
             await self._offer_new(model)
 
     def _fresh_spec(self, name: str) -> LaunchSpec:
-        from vtui.backends.files.profile_store import default_hf_cache
+        from vtui.locations import hf_home
 
         model = self.vtui.selected_model or (self.spec.model if self.spec else "")
-        return LaunchSpec(name=name, model=model, hf_cache=default_hf_cache())
+        return LaunchSpec(name=name, model=model, hf_cache=hf_home())
 
     async def show_spec(self, spec: LaunchSpec, *, saved: bool) -> None:
         self.base, self.saved = spec, saved
@@ -421,7 +422,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-save")
     def save(self, spec: LaunchSpec) -> None:
-        from vtui.backends.files.profile_store import ProfileError
+        from vtui.core.errors import ProfileError
 
         store = self.store()
         try:
@@ -468,7 +469,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-save")
     def delete(self, name: str) -> None:
-        from vtui.backends.files.profile_store import ProfileError
+        from vtui.core.errors import ProfileError
 
         try:
             self.store().delete(name)
@@ -517,7 +518,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-run")
     def launch(self, spec: LaunchSpec) -> None:
-        from vtui.backends.files.profile_store import ProfileError
+        from vtui.core.errors import ProfileError
         from vtui.services.launching import launch, pull_reporter
 
         pulling = pull_reporter(

@@ -17,9 +17,10 @@ from textual.worker import get_current_worker
 
 from vtui.core import units
 from vtui.core.downloads import LocalModel
+from vtui.core.errors import BackendUnavailable
 from vtui.core.model_details import ModelDetails, detail_lines
 from vtui.core.model_search import GGUF, SearchQuery
-from vtui.core.records import BackendUnavailable, ModelSummary
+from vtui.core.records import ModelSummary
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.downloads import DownloadRow, DownloadsPanel
 from vtui.ui.widgets.model_filters import ModelFilters
@@ -298,7 +299,7 @@ class ModelsScreen(VtuiScreen):
 
     @work(thread=True, group="models-local-delete")
     def delete_local(self, model: LocalModel) -> None:
-        from vtui.core.downloads import DownloadError
+        from vtui.core.errors import DownloadError
 
         try:
             self.vtui.backends.hub.delete_local(model)
@@ -348,7 +349,7 @@ class ModelsScreen(VtuiScreen):
     def run_downloads(self) -> None:
         """One download at a time, in the order asked for; the rest wait their turn. Ends
         when none is left, so the screen is idle again."""
-        from vtui.core.downloads import Cancelled, DownloadError
+        from vtui.core.errors import Cancelled, DownloadError
 
         hub = self.vtui.backends.hub
         while True:

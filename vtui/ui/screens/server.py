@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from vtui.core.errors import BackendUnavailable
 from vtui.core.load_runs import LoadProgress, LoadReport, LoadSettings
 from vtui.core.masking import masked
 from vtui.core.numbers import whole_number
-from vtui.core.records import BackendUnavailable, Deployment
+from vtui.core.records import Deployment
 from vtui.core.startup import Phase
 from vtui.services.following import DeploymentWatch, WatchUpdate
 from vtui.services.serving import ServingUpdate, ServingWatch
@@ -486,7 +487,8 @@ class ServerScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="server-relaunch")
     def relaunch(self, profile: str, flag: str, value: object) -> None:
-        from vtui.backends.files.profile_store import ProfileError, ProfileStore
+        from vtui.backends.files.profile_store import ProfileStore
+        from vtui.core.errors import ProfileError
         from vtui.core.launch_spec import with_setting
         from vtui.services.launching import launch
 
@@ -543,8 +545,8 @@ class ServerScreen(VtuiScreen):
     def action_save_log(self) -> None:
         import time
 
-        from vtui.backends.files.profile_store import state_dir
         from vtui.core.safe_names import file_part
+        from vtui.locations import state_dir
 
         view = self.query_one(LogView)
         stamp = time.strftime("%Y%m%d-%H%M%S")
