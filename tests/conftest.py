@@ -23,6 +23,15 @@ def own_hf_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 
 
 @pytest.fixture(autouse=True)
+def own_demo_world(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`vtui --demo` keeps its world in $TMPDIR per seed: each test gets its own, so one
+    test's demo containers never show up in another's."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path_factory.mktemp("tmp")))
+
+
+@pytest.fixture(autouse=True)
 def heap_unfrozen() -> Iterator[None]:
     """Each app freezes its startup heap (vtui.ui.app.freeze_startup_heap): one process runs
     many apps here, and a frozen heap is never collected, so give it back after each test."""

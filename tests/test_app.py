@@ -18,6 +18,7 @@ from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.gpu.nvml import NvmlGpus
 from vtui.backends.hub.hf import HfHub
 from vtui.backends.registry import Backends
+from vtui.locations import demo_locations
 from vtui.sim.catalogue import CATALOGUE
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
@@ -144,7 +145,7 @@ def unavailable_backends() -> Backends:
         gpu=NvmlGpus(),
         endpoint_for=lambda d: HttpEndpoint("http://127.0.0.1:9"),
         demo=False,
-        profiles_root=Path(tempfile.mkdtemp(prefix="vtui-test-")),
+        places=demo_locations(Path(tempfile.mkdtemp(prefix="vtui-test-"))),
         port_in_use=lambda host, port: False,
     )
 

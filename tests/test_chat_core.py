@@ -221,5 +221,5 @@ def test_each_failure_says_what_to_do() -> None:
     exited = ChatTarget("u", "qwen", container_state="exited", exit_code=1)
     assert "exited with code 1" in explain(ChatFault("unreachable", "refused"), exited).title
     dropped = explain(ChatFault("dropped", "peer closed"), TARGET, tokens_so_far=12)
-    assert "after 12 pieces" in dropped.title and "partial reply is kept" in dropped.advice
+    assert "after 12 tokens" in dropped.title and "partial reply is kept" in dropped.advice
     assert "No answer" in explain(ChatFault("timeout", "ReadTimeout"), TARGET).title

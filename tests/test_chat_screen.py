@@ -178,7 +178,7 @@ async def test_copy_save_and_new_chat() -> None:
         assert app.clipboard == screen.conversation.turns[-1].content
         await pilot.press("ctrl+s")
         await settle(app)
-        saved = sorted(app.backends.chats_root.glob("chat-*"))
+        saved = sorted(app.backends.places.chats.glob("chat-*"))
         assert [p.suffix for p in saved] == [".json", ".md"]
         record = json.loads(saved[0].read_text())
         assert record["model"] == "Qwen/Qwen2.5-7B-Instruct"

@@ -10,6 +10,7 @@ from tests.support.chat_helpers import ask, chat_events
 from tests.support.helpers import ManualClock, demo
 from vtui.core import labels
 from vtui.core.chat_stream import AnswerDelta
+from vtui.core.errors import EngineRefused
 from vtui.core.model_search import SearchQuery
 from vtui.core.records import ContainerState, RunRequest
 from vtui.core.vllm_release import DEFAULT_IMAGE
@@ -106,7 +107,7 @@ def test_a_taken_host_port_is_refused_in_the_docker_engines_words() -> None:
     request = launch("Qwen/Qwen3-8B", "second")
     taken = RunRequest(**{**request.__dict__, "host_port": 8000})
     with pytest.raises(
-        ValueError,
+        EngineRefused,
         match='port 8000 is already published by the running container "vtui-qwen',
     ):
         backends.engine.run(taken)

@@ -17,8 +17,9 @@ from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.startup import Phase
+from vtui.sim.demo_world import DEMO_PROFILE, demo_profile
 from vtui.ui.headless import settle
-from vtui.ui.screens.launch import DEMO_PROFILE, LaunchScreen, demo_profile
+from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.widgets.long_markdown import LongMarkdown
 from vtui.ui.widgets.top_bar import TopBar
 
@@ -81,7 +82,7 @@ async def test_every_screen_survives_a_squeeze_to_40x12_and_grows_back() -> None
 @pytest.mark.fault("corrupt-profile")
 async def test_a_profile_broken_by_hand_is_named_and_never_overwritten() -> None:
     app = demo_app()
-    store = ProfileStore(app.backends.profiles_root)
+    store = ProfileStore(app.backends.places.config)
     store.create(demo_profile())
     broken = store.path("broken")
     broken.write_text('model = "Qwen/Qwen3-8B"\n[args\ngpu-memory-utilization = 0.9\n')

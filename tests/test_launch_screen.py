@@ -14,9 +14,10 @@ from textual.widgets import Input, Static
 from tests.support.helpers import demo_app
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.records import ContainerState
+from vtui.sim.demo_world import DEMO_PROFILE, demo_profile
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
-from vtui.ui.screens.launch import DEMO_PROFILE, LaunchScreen, demo_profile
+from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.arg_field import ArgField
 
@@ -101,7 +102,7 @@ async def test_save_writes_the_edit_to_the_profile_file() -> None:
         await type_into(app, pilot, "max-model-len", "16k")
         await pilot.press("ctrl+s")
         await settle(app)
-        store = ProfileStore(app.backends.profiles_root)
+        store = ProfileStore(app.backends.places.config)
         assert store.load(DEMO_PROFILE).args["--max-model-len"] == 16000
         assert "saved" in shown(app.screen.query_one("#launch-status"))
 
@@ -120,7 +121,7 @@ async def test_launch_starts_a_container_and_opens_the_server_screen() -> None:
         phi = [d for d in app.backends.engine.list_deployments() if d.name == "vtui-phi"]
         assert phi and phi[0].port == 8010 and phi[0].state == ContainerState.STARTING
         assert "Log of vtui-phi" in shown(app.screen.query_one("#log-title"))
-        assert ProfileStore(app.backends.profiles_root).names() == ["phi", DEMO_PROFILE]
+        assert ProfileStore(app.backends.places.config).names() == ["phi", DEMO_PROFILE]
 
 
 async def test_launching_over_an_existing_container_says_why_it_failed() -> None:
@@ -171,7 +172,7 @@ async def test_a_port_held_by_another_container_is_a_warning_under_the_port() ->
 
 async def test_a_hand_edited_odd_key_is_reported_not_fatal() -> None:
     app = demo_app()
-    store = ProfileStore(app.backends.profiles_root)
+    store = ProfileStore(app.backends.places.config)
     store.create(demo_profile())
     path = store.path(DEMO_PROFILE)
     path.write_text(path.read_text() + '"a:b" = 1\n')

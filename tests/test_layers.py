@@ -1,4 +1,5 @@
-"""The architecture holds: a pure core, a stdlib-only simulator, and no heavy import at start."""
+"""The architecture holds: the layer contracts of pyproject.toml, no import circle, a pure
+core, a stdlib-only simulator, and no heavy import at start."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.support.helpers import REPO
 
@@ -58,7 +61,7 @@ def test_simulator_needs_only_the_standard_library() -> None:
         for name in imports_of(path):
             top = name.split(".")[0]
             assert top in allowed or name.startswith(("vtui.sim", "vtui.core")), (path, name)
-            if name.startswith("vtui.core"):
+            if name.startswith("vtui.core."):
                 core_module = PACKAGE / "core" / (name.split(".")[2] + ".py")
                 assert not offending(imports_of(core_module), {"textual", "rich", *HEAVY})
 
@@ -75,3 +78,65 @@ def test_starting_the_app_imports_no_backend_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_layer_contracts_hold() -> None:
+    """import-linter's contracts in pyproject.toml: cli > ui > services > backends >
+    sim | locations > core, and no front end naming a concrete backend module."""
+    lint = Path(sys.executable).parent / "lint-imports"
+    out = subprocess.run([str(lint)], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert "0 broken" in out.stdout
+
+
+def import_circles(package: str = "vtui") -> list[list[str]]:
+    """Every set of vtui modules that import one another round a circle (type-only
+    imports included), by Tarjan's strongly connected components over grimp's graph."""
+    import grimp
+
+    graph = grimp.build_graph(package)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def test_no_module_of_vtui_is_in_an_import_circle() -> None:
+    assert import_circles() == []
+
+
+def test_the_circle_check_finds_a_circle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "vtui_circle_probe"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from vtui_circle_probe import b\n")
+    (package / "b.py").write_text("def later() -> None:\n    from vtui_circle_probe import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import grimp
+
+    graph = grimp.build_graph("vtui_circle_probe")
+    assert graph.find_modules_directly_imported_by("vtui_circle_probe.b") == {"vtui_circle_probe.a"}

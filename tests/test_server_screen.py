@@ -41,7 +41,7 @@ async def server_with(
     pilot: Any, app: VtuiApp, clock: ManualClock, model: str, **args: object
 ) -> ServerScreen:
     spec = LaunchSpec(name="second", model=model, gpus=(1,), port=8001, args=args)
-    launch(app.backends.engine, ProfileStore(app.backends.profiles_root), spec)
+    launch(app.backends, spec)
     app.follow_container = spec.container
     app.read_deployments()
     await app.switch_mode("server")
@@ -63,7 +63,7 @@ async def test_a_crash_shows_why_and_a_applies_the_fix_and_launches_again() -> N
         assert "set --max-model-len 449,280 in profile second and launch again" in advice
 
         await pilot.press("a")
-        store = ProfileStore(app.backends.profiles_root)
+        store = ProfileStore(app.backends.places.config)
         await until(
             app,
             "the fix saved",
@@ -183,7 +183,7 @@ async def test_serving_figures_and_a_load_test_from_the_server_screen() -> None:
         body = text_of(app, "#load-body")
         assert "TTFT" in body and "ITL" in body and "errors      none" in body
         assert "saved " in body
-    saved = list((backends.profiles_root / "bench").glob("*.json"))
+    saved = list(backends.places.bench_runs.glob("*.json"))
     assert len(saved) == 1
     data = json.loads(saved[0].read_text())
     assert data["settings"]["concurrency"] == 3 and data["results"]["requests_completed"] > 0

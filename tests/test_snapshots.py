@@ -209,12 +209,11 @@ def test_launch_with_an_error_showing(snap_compare: Snap) -> None:
 
 def _launch_in_demo(app: Any, spec_args: dict[str, object], model: str, name: str) -> None:
     """A profile saved and launched in the demo world, as the Launch screen does it."""
-    from vtui.backends.files.profile_store import ProfileStore
     from vtui.core.launch_spec import LaunchSpec
     from vtui.services.launching import launch
 
     spec = LaunchSpec(name=name, model=model, gpus=(1,), port=8001, args=spec_args)
-    launch(app.backends.engine, ProfileStore(app.backends.profiles_root), spec)
+    launch(app.backends, spec)
     app.follow_container = spec.container
 
 

@@ -6,6 +6,7 @@ real systems and the user's folders, or the demo world and its own folder.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +36,18 @@ class Backends:
     port_in_use: Callable[[str, int], bool]
 
     def profiles(self) -> ProfileStore:
-        """The launch profiles of this run's config folder (tomlkit loads on first use)."""
+        """The launch profiles of this run's config folder (tomlkit loads on first use).
+        The demo's starts with the profile of its own container, as a user's would."""
         from vtui.backends.files.profile_store import ProfileStore
 
-        return ProfileStore(self.places.config)
+        store = ProfileStore(self.places.config)
+        if self.demo and not store.profiles_dir.exists():
+            from vtui.core.errors import ProfileError
+            from vtui.sim.demo_world import demo_profile
+
+            with contextlib.suppress(ProfileError):  # another thread made it first
+                store.create(demo_profile())
+        return store
 
 
 def backends_for(demo: bool, seed: int = 7, gpu_count: int = 2) -> Backends:

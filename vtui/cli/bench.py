@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli.arg_types import new_file
-from vtui.core.terminal_text import visible
+from vtui.cli.common import add_target_arguments, fail, given_endpoint
 
 if TYPE_CHECKING:
     from vtui.backends.endpoint import ChatEndpoint
@@ -36,8 +36,7 @@ def add_command(commands: Any) -> None:
         "  vtui bench --compare before.json after.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from vtui.cli.chat import add_target_arguments
-
+    bench.set_defaults(run=run)
     add_target_arguments(bench)
     bench.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="requests at once (default: 8)"
@@ -77,12 +76,7 @@ def add_command(commands: Any) -> None:
     )
 
 
-def _fail(message: str) -> int:
-    print(f"vtui: error: {visible(str(message), newlines=True)}", file=sys.stderr)
-    return 1
-
-
-def main(args: argparse.Namespace, backends: Backends) -> int:
+def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.load_runs import LoadSettings
 
     if args.compare:
@@ -95,29 +89,28 @@ def main(args: argparse.Namespace, backends: Backends) -> int:
         ignore_eos=not args.no_ignore_eos,
     )
     for name, problem in settings.problems():
-        return _fail(f"--{name.replace('_', '-')} {problem}")
-    from vtui.cli.chat import given_endpoint
+        return fail(f"--{name.replace('_', '-')} {problem}")
+    from vtui.services.targets import NoTarget
 
     given = given_endpoint(args)
     if isinstance(given, str):
-        return _fail(given)
+        return fail(given)
     try:
         endpoint, model, deployment = _resolve(args, backends, given)
-    except LookupError as exc:
-        return _fail(str(exc))
+    except NoTarget as exc:
+        return fail(exc)
     return _run(args, backends, endpoint, model, deployment, settings)
 
 
 def _resolve(
     args: argparse.Namespace, backends: Backends, given: Any
 ) -> tuple[ChatEndpoint, str, Deployment | None]:
-    from vtui.backends.registry import endpoint_at
-    from vtui.cli.chat import deployment_named, first_model
+    from vtui.services.targets import deployment_for, endpoint_of, first_model
 
     if given is not None:
-        endpoint = endpoint_at(given.url, given.api_key)
+        endpoint = endpoint_of(given.url, given.api_key)
         return endpoint, given.model or first_model(endpoint, given.key_source), None
-    d = deployment_named(args, backends, running=True)
+    d = deployment_for(backends, args.name, running=True)
     return backends.endpoint_for(d), args.model or d.model, d
 
 
@@ -179,7 +172,7 @@ def _run(
     finally:
         signal.signal(signal.SIGINT, previous)
     progress.end()
-    data = run_data(report, deployment, backends.profiles_root)
+    data = run_data(report, deployment, backends)
     path: Path | None
     try:
         path = save_run(data, backends, args.output)
@@ -194,7 +187,7 @@ def _run(
         print(f"bench: saved {path} (compare two: vtui bench --compare A B)", file=sys.stderr)
     why_not = report.why_nothing_completed("--duration", "--max-tokens")
     if why_not:
-        return _fail(why_not)
+        return fail(why_not)
     return 0
 
 
@@ -206,9 +199,9 @@ def _compare(a: Path, b: Path) -> int:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            return _fail(f"cannot read {path}: {exc}")
+            return fail(f"cannot read {path}: {exc}")
         if not isinstance(data, dict) or "results" not in data:
-            return _fail(f"{path} is not a result saved by vtui bench")
+            return fail(f"{path} is not a result saved by vtui bench")
         runs.append(data)
     names = tuple(_label(data, path) for data, path in zip(runs, (a, b), strict=True))
     print("\n".join(comparison_lines(runs[0], runs[1], (names[0], names[1]))))

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli.arg_types import count, seconds
-from vtui.core.terminal_text import visible
+from vtui.cli.common import fail, report_problems
 
 if TYPE_CHECKING:
     from vtui.backends.registry import Backends
@@ -35,6 +35,7 @@ def add_commands(commands: Any) -> None:
         epilog="example:\n  vtui up qwen && curl -s localhost:8000/health",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    up.set_defaults(run=run)
     up.add_argument("profile", help="profile name (see `vtui profile list`)")
     up.add_argument(
         "--timeout",
@@ -50,10 +51,12 @@ def add_commands(commands: Any) -> None:
         description="vtui's containers and any other container running a vllm/vllm-openai "
         "image, running or stopped.",
     )
+    ps.set_defaults(run=run)
     ps.add_argument("--json", action="store_true", help="one JSON list instead of a table")
     logs = commands.add_parser(
         "logs", help="a container's log", description="Print a vLLM container's log."
     )
+    logs.set_defaults(run=run)
     logs.add_argument("name", help="container name, id prefix, or profile name")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument(
@@ -66,6 +69,7 @@ def add_commands(commands: Any) -> None:
         "remove it, as `docker compose down` does. Containers vtui did not start are stopped "
         "but never removed.",
     )
+    down.set_defaults(run=run)
     down.add_argument("name", help="container name, id prefix, or profile name")
     down.add_argument(
         "--timeout", type=count, default=30, metavar="S", help="seconds before SIGKILL (default 30)"
@@ -73,24 +77,9 @@ def add_commands(commands: Any) -> None:
     down.add_argument("--keep", action="store_true", help="stop only; keep the container")
 
 
-def _fail(message: str, code: int = 1) -> int:
-    print(f"vtui: error: {visible(str(message), newlines=True)}", file=sys.stderr)
-    return code
-
-
-def find(deployments: list[Deployment], name: str) -> Deployment | None:
-    """By container name, then profile name, then id prefix (4+ characters)."""
-    by_name = [d for d in deployments if d.name == name]
-    by_profile = [d for d in deployments if d.profile == name or d.name == f"vtui-{name}"]
-    by_id = [d for d in deployments if len(name) >= 4 and d.container_id.startswith(name)]
-    for found in (by_name, by_profile, by_id):
-        if found:
-            return found[0]
-    return None
-
-
-def main(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.core.errors import BackendUnavailable
+def run(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.core.errors import BackendUnavailable, EngineError
+    from vtui.services.deployments import find
 
     try:
         if args.command == "ps":
@@ -99,14 +88,12 @@ def main(args: argparse.Namespace, backends: Backends) -> int:
             return _up(args, backends)
         deployment = find(backends.engine.list_deployments(), args.name)
         if deployment is None:
-            return _fail(f"no vLLM container called {args.name!r} here (see `vtui ps`)")
+            return fail(f"no vLLM container called {args.name!r} here (see `vtui ps`)")
         if args.command == "logs":
             return _logs(args, backends, deployment)
         return _down(args, backends, deployment)
-    except BackendUnavailable as exc:
-        return _fail(exc.reason)
-    except (KeyError, RuntimeError, ValueError) as exc:
-        return _fail(str(exc).strip("'\""))
+    except (BackendUnavailable, EngineError) as exc:
+        return fail(exc)
 
 
 def _ps(args: argparse.Namespace, backends: Backends) -> int:
@@ -158,18 +145,17 @@ def _logs(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
 
 
 def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) -> int:
-    engine = backends.engine
+    from vtui.services.deployments import down
+
     if deployment.live:
         print(f"stopping {deployment.name} (SIGKILL after {args.timeout}s)...", file=sys.stderr)
-        engine.stop(deployment.container_id, timeout=args.timeout)
-    if args.keep:
+    done = down(backends, deployment, timeout=args.timeout, keep=args.keep)
+    if done.removed:
+        print(f"stopped and removed {deployment.name}")
+    elif args.keep:
         print(f"stopped {deployment.name}; kept (remove with `vtui down {deployment.name}`)")
-        return 0
-    if not deployment.managed:
-        print(f"stopped {deployment.name}; not removed: vtui did not start it")
-        return 0
-    engine.remove(deployment.container_id)
-    print(f"stopped and removed {deployment.name}")
+    else:
+        print(f"stopped {deployment.name}; not removed: {done.why_kept}")
     return 0
 
 
@@ -177,31 +163,23 @@ def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
 
 
 def _up(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.backends.files.profile_store import ProfileStore
-    from vtui.backends.host.ports import gpu_readings
-    from vtui.cli.profiles import _checked, _report
     from vtui.core.errors import ProfileError
-    from vtui.core.log_explainer import explain
     from vtui.services.following import DeploymentWatch
-    from vtui.services.launching import launch, pull_reporter
+    from vtui.services.host_checks import check_profile, gpu_readings
+    from vtui.services.launching import LaunchFailed, launch, pull_reporter
 
-    store = ProfileStore(backends.profiles_root)
     try:
-        spec = store.load(args.profile)
-        if not _report(args.profile, [p for p in _checked(spec) if not p.warning], sys.stderr):
-            return _fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
+        spec = backends.profiles().load(args.profile)
+        problems = [p for p in check_profile(backends, spec) if not p.warning]
+        if not report_problems(args.profile, problems, sys.stderr):
+            return fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
         print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
         printer = pull_reporter(
             spec.image, 1.0, lambda pull: print(pull.describe(), file=sys.stderr, flush=True)
         )
-        deployment = launch(backends.engine, store, spec, printer)
-    except ProfileError as exc:
-        return _fail(str(exc))
-    except RuntimeError as exc:
-        explanation = explain([str(exc)])
-        if explanation is not None:
-            return _fail(f"{exc}\n  why: {explanation.cause}\n  fix: {explanation.fix}")
-        raise
+        deployment = launch(backends, spec, printer)
+    except (ProfileError, LaunchFailed) as exc:
+        return fail(exc)
     try:
         gpu_count = max(1, len(gpu_readings(backends.gpu)))  # for the explainer's advice
     finally:

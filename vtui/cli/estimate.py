@@ -13,6 +13,7 @@ from vtui.cli.arg_types import number, positive_int
 from vtui.core.kv_cache import GIB
 
 if TYPE_CHECKING:  # the fit modules load only when estimate runs
+    from vtui.backends.registry import Backends
     from vtui.core.fit import FitEstimate
     from vtui.core.fit_launch import GpuMemory
 
@@ -83,6 +84,7 @@ def add_command(
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.set_defaults(run=run)
     p.add_argument("model", metavar="MODEL", help="Hub repo id, model directory or config.json")
     p.add_argument(
         "--gpu-mem-gib",
@@ -135,16 +137,12 @@ def _vllm_args(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in chosen.items() if v is not None}
 
 
-def main(args: argparse.Namespace) -> int:
-    from vtui.backends.registry import demo_backends, real_backends
-    from vtui.core.errors import BackendUnavailable, CheckpointNotFound
-    from vtui.core.fit_launch import GpuMemory, estimate_launch, gpu_memory
+def run(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.core.errors import BackendUnavailable
+    from vtui.core.fit_launch import GpuMemory, gpu_memory
     from vtui.core.launch_spec import LaunchSpec
-    from vtui.core.model_shape import UnknownModel
-    from vtui.locations import hf_home
-    from vtui.services.model_lookup import find_checkpoint
+    from vtui.services.fitting import FitUnknown, find_model, fit_of
 
-    backends = demo_backends(args.seed) if args.demo else real_backends()
     spec = LaunchSpec(name="estimate", model=args.model, args=_vllm_args(args))
     wanted = args.gpus or args.tensor_parallel_size * args.pipeline_parallel_size
     if args.gpu_mem_gib is not None:
@@ -163,9 +161,9 @@ def main(args: argparse.Namespace) -> int:
         memory = replace(found, count=len(available))
         gpu_source = f"read through NVML: {memory.count} x {memory.name}"
     try:
-        checkpoint = find_checkpoint(args.model, backends.hub, hf_home())
-        fit = estimate_launch(spec, checkpoint, memory, check_free=args.gpu_mem_gib is None)
-    except (CheckpointNotFound, BackendUnavailable, UnknownModel) as exc:
+        checkpoint = find_model(backends, args.model)
+        fit = fit_of(spec, checkpoint, memory, check_free=args.gpu_mem_gib is None)
+    except FitUnknown as exc:
         return _fail(f"{args.model}: {exc}")
     if args.json:
         print(json.dumps(_as_json(fit, checkpoint.source, gpu_source, memory), indent=2))

@@ -22,10 +22,11 @@ def add_command(commands: Any) -> None:
         epilog="examples:\n  vtui gpus\n  vtui gpus --json | jq '.gpus[].memory_used_bytes'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    gpus.set_defaults(run=run)
     gpus.add_argument("--json", action="store_true", help="print JSON (bytes, percent, W, MHz)")
 
 
-def main(args: argparse.Namespace, backends: Backends) -> int:
+def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import BackendUnavailable
     from vtui.core.gpu_report import snapshot_json, snapshot_lines
     from vtui.services.gpu_feed import read_gpus

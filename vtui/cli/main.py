@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vtui import __version__
+from vtui.cli.common import fail, interactive_problem
 from vtui.core.terminal_size import parse_size
-from vtui.core.terminal_text import visible
 from vtui.ui.frame_rate import use_frame_rate
 
 if TYPE_CHECKING:
@@ -130,11 +130,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def make_backends(args: argparse.Namespace) -> Backends:
-    from vtui.backends.registry import demo_backends, real_backends
+    """The one registry call: every command and screen runs on what it hands out."""
+    from vtui.backends.registry import backends_for
 
-    if args.demo:
-        return demo_backends(args.seed, gpu_count=args.demo_gpus)
-    return real_backends()
+    return backends_for(args.demo, args.seed, args.demo_gpus)
 
 
 def build_app(args: argparse.Namespace) -> VtuiApp:
@@ -160,26 +159,13 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
 
     problem = _prepare_dir(args.screenshots)
     if problem:
-        print(f"vtui: error: {visible(str(problem), newlines=True)}", file=sys.stderr)
-        return 1
+        return fail(problem)
     run = write_screenshots(make_backends(args), args.screenshots, size)
     for path in run.written:
         print(path)
     for mode, why in run.failed:
         print(f"vtui: error: the {mode} screen failed to render: {why}", file=sys.stderr)
     return 1 if run.failed else 0
-
-
-def interactive_problem() -> str | None:
-    """Why the full-screen UI cannot run in this terminal, or None."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        return (
-            "needs an interactive terminal (stdin and stdout must be a TTY); over SSH "
-            "use `ssh -t`, or render screens with `vtui --headless --screenshots DIR`."
-        )
-    if os.environ.get("TERM") == "dumb":
-        return "TERM=dumb cannot draw a full-screen UI; set TERM (e.g. xterm-256color)."
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,34 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("arguments after -- are vLLM arguments, for `vtui profile new` only")
     if args.gpu_interval < 0.1:
         parser.error("--gpu-interval must be at least 0.1 seconds")
-    if args.command == "estimate":
-        from vtui.cli.estimate import main as run_estimate
-
-        return run_estimate(args)
-    if args.command in ("up", "ps", "logs", "down"):
-        from vtui.cli.deploy import main as run_deploy
-
-        return run_deploy(args, make_backends(args))
-    if args.command == "gpus":
-        from vtui.cli.gpus import main as run_gpus
-
-        return run_gpus(args, make_backends(args))
-    if args.command == "chat":
-        from vtui.cli.chat import main as run_chat
-
-        return run_chat(args, make_backends(args))
-    if args.command == "bench":
-        from vtui.cli.bench import main as run_bench
-
-        return run_bench(args, make_backends(args))
-    if args.command in ("search", "download", "models"):
-        from vtui.cli.models import main as run_models
-
-        return run_models(args)
     if args.command is not None:
-        from vtui.cli.profiles import main as run_command
-
-        return run_command(args)
+        command: Callable[[argparse.Namespace, Backends], int] = args.run
+        return command(args, make_backends(args))
     try:
         size = parse_size(args.size)
     except ValueError as exc:

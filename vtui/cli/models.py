@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from vtui.cli.arg_types import directory_to_fill, existing_directory
 from vtui.core.bars import bar
@@ -21,6 +21,9 @@ PLAIN_EVERY_S = 2.0  # without a TTY, a progress line this often
 BAR_WIDTH = 30
 COMMANDS = ("search", "download", "models")
 
+if TYPE_CHECKING:
+    from vtui.backends.registry import Backends
+
 
 def add_commands(commands: Any) -> None:
     search = commands.add_parser(
@@ -32,6 +35,7 @@ def add_commands(commands: Any) -> None:
         "  vtui search --author meta-llama --size 4-16B --sort likes",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    search.set_defaults(run=run)
     search.add_argument(
         "query", metavar="QUERY", nargs="?", default="", help="words in the repo id, e.g. qwen3"
     )
@@ -58,6 +62,7 @@ def add_commands(commands: Any) -> None:
         "  vtui download Qwen/Qwen3-8B-AWQ --local-dir /data/models/qwen3-8b-awq",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    download.set_defaults(run=run)
     download.add_argument("repo", metavar="REPO", help="Hub repo id, e.g. Qwen/Qwen3-8B")
     download.add_argument("--revision", default="main", metavar="R", help="default: main")
     download.add_argument(
@@ -78,6 +83,7 @@ def add_commands(commands: Any) -> None:
         help="models on this machine",
         description="Models in the HF cache and in model directories (default: /data/models).",
     )
+    models.set_defaults(run=run)
     models.add_argument(
         "--dir",
         type=existing_directory,
@@ -88,18 +94,18 @@ def add_commands(commands: Any) -> None:
     models.add_argument("--json", action="store_true", help="one JSON array")
 
 
-def main(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, backends: Backends) -> int:
     if args.command == "search":
-        return _search(args)
+        return _search(args, backends)
     if args.command == "download":
-        return _download(args)
-    return _models(args)
+        return _download(args, backends)
+    return _models(args, backends)
 
 
-def _search(args: argparse.Namespace) -> int:
-    from vtui.backends.hub.hf import HfHub
+def _search(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import BackendUnavailable
     from vtui.core.model_search import SearchQuery
+    from vtui.services import models
 
     query = SearchQuery(args.query, args.author, args.quant, args.size, args.sort)
 
@@ -107,7 +113,7 @@ def _search(args: argparse.Namespace) -> int:
         print(f"vtui search: {visible(why)}", file=sys.stderr)
 
     try:
-        found = HfHub().search(query, limit=max(1, args.limit), on_wait=waiting)
+        found = models.search(backends, query, limit=args.limit, on_wait=waiting)
     except BackendUnavailable as exc:
         print(f"vtui search: {visible(exc.reason)}", file=sys.stderr)
         return 1
@@ -150,13 +156,18 @@ class _Printer:
         self.stream.flush()
 
 
-def _download(args: argparse.Namespace) -> int:
-    from vtui.backends.hub.download import Target, plan_download, run_download
+def _download(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.core.downloads import Destination
     from vtui.core.errors import Cancelled, DownloadError
+    from vtui.services import models
 
-    target = Target(cache_dir=args.cache_dir, local_dir=args.local_dir)
+    where = Destination(
+        revision=args.revision,
+        local_dir=str(args.local_dir) if args.local_dir else None,
+        cache_dir=str(args.cache_dir) if args.cache_dir else None,
+    )
     try:
-        plan = plan_download(args.repo, revision=args.revision, target=target)
+        plan = models.plan(backends, args.repo, where)
     except DownloadError as exc:
         print(f"vtui download: {visible(str(exc))}", file=sys.stderr)
         return 1
@@ -174,10 +185,7 @@ def _download(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, stop)
     try:
-        path = run_download(
-            plan, revision=args.revision, target=target, on_progress=_Printer(sys.stdout),
-            cancel=cancel,
-        )  # fmt: skip
+        path = models.fetch(backends, plan, _Printer(sys.stdout), cancel, where)
     except Cancelled:
         print("\nstopped; what came is kept: rerun the same command to resume", file=sys.stderr)
         return 130
@@ -190,17 +198,16 @@ def _download(args: argparse.Namespace) -> int:
     return 0
 
 
-def _models(args: argparse.Namespace) -> int:
-    from vtui.backends.files.model_inventory import local_models
-    from vtui.locations import model_dirs
+def _models(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.services import models
 
-    dirs = args.dir or model_dirs()
-    found = local_models(model_dirs=dirs)
+    dirs = args.dir or []
+    found = models.here(backends, dirs)
     if args.json:
         print(json.dumps([m.as_json() for m in found], indent=2))
         return 0
     if not found:
-        where = "the HF cache" + (" or " + ", ".join(map(str, dirs)) if dirs else "")
+        where = ", ".join(map(str, dirs)) if dirs else "the HF cache"
         print(f"no models in {where}; `vtui download REPO` fetches one")
         return 0
     print(f"{'MODEL':<50} {'SIZE':>9} {'REVISION':<12} {'LAST USED':<16} WHERE")

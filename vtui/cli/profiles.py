@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from vtui.cli.arg_types import new_file
+from vtui.cli.common import fail, report_problems
 from vtui.core.terminal_text import visible
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
 
 # The parser is built on every start, the TUI's included; what the commands need
 # (tomlkit, the argument catalogue) loads only when a command runs.
 if TYPE_CHECKING:
-    from vtui.backends.files.profile_store import ProfileStore
-    from vtui.core.launch_checks import Problem
-    from vtui.core.launch_spec import LaunchSpec
+    from vtui.backends.registry import Backends
 
 FORMATS = ("compose", "run", "serve")
 
@@ -28,6 +26,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         description="Render a launch profile. With -o, writes the compose file and, beside "
         "it, a .env (mode 0600) holding the profile's API key for `docker compose up`.",
     )
+    compose.set_defaults(run=run)
     compose.add_argument("profile", help="profile name (see `vtui profile list`)")
     compose.add_argument(
         "-o",
@@ -49,6 +48,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         description="Launch profiles live in "
         "$XDG_CONFIG_HOME/vtui/profiles (default ~/.config/vtui).",
     )
+    profile.set_defaults(run=run)
     actions = profile.add_subparsers(dest="profile_command", required=True, metavar="ACTION")
     actions.add_parser("list", help="every profile, with its model and address")
     show = actions.add_parser("show", help="a profile's file and what vtui thinks of it")
@@ -81,32 +81,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     new.add_argument("--image", default=DEFAULT_IMAGE, help=f"default {DEFAULT_IMAGE}")
 
 
-def _report(name: str, problems: list[Problem], out: TextIO) -> bool:
-    """Print one line a problem; True when nothing but warnings and cautions."""
-    for problem in problems:
-        print(f"vtui: {name}: {problem}", file=out)
-    return not any(p.blocks_compose for p in problems)
-
-
-def _checked(spec: LaunchSpec) -> list[Problem]:
-    from vtui.backends.files.model_files import model_facts
-    from vtui.backends.gpu.nvml import NvmlGpus
-    from vtui.backends.host.ports import gpu_readings, host_facts
-    from vtui.core.launch_checks import check
-
-    gpus = NvmlGpus()
-    try:
-        facts = host_facts(gpu_readings(gpus), spec.host, spec.port)
-        return check(spec, facts, model_facts(spec))
-    finally:
-        gpus.close()
-
-
-def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
+def run_compose(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.renderings import render_compose, render_docker_run, render_vllm_serve
+    from vtui.services.host_checks import check_profile
 
+    store = backends.profiles()
     spec = store.load(args.profile)
-    if not _report(args.profile, _checked(spec), sys.stderr):
+    if not report_problems(args.profile, check_profile(backends, spec), sys.stderr):
         return 1
     if args.format != "compose":
         line = render_docker_run(spec) if args.format == "run" else render_vllm_serve(spec)
@@ -115,26 +96,26 @@ def run_compose(args: argparse.Namespace, store: ProfileStore) -> int:
         )
         print(line)
         return 0
-    text = render_compose(spec)
     if args.output is None:
-        print(text, end="")
+        print(render_compose(spec), end="")
         return 0
-    from vtui.backends.files.profile_store import write_compose_bundle
+    from vtui.services.saving import output_path, write_compose
 
-    output: Path = args.output
+    output = output_path(backends, args.output)
     try:
-        env_file = write_compose_bundle(output, text, store.api_key(spec.name))
+        env_file = write_compose(backends, spec, output)
     except OSError as exc:
-        print(f"vtui: error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return fail(f"cannot write {output}: {exc.strerror or exc}")
     print(f"wrote {output} and {env_file} ({API_KEY_VAR}, mode 0600)")
     print(f"start it: docker compose -f {output} up -d")
     return 0
 
 
-def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
+def run_profile(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import ProfileError
+    from vtui.services.host_checks import check_profile
 
+    store = backends.profiles()
     if args.profile_command == "list":
         names = store.names()
         if not names:
@@ -147,61 +128,59 @@ def run_profile(args: argparse.Namespace, store: ProfileStore) -> int:
                 spec = store.load(name)
                 print(f"{name:24} {spec.model:48} {spec.host}:{spec.port}")
             except ProfileError as exc:
-                print(f"{name:24} cannot be read: {exc}")
+                print(f"{name:24} cannot be read: {visible(str(exc), newlines=True)}")
         return 0
     if args.profile_command == "show":
         spec = store.load(args.name)
         path = store.path(args.name)
         print(f"# {path}")
-        print(path.read_text(encoding="utf-8"), end="")
-        problems = _checked(spec)
-        _report(args.name, problems, sys.stdout)
+        print(visible(path.read_text(encoding="utf-8"), newlines=True), end="")
+        problems = check_profile(backends, spec)
+        report_problems(args.name, problems, sys.stdout)
         if not any(p.blocks_launch for p in problems):
             print(f"# {args.name}: ready to launch")
         return 0
-    return _new_profile(args, store)
+    return _new_profile(args, backends)
 
 
-def _new_profile(args: argparse.Namespace, store: ProfileStore) -> int:
+def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.arg_tokens import args_from_tokens
     from vtui.core.launch_checks import Problem
-    from vtui.core.launch_spec import LaunchSpec, parse_gpus
-    from vtui.locations import hf_home
+    from vtui.core.launch_spec import parse_gpus
+    from vtui.services.host_checks import check_profile
+    from vtui.services.launching import new_spec
 
     vllm_args, problems = args_from_tokens(list(args.vllm_args))
     gpus = parse_gpus(args.gpus)
     if gpus is None:
         problems.append(Problem("gpus", f'"all", "none" or indices such as 0,1, not {args.gpus!r}'))
         gpus = "all"
-    spec = LaunchSpec(
-        name=args.name,
-        model=args.model,
+    spec = new_spec(
+        args.name,
+        args.model,
         image=args.image,
         gpus=gpus,
         host=args.host,
         port=args.port,
-        hf_cache=hf_home(),
         args=vllm_args,
     )
-    problems += _checked(spec)
-    if not _report(args.name, problems, sys.stderr):
+    problems += check_profile(backends, spec)
+    if not report_problems(args.name, problems, sys.stderr):
         print(f"vtui: {args.name}: not created", file=sys.stderr)
         return 1
+    store = backends.profiles()
     path = store.create(spec)
     print(f"created {path}")
     print(f"its API key is in {store.key_path(args.name)} (mode 0600)")
     return 0
 
 
-def main(args: argparse.Namespace) -> int:
-    from vtui.backends.files.profile_store import ProfileStore
+def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import ProfileError
 
-    store = ProfileStore()
     try:
         if args.command == "compose":
-            return run_compose(args, store)
-        return run_profile(args, store)
+            return run_compose(args, backends)
+        return run_profile(args, backends)
     except ProfileError as exc:
-        print(f"vtui: error: {visible(str(exc), newlines=True)}", file=sys.stderr)
-        return 1
+        return fail(exc)

@@ -83,7 +83,7 @@ def explain(
             f"tells which. {hints.retry}",
         )
     if fault.kind == "dropped":
-        got = f" after {tokens_so_far} pieces" if tokens_so_far else ""
+        got = f" after {tokens_so_far:,} tokens" if tokens_so_far else ""
         return Explained(
             f"The connection dropped in the middle of the reply{got}.",
             "The server closed it without finishing: it may have crashed or restarted. The "

@@ -355,8 +355,14 @@ class ReplyRecorder:
                 self.answer += piece.text
         return pieces
 
+    @property
+    def tokens_so_far(self) -> int:
+        """The server's own count when it sent usage; else one token a text event, as
+        vLLM streams them."""
+        return self.usage.completion_tokens if self.usage else self._text_events
+
     def stats(self, finish_reason: str | None = None) -> ReplyStats:
-        completion = self.usage.completion_tokens if self.usage else self._text_events
+        completion = self.tokens_so_far
         rate: float | None = None
         if self._first_at is not None and self._last_at is not None and completion > 1:
             span = self._last_at - self._first_at

@@ -50,6 +50,19 @@ HF_CACHE = "HF cache"
 
 
 @dataclass(frozen=True)
+class Destination:
+    """Where a download goes: which revision, into the HF cache (a given one, else the
+    environment's) or into a plain local directory."""
+
+    revision: str = "main"
+    local_dir: str | None = None
+    cache_dir: str | None = None
+
+
+HUB_CACHE = Destination()  # main, into the environment's HF cache
+
+
+@dataclass(frozen=True)
 class RepoFile:
     path: str
     size: int

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from vtui.core.serving_metrics import Histogram, ServingSample
 
+SCRAPE_SECONDS = 2.0  # how often the Server screen reads /metrics
+
 KEEP_SAMPLES = 150  # five minutes at one reading every 2 s
 WINDOW_SECONDS = 60.0  # percentiles and hit rate describe this much of the recent past
 REPORTED = (

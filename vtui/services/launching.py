@@ -1,5 +1,6 @@
 """Launching a profile: saved, rendered with its key, run on the engine. One path for the
-Launch screen, the Server screen's one-key fix and `vtui up`."""
+Launch screen, the Server screen's one-key fix and `vtui up`; a refusal comes back with
+the log explainer's cause and fix already in its words, so no caller runs it."""
 
 from __future__ import annotations
 
@@ -8,23 +9,51 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from vtui.backends.engine import ContainerEngine, PullListener
-from vtui.backends.files.profile_store import ProfileStore
+from vtui.backends.engine import PullListener
+from vtui.backends.registry import Backends
+from vtui.core.errors import BackendUnavailable, EngineError, ProfileError, VtuiError
 from vtui.core.image_pull import PullProgress
-from vtui.core.launch_spec import LaunchSpec, run_request
+from vtui.core.launch_spec import LaunchSpec, run_request, with_setting
+from vtui.core.log_explainer import explain
 from vtui.core.records import Deployment
+from vtui.locations import hf_home
 
 
-def launch(
-    engine: ContainerEngine,
-    store: ProfileStore,
-    spec: LaunchSpec,
-    on_pull: PullListener | None = None,
-) -> Deployment:
-    """Raises ProfileError, BackendUnavailable, ValueError (refused), RuntimeError (engine)."""
-    store.put(spec)
-    request = run_request(spec, store.api_key(spec.name), os.environ)
-    return engine.run(request, on_pull)
+class LaunchFailed(VtuiError):
+    """The launch did not start a container; the words say why and, where known, the fix."""
+
+
+def new_spec(name: str, model: str, **fields: Any) -> LaunchSpec:
+    """A new profile's spec, its HF cache the one this machine's tools share."""
+    return LaunchSpec(name=name, model=model, hf_cache=hf_home(), **fields)
+
+
+def launch(backends: Backends, spec: LaunchSpec, on_pull: PullListener | None = None) -> Deployment:
+    """Raises LaunchFailed."""
+    store = backends.profiles()
+    try:
+        store.put(spec)
+        request = run_request(spec, store.api_key(spec.name), os.environ)
+        return backends.engine.run(request, on_pull)
+    except (ProfileError, EngineError, BackendUnavailable) as exc:
+        raise LaunchFailed(_explained(str(exc))) from exc
+    except OSError as exc:
+        raise LaunchFailed(f"cannot save the profile: {exc.strerror or exc}") from exc
+
+
+def relaunch_with(backends: Backends, profile: str, flag: str, value: object) -> Deployment:
+    """The profile with one setting changed (a fix the explainer offered), saved and run."""
+    try:
+        spec = with_setting(backends.profiles().load(profile), flag, value)
+    except ProfileError as exc:
+        raise LaunchFailed(str(exc)) from exc
+    return launch(backends, spec)
+
+
+def _explained(words: str) -> str:
+    # The engine's own refusals (no NVIDIA runtime, port taken) have known fixes.
+    why = explain([words])
+    return f"{words}\n  why: {why.cause}\n  fix: {why.fix}" if why else words
 
 
 def pull_reporter(image: str, every: float, show: Callable[[PullProgress], None]) -> PullListener:

@@ -31,7 +31,6 @@ from vtui.core.load_runs import (
 from vtui.core.records import ChatUsage, Deployment
 from vtui.core.safe_names import file_part
 from vtui.core.vllm_command import HIDDEN, SECRET_FLAGS, without_secrets
-from vtui.locations import state_dir
 
 if TYPE_CHECKING:
     from vtui.backends.registry import Backends
@@ -148,11 +147,11 @@ def run_load_test(
 
 
 def run_data(
-    report: LoadReport, deployment: Deployment | None, profiles_root: Path
+    report: LoadReport, deployment: Deployment | None, backends: Backends
 ) -> dict[str, Any]:
     """The run as saved and as `--json` prints it: its figures and what it ran against."""
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    return report.as_json(stamp, launch_record(deployment, profiles_root))
+    return report.as_json(stamp, launch_record(deployment, backends))
 
 
 def save_run(data: Mapping[str, Any], backends: Backends, output: Path | None = None) -> Path:
@@ -162,20 +161,21 @@ def save_run(data: Mapping[str, Any], backends: Backends, output: Path | None = 
         launch = data.get("launch") or {}
         label = str(launch.get("profile") or launch.get("container") or "endpoint")
         safe = file_part(label)
-        root = backends.profiles_root if backends.demo else state_dir()
-        output = root / "bench" / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{safe}.json"
+        output = (
+            backends.places.bench_runs
+            / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{safe}.json"
+        )
     atomic_write(output, json.dumps(data, indent=2) + "\n")
     return output
 
 
-def launch_record(deployment: Deployment | None, profiles_root: Path) -> dict[str, Any] | None:
+def launch_record(deployment: Deployment | None, backends: Backends) -> dict[str, Any] | None:
     """What served the run, for the saved result: the container, its image and vLLM
     arguments (keys hidden), and the profile it was launched from when vtui launched it."""
     if deployment is None:
         return None
     from dataclasses import asdict
 
-    from vtui.backends.files.profile_store import ProfileStore
     from vtui.core.errors import ProfileError
 
     record: dict[str, Any] = {
@@ -187,7 +187,7 @@ def launch_record(deployment: Deployment | None, profiles_root: Path) -> dict[st
     }
     if deployment.profile:
         try:
-            spec = ProfileStore(profiles_root).load(deployment.profile)
+            spec = backends.profiles().load(deployment.profile)
         except ProfileError:
             return record
         fields = asdict(spec)

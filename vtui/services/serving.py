@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
 from vtui.core.serving_metrics import MetricsFormatError, parse_metrics
-from vtui.core.serving_stats import ServingHistory, ServingView
-
-SCRAPE_SECONDS = 2.0  # how often the Server screen reads /metrics
+from vtui.core.serving_stats import SCRAPE_SECONDS, ServingHistory, ServingView
 
 READING, SERVING, ABSENT, UNREACHABLE, MALFORMED = (
     "reading",

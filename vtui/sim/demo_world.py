@@ -20,6 +20,7 @@ from typing import Any
 from vtui.core import labels
 from vtui.core.errors import EngineError, EngineRefused, NoSuchContainer
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
+from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import ContainerState, Deployment, RunRequest
 from vtui.core.vllm_command import flag_number, served_model
 from vtui.core.vllm_release import CONTAINER_PORT, DEFAULT_IMAGE
@@ -43,6 +44,22 @@ STARTUP_SECONDS = 12.0
 DEMO_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 DEMO_PORT = 8000
 SHUTDOWN_LINE = "(APIServer pid=1) INFO:     Shutting down"
+DEMO_PROFILE = "qwen2.5-7b"
+
+
+def demo_profile() -> LaunchSpec:
+    return LaunchSpec(
+        name=DEMO_PROFILE,
+        model="Qwen/Qwen2.5-7B-Instruct",
+        container_name="vtui-qwen2.5-7b-instruct",
+        gpus=(0,),
+        hf_cache="/srv/hf-cache",
+        args={
+            "--gpu-memory-utilization": 0.9,
+            "--max-model-len": 32768,
+            "--enable-prefix-caching": True,
+        },
+    )
 
 
 @dataclass

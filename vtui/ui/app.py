@@ -162,7 +162,7 @@ class VtuiApp(App[None]):
         """GPUs on this machine, for the explainer's advice (1 when NVML cannot say).
         Read in a worker: it may wait on NVML."""
         if self._gpu_count is None:
-            from vtui.backends.host.ports import gpu_readings
+            from vtui.services.host_checks import gpu_readings
 
             self._gpu_count = max(1, len(gpu_readings(self.backends.gpu)))
         return self._gpu_count

@@ -92,6 +92,6 @@ class SimulatedEndpoint:
         simulated clients, so the same readings always show the same figures."""
         if not self.health():
             raise self._refused()
-        from vtui.services.serving import SCRAPE_SECONDS
+        from vtui.core.serving_stats import SCRAPE_SECONDS
 
         return self.world.metrics_text(self.deployment.container_id, SCRAPE_SECONDS)

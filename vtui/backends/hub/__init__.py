@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from vtui.core.downloads import DownloadPlan, LocalModel, Progress
+from vtui.core.downloads import HUB_CACHE, Destination, DownloadPlan, LocalModel, Progress
 from vtui.core.model_details import ModelDetails
 from vtui.core.model_search import SearchQuery
 from vtui.core.records import ModelCheckpoint, ModelSummary
@@ -39,8 +39,9 @@ class ModelHub(Protocol):
         Raises BackendUnavailable when the Hub is out of reach or has no such model."""
         ...
 
-    def plan_download(self, repo_id: str) -> DownloadPlan:
-        """The files vLLM needs, their sizes and what is already here; raises DownloadError."""
+    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
+        """The files vLLM needs, their sizes and what is already at `where`; raises
+        DownloadError."""
         ...
 
     def download(
@@ -48,6 +49,7 @@ class ModelHub(Protocol):
         plan: DownloadPlan,
         on_progress: Callable[[Progress], None],
         cancel: threading.Event,
+        where: Destination = HUB_CACHE,
     ) -> str:
         """Fetches what is missing, reporting progress; returns the path vLLM loads.
         Raises DownloadError, or Cancelled when `cancel` is set (what came is kept)."""

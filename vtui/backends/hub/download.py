@@ -26,6 +26,7 @@ from vtui.backends.files.safe_paths import inside
 from vtui.backends.hub.hub_calls import hub_offline, hub_problem, within_deadline
 from vtui.core import safe_names
 from vtui.core.downloads import (
+    Destination,
     DownloadPlan,
     Progress,
     RateMeter,
@@ -132,6 +133,13 @@ class Target:
 
 def _hub_failure(repo_id: str, exc: Exception) -> DownloadError:
     return DownloadError(hub_problem(repo_id, exc))
+
+
+def target_of(where: Destination) -> Target:
+    return Target(
+        cache_dir=Path(where.cache_dir) if where.cache_dir else None,
+        local_dir=Path(where.local_dir) if where.local_dir else None,
+    )
 
 
 def plan_download(

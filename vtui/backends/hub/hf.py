@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from vtui.backends.hub.hub_calls import hub_offline, hub_problem, within_deadline
-from vtui.core.downloads import DownloadPlan, LocalModel, Progress
+from vtui.core.downloads import HUB_CACHE, Destination, DownloadPlan, LocalModel, Progress
 from vtui.core.errors import BackendUnavailable
 from vtui.core.model_details import ModelDetails
 from vtui.core.model_search import (
@@ -304,17 +304,30 @@ class HfHub:
             config_problem=problem,
         )
 
-    def plan_download(self, repo_id: str) -> DownloadPlan:
-        from vtui.backends.hub.download import plan_download
+    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
+        from vtui.backends.hub.download import plan_download, target_of
 
-        return plan_download(repo_id, endpoint=self.endpoint)
+        return plan_download(
+            repo_id, revision=where.revision, target=target_of(where), endpoint=self.endpoint
+        )
 
     def download(
-        self, plan: DownloadPlan, on_progress: Callable[[Progress], None], cancel: threading.Event
+        self,
+        plan: DownloadPlan,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+        where: Destination = HUB_CACHE,
     ) -> str:
-        from vtui.backends.hub.download import run_download
+        from vtui.backends.hub.download import run_download, target_of
 
-        path = run_download(plan, endpoint=self.endpoint, on_progress=on_progress, cancel=cancel)
+        path = run_download(
+            plan,
+            revision=where.revision,
+            target=target_of(where),
+            endpoint=self.endpoint,
+            on_progress=on_progress,
+            cancel=cancel,
+        )
         return str(path)
 
     def local_models(self) -> list[LocalModel]:

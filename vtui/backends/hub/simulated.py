@@ -9,6 +9,8 @@ from typing import Any
 
 from vtui.core.downloads import (
     HF_CACHE,
+    HUB_CACHE,
+    Destination,
     DownloadPlan,
     LocalModel,
     Progress,
@@ -74,7 +76,7 @@ class SimulatedHub:
         self.downloaded: dict[str, int] = {}
         self.downloaded[DEMO_CACHED] = self.plan_download(DEMO_CACHED).total_bytes
 
-    def plan_download(self, repo_id: str) -> DownloadPlan:
+    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
         model = _model(repo_id)
         if model.quant == "GGUF":
             raise DownloadError(
@@ -94,7 +96,11 @@ class SimulatedHub:
         return DownloadPlan(repo_id, "0" * 40, tuple(kept), ("original/consolidated.pth",))
 
     def download(
-        self, plan: DownloadPlan, on_progress: Callable[[Progress], None], cancel: threading.Event
+        self,
+        plan: DownloadPlan,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+        where: Destination = HUB_CACHE,
     ) -> str:
         done = plan.total_bytes - plan.missing_bytes
         meter = RateMeter()

@@ -19,7 +19,7 @@ from textual.worker import Worker
 from vtui.backends.endpoint import ChatEndpoint, EndpointError, ServedModel
 from vtui.backends.registry import endpoint_at
 from vtui.core.chat import ChatTurn, Conversation
-from vtui.core.chat_errors import ChatFault, ChatTarget, explain
+from vtui.core.chat_errors import ChatTarget, Explained
 from vtui.core.chat_stream import ReplyRecorder
 from vtui.core.records import ContainerState
 from vtui.ui.screens.base import VtuiScreen
@@ -50,13 +50,12 @@ class ChatScreen(VtuiScreen):
             self,
             view: ReplyView,
             recorder: ReplyRecorder,
-            fault: ChatFault | None,
+            problem: Explained | None,
             stopped: bool,
-            target: ChatTarget,
         ) -> None:
             super().__init__()
-            self.view, self.recorder, self.fault = view, recorder, fault
-            self.stopped, self.target = stopped, target
+            self.view, self.recorder, self.problem = view, recorder, problem
+            self.stopped = stopped
 
     class ModelsRead(Message):
         def __init__(self, url: str, cards: list[ServedModel], error: str | None) -> None:
@@ -270,29 +269,26 @@ class ChatScreen(VtuiScreen):
     async def stream_reply(
         self, endpoint: ChatEndpoint, target: ChatTarget, body: dict[str, Any], view: ReplyView
     ) -> None:
+        from vtui.services.chat_turn import explain_turn
+
         recorder = ReplyRecorder(self.vtui.clock)
-        fault: ChatFault | None = None
+        problem: Explained | None = None
         try:
             async for event in endpoint.chat(body):
                 view.add(recorder.add(event))
         except EndpointError as exc:
-            fault = exc.fault
+            problem = await explain_turn(endpoint, exc.fault, target, recorder)
         except asyncio.CancelledError:
             # Esc: leaving the loop closed the connection; the words so far stay.
-            self._finish(view, recorder, None, True, target)
+            self._finish(view, recorder, None, True)
             raise
-        self._finish(view, recorder, fault, False, target)
+        self._finish(view, recorder, problem, False)
 
     def _finish(
-        self,
-        view: ReplyView,
-        recorder: ReplyRecorder,
-        fault: ChatFault | None,
-        stopped: bool,
-        target: ChatTarget,
+        self, view: ReplyView, recorder: ReplyRecorder, problem: Explained | None, stopped: bool
     ) -> None:
         view.add(recorder.end())
-        self.post_message(self.ReplyEnded(view, recorder, fault, stopped, target))
+        self.post_message(self.ReplyEnded(view, recorder, problem, stopped))
 
     def on_reply_view_grew(self, message: ReplyView.Grew) -> None:
         if self._following:
@@ -309,13 +305,11 @@ class ChatScreen(VtuiScreen):
             return
         recorder = message.recorder
         stats = None
-        if message.fault is None or recorder.answer:
+        problem = message.problem
+        if problem is None or recorder.answer:
             stats = recorder.stats("stopped" if message.stopped else None)
-        problem = None
-        if message.fault is not None:
-            problem = explain(message.fault, message.target, len(recorder.answer.split()))
         message.view.finish_when_drawn(stats, problem)
-        if message.fault is None:
+        if problem is None:
             self.conversation.turns.append(
                 ChatTurn("assistant", recorder.answer, recorder.reasoning, stats, message.stopped)
             )
@@ -408,7 +402,7 @@ class ChatScreen(VtuiScreen):
 
     @work(thread=True, group="chat-save")
     def save_conversation(self, model: str, url: str, now: datetime) -> None:
-        root = self.vtui.backends.chats_root
+        root = self.vtui.backends.places.chats
         stamp = now.strftime("%Y%m%d-%H%M%S")
         saved_at = now.isoformat(timespec="seconds")
         try:

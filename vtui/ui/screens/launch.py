@@ -17,9 +17,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Select, Static
 
-from vtui.core import labels
-from vtui.core.errors import BackendUnavailable
-from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
+from vtui.core.errors import ProfileError
+from vtui.core.fit_launch import gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec
@@ -33,7 +32,6 @@ from vtui.ui.widgets.fit_bar import FitBar
 if TYPE_CHECKING:
     from vtui.backends.files.profile_store import ProfileStore
 
-DEMO_PROFILE = "qwen2.5-7b"
 FIT_DEBOUNCE_S = 0.4
 NARROW = 100  # below this width the compose preview gives its room to the form
 FIELD_HELP_HINT = (
@@ -41,21 +39,6 @@ FIELD_HELP_HINT = (
     "leave the choice to vLLM.\nCtrl+S save \u00b7 Ctrl+R launch \u00b7 Ctrl+O write compose "
     "\u00b7 Ctrl+N new \u00b7 Ctrl+D duplicate \u00b7 Ctrl+X delete"
 )
-
-
-def demo_profile() -> LaunchSpec:
-    return LaunchSpec(
-        name=DEMO_PROFILE,
-        model="Qwen/Qwen2.5-7B-Instruct",
-        container_name="vtui-qwen2.5-7b-instruct",
-        gpus=(0,),
-        hf_cache="/srv/hf-cache",
-        args={
-            "--gpu-memory-utilization": 0.9,
-            "--max-model-len": 32768,
-            "--enable-prefix-caching": True,
-        },
-    )
 
 
 class LaunchScreen(VtuiScreen):
@@ -138,19 +121,13 @@ class LaunchScreen(VtuiScreen):
 
     def store(self) -> ProfileStore:
         if self._store is None:
-            from vtui.backends.files.profile_store import ProfileStore
-
-            self._store = ProfileStore(self.vtui.backends.profiles_root)
+            self._store = self.vtui.backends.profiles()
         return self._store
 
     @work(thread=True, exclusive=True, group="launch-profiles")
     def load_profile(self, name: str | None) -> None:
-        from vtui.core.errors import ProfileError
-
-        store = self.store()
         try:
-            if self.vtui.backends.demo and not store.names():
-                store.create(demo_profile())
+            store = self.store()
             names = store.names()
         except ProfileError as exc:
             self.post_message(self.Loaded([], None, False, str(exc)))
@@ -170,42 +147,29 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-facts")
     def read_facts(self) -> None:
-        from vtui.backends.files.model_files import model_facts
-        from vtui.backends.host.ports import gpu_readings, host_facts
+        from vtui.services.host_checks import read_host
 
         spec = self.spec
         if spec is None:
             return
-        taken = self.vtui.backends.port_in_use
-
-        def taken_by_another(host: str, port: int) -> bool:
-            # This profile's own running container holds its port: that is no conflict.
-            own = any(
-                d.port == port and d.labels.get(labels.PROFILE) == spec.name
-                for d in self.vtui.deployments
-            )
-            return not own and taken(host, port)
-
         # One snapshot serves the checks (GPU count, capability) and the fit (memory).
-        gpus = gpu_readings(self.vtui.backends.gpu)
-        facts = host_facts(gpus, spec.host, spec.port, taken_by_another)
-        self.post_message(self.FactsRead(facts, model_facts(spec), gpus))
+        reading = read_host(self.vtui.backends, spec, self.vtui.deployments)
+        self.post_message(self.FactsRead(reading.facts, reading.model, reading.gpus))
 
     @work(thread=True, exclusive=True, group="launch-fit")
     def read_fit_inputs(self, model: str, hf_cache: str) -> None:
         from textual.worker import get_current_worker
 
-        from vtui.core.errors import CheckpointNotFound
-        from vtui.services.model_lookup import find_checkpoint
+        from vtui.services.fitting import FitUnknown, find_model
 
         # Typing a model id edits it a letter at a time: wait until the typing stops.
         time.sleep(FIT_DEBOUNCE_S)
         if get_current_worker().is_cancelled or not model.strip():
             return
         try:
-            found = find_checkpoint(model, self.vtui.backends.hub, hf_cache or None)
+            found = find_model(self.vtui.backends, model)
             self.post_message(self.FitInputsRead(model, found, None))
-        except (CheckpointNotFound, BackendUnavailable) as exc:
+        except FitUnknown as exc:
             self.post_message(self.FitInputsRead(model, None, str(exc)))
 
     def on_launch_screen_fit_inputs_read(self, message: FitInputsRead) -> None:
@@ -227,9 +191,11 @@ class LaunchScreen(VtuiScreen):
         if memory is None:
             bar.show(None, "no GPU readings here, so no fit to show (see `vtui estimate --help`)")
             return
+        from vtui.services.fitting import FitUnknown, fit_of
+
         try:
-            bar.show(estimate_launch(spec, self.checkpoint, memory))
-        except UnknownModel as exc:
+            bar.show(fit_of(spec, self.checkpoint, memory))
+        except FitUnknown as exc:
             bar.show(None, f"unknown: {exc}")
 
     def action_apply_fix(self) -> None:
@@ -283,10 +249,10 @@ class LaunchScreen(VtuiScreen):
             await self._offer_new(model)
 
     def _fresh_spec(self, name: str) -> LaunchSpec:
-        from vtui.locations import hf_home
+        from vtui.services.launching import new_spec
 
         model = self.vtui.selected_model or (self.spec.model if self.spec else "")
-        return LaunchSpec(name=name, model=model, hf_cache=hf_home())
+        return new_spec(name, model)
 
     async def show_spec(self, spec: LaunchSpec, *, saved: bool) -> None:
         self.base, self.saved = spec, saved
@@ -487,22 +453,25 @@ class LaunchScreen(VtuiScreen):
 
         def chosen(path: str | None) -> None:
             if path:
-                self.write_compose(spec, Path(path).expanduser())
+                from vtui.services.saving import output_path
+
+                self.write_compose(spec, output_path(self.vtui.backends, path))
 
         self.app.push_screen(AskText("Write the compose file to", "docker-compose.yml"), chosen)
 
     @work(thread=True, exclusive=True, group="launch-write")
     def write_compose(self, spec: LaunchSpec, path: Path) -> None:
-        from vtui.backends.files.profile_store import write_compose_bundle
+        from vtui.services.saving import write_compose
 
         try:
-            env_path = write_compose_bundle(
-                path, render_compose(spec), self.store().api_key(spec.name)
-            )
+            env_path = write_compose(self.vtui.backends, spec, path)
         except OSError as exc:
             self.app.call_from_thread(
                 self.notify, f"Cannot write {path}: {exc.strerror}", severity="error"
             )
+            return
+        except ProfileError as exc:
+            self.app.call_from_thread(self.notify, f"Cannot write {path}: {exc}", severity="error")
             return
         self.app.call_from_thread(
             self.notify,
@@ -518,8 +487,7 @@ class LaunchScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="launch-run")
     def launch(self, spec: LaunchSpec) -> None:
-        from vtui.core.errors import ProfileError
-        from vtui.services.launching import launch, pull_reporter
+        from vtui.services.launching import LaunchFailed, launch, pull_reporter
 
         pulling = pull_reporter(
             spec.image,
@@ -527,22 +495,10 @@ class LaunchScreen(VtuiScreen):
             lambda pull: self.app.call_from_thread(self._pulling, pull.describe(), pull.fraction),
         )
         try:
-            deployment = launch(self.vtui.backends.engine, self.store(), spec, pulling)
-        except (
-            ProfileError,
-            BackendUnavailable,
-            KeyError,
-            RuntimeError,
-            ValueError,
-            OSError,
-        ) as exc:
-            from vtui.core.log_explainer import explain
-
-            # The engine's own refusals (no NVIDIA runtime, port taken) have known fixes.
-            why = explain([str(exc)])
-            advice = f"\n{why.cause}\nFix: {why.fix}" if why else ""
+            deployment = launch(self.vtui.backends, spec, pulling)
+        except LaunchFailed as exc:
             self.app.call_from_thread(
-                self.notify, f"Launch failed: {exc}{advice}", severity="error", timeout=15
+                self.notify, f"Launch failed: {exc}", severity="error", timeout=15
             )
             return
         self.app.call_from_thread(self._launched, deployment.name)

@@ -173,13 +173,13 @@ class ModelsScreen(VtuiScreen):
         # The next key typed within the pause cancels this search before it asks the Hub.
         if pause and _cancelled_after(pause):
             return
-        hub = self.vtui.backends.hub
+        from vtui.services import models
 
         def waiting(why: str) -> None:
             self.post_message(self.Waiting(query, why))
 
         try:
-            found = hub.search(query, on_wait=waiting)
+            found = models.search(self.vtui.backends, query, on_wait=waiting)
             self.post_message(self.Found(query, found, None))
         except BackendUnavailable as exc:
             self.post_message(self.Found(query, [], exc.reason))
@@ -235,7 +235,9 @@ class ModelsScreen(VtuiScreen):
     @work(thread=True, exclusive=True, group="models-local")
     def load_local(self) -> None:
         try:
-            self.post_message(self.LocalFound(self.vtui.backends.hub.local_models(), None))
+            from vtui.services import models
+
+            self.post_message(self.LocalFound(models.here(self.vtui.backends), None))
         except Exception as exc:  # a cache that cannot be read must not take the screen down
             self.post_message(self.LocalFound([], f"{type(exc).__name__}: {exc}"))
 
@@ -350,8 +352,9 @@ class ModelsScreen(VtuiScreen):
         """One download at a time, in the order asked for; the rest wait their turn. Ends
         when none is left, so the screen is idle again."""
         from vtui.core.errors import Cancelled, DownloadError
+        from vtui.services import models
 
-        hub = self.vtui.backends.hub
+        backends = self.vtui.backends
         while True:
             with self._queue_lock:
                 if not self._waiting:
@@ -360,10 +363,13 @@ class ModelsScreen(VtuiScreen):
                 repo_id = self._waiting.popleft()
             self._stop.clear()
             try:
-                plan = hub.plan_download(repo_id)
+                plan = models.plan(backends, repo_id)
                 self._tell(DownloadRow(repo_id, "downloading"))
-                path = hub.download(
-                    plan, lambda p: self._tell(DownloadRow(p.repo_id, "downloading", p)), self._stop
+                path = models.fetch(
+                    backends,
+                    plan,
+                    lambda p: self._tell(DownloadRow(p.repo_id, "downloading", p)),
+                    self._stop,
                 )
                 self._tell(DownloadRow(repo_id, "done", note=path))
             except Cancelled:
@@ -396,29 +402,15 @@ class ModelsScreen(VtuiScreen):
     def judge_fit(self, repo_ids: list[str]) -> None:
         """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
         # Imported here: the Models screen opens at start-up, the fit check need not.
-        from vtui.backends.host.ports import gpu_readings
-        from vtui.core.fit import short_verdict
-        from vtui.core.fit_launch import UnknownModel, estimate_launch, gpu_memory
-        from vtui.core.launch_spec import LaunchSpec
-        from vtui.services.model_lookup import find_checkpoint
+        from vtui.services.fitting import verdict_at_defaults
+        from vtui.services.host_checks import gpu_readings
 
         readings = gpu_readings(self.vtui.backends.gpu)
-        memory = gpu_memory(LaunchSpec(name="fit", model=""), readings)
-        hf_cache = self.vtui.backends.hub.hf_home
         for repo_id in repo_ids:
             if get_current_worker().is_cancelled:
                 return
-            if memory is None:
-                self.post_message(self.FitFound(repo_id, "no GPU", "no GPU to judge against"))
-                continue
-            try:
-                checkpoint = find_checkpoint(repo_id, self.vtui.backends.hub, hf_cache)
-                spec = LaunchSpec(name="fit", model=repo_id)
-                fit = estimate_launch(spec, checkpoint, memory)
-                verdict, summary = short_verdict(fit), f"{fit.summary} (vLLM's defaults)"
-            except (BackendUnavailable, UnknownModel, LookupError) as exc:
-                verdict, summary = units.NOT_AVAILABLE, f"not known: {exc}"
-            self.post_message(self.FitFound(repo_id, verdict, summary))
+            said = verdict_at_defaults(self.vtui.backends, repo_id, readings)
+            self.post_message(self.FitFound(repo_id, said.short, said.summary))
 
     def on_models_screen_fit_found(self, message: FitFound) -> None:
         self.fit_summaries[message.repo_id] = message.summary

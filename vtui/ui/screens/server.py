@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
-from vtui.core.errors import BackendUnavailable
+from vtui.core.errors import BackendUnavailable, EngineError
 from vtui.core.load_runs import LoadProgress, LoadReport, LoadSettings
 from vtui.core.masking import masked
 from vtui.core.numbers import whole_number
@@ -42,7 +42,6 @@ PHASE_STYLE = {
     Phase.CRASHED: "bold red",
     Phase.STOPPED: "bold",
 }
-ENGINE_ERRORS = (BackendUnavailable, KeyError, RuntimeError, ValueError)
 SERVING_PHASES = (Phase.READY, Phase.SERVING)  # the serving figures show from here on
 DEMO_READINGS = 31  # a minute of the demo's clients at one reading every 2 s
 
@@ -236,7 +235,7 @@ class ServerScreen(VtuiScreen):
             backends.engine, backends.endpoint_for, container_id, self.vtui.gpu_count
         )
         self._watch = watch
-        with contextlib.suppress(*ENGINE_ERRORS):  # the watch below says what went wrong
+        with contextlib.suppress(EngineError, BackendUnavailable):  # the watch says why
             self.post_message(self.KeyRead(container_id, backends.engine.api_key(container_id)))
 
         def emit(update: WatchUpdate) -> None:
@@ -310,7 +309,7 @@ class ServerScreen(VtuiScreen):
             self.post_message(self.LoadFinished(None, None, f"{type(exc).__name__}: {exc}"))
             return
         try:
-            saved = str(save_run(run_data(report, deployment, backends.profiles_root), backends))
+            saved = str(save_run(run_data(report, deployment, backends), backends))
         except OSError as exc:
             self.post_message(self.LoadFinished(report, None, f"cannot save the result: {exc}"))
             return
@@ -452,20 +451,21 @@ class ServerScreen(VtuiScreen):
 
     @work(thread=True, group="server-act")
     def act(self, what: str, deployment: Deployment) -> None:
-        engine = self.vtui.backends.engine
-        watch = self._watch
+        from vtui.services import deployments
+
+        backends, watch = self.vtui.backends, self._watch
         try:
             if what == "stop":
                 if watch is not None and watch.container_id == deployment.container_id:
                     watch.stop_asked()
-                engine.stop(deployment.container_id, timeout=30)
+                deployments.stop(backends, deployment)
             elif what == "restart":
-                engine.restart(deployment.container_id, timeout=30)
+                deployments.restart(backends, deployment)
             else:
-                engine.remove(deployment.container_id)
+                deployments.remove(backends, deployment)
             self.post_message(self.Done(f"{what} {deployment.name}", None))
-        except ENGINE_ERRORS as exc:
-            self.post_message(self.Done(f"{what} {deployment.name}", str(exc).strip("'\"")))
+        except (EngineError, BackendUnavailable) as exc:
+            self.post_message(self.Done(f"{what} {deployment.name}", str(exc)))
 
     def on_server_screen_done(self, message: Done) -> None:
         if message.error:
@@ -487,17 +487,12 @@ class ServerScreen(VtuiScreen):
 
     @work(thread=True, exclusive=True, group="server-relaunch")
     def relaunch(self, profile: str, flag: str, value: object) -> None:
-        from vtui.backends.files.profile_store import ProfileStore
-        from vtui.core.errors import ProfileError
-        from vtui.core.launch_spec import with_setting
-        from vtui.services.launching import launch
+        from vtui.services.launching import LaunchFailed, relaunch_with
 
-        store = ProfileStore(self.vtui.backends.profiles_root)
         try:
-            spec = with_setting(store.load(profile), flag, value)
-            deployment = launch(self.vtui.backends.engine, store, spec)
-        except (ProfileError, *ENGINE_ERRORS) as exc:
-            self.post_message(self.Done(f"launch {profile} again", str(exc).strip("'\"")))
+            deployment = relaunch_with(self.vtui.backends, profile, flag, value)
+        except LaunchFailed as exc:
+            self.post_message(self.Done(f"launch {profile} again", str(exc)))
             return
         self.vtui.follow_container = deployment.name
         self._shown = None  # the container is new: follow it from its first line
@@ -543,17 +538,11 @@ class ServerScreen(VtuiScreen):
         self._title()
 
     def action_save_log(self) -> None:
-        import time
-
-        from vtui.core.safe_names import file_part
-        from vtui.locations import state_dir
+        from vtui.services.saving import save_log
 
         view = self.query_one(LogView)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = state_dir() / "logs" / f"{file_part(self._shown_name or 'log')}-{stamp}.log"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(view.buffer.text(), encoding="utf-8")
+            path = save_log(self.vtui.backends, self._shown_name or "log", view.buffer.text())
         except OSError as exc:
             self.notify(f"Cannot save the log: {exc}", severity="error", title="Log")
             return

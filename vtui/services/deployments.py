@@ -1,0 +1,58 @@
+"""The deployments on the engine: finding one by a name a user types, and stopping,
+restarting or removing it, for the Server screen and `vtui logs`/`down`/`chat`/`bench`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vtui.backends.registry import Backends
+from vtui.core.records import Deployment
+
+STOP_SECONDS = 30
+
+
+def find(deployments: Sequence[Deployment], name: str) -> Deployment | None:
+    """By container name, then profile name, then id prefix (4+ characters)."""
+    by_name = [d for d in deployments if d.name == name]
+    by_profile = [d for d in deployments if d.profile == name or d.name == f"vtui-{name}"]
+    by_id = [d for d in deployments if len(name) >= 4 and d.container_id.startswith(name)]
+    for found in (by_name, by_profile, by_id):
+        if found:
+            return found[0]
+    return None
+
+
+def stop(backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds. Raises EngineError."""
+    backends.engine.stop(deployment.container_id, timeout=timeout)
+
+
+def restart(backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS) -> None:
+    backends.engine.restart(deployment.container_id, timeout=timeout)
+
+
+def remove(backends: Backends, deployment: Deployment) -> None:
+    """Raises EngineRefused while it runs."""
+    backends.engine.remove(deployment.container_id)
+
+
+@dataclass(frozen=True)
+class Downed:
+    stopped: bool  # it was running and was stopped
+    removed: bool
+    why_kept: str | None  # when not removed: asked to keep it, or not vtui's
+
+
+def down(
+    backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS, keep: bool = False
+) -> Downed:
+    """As `docker compose down`: stop, then remove, except containers vtui did not start."""
+    if deployment.live:
+        stop(backends, deployment, timeout)
+    if keep:
+        return Downed(deployment.live, False, "kept as asked")
+    if not deployment.managed:
+        return Downed(deployment.live, False, "vtui did not start it")
+    remove(backends, deployment)
+    return Downed(deployment.live, True, None)

@@ -1,0 +1,76 @@
+"""The host and profile check: one function for the Launch screen, `vtui profile` and
+`vtui up`, so the same profile gets the same problems in the same words everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vtui.backends.files.model_files import model_facts
+from vtui.backends.gpu import GpuMonitor
+from vtui.backends.registry import Backends
+from vtui.core import labels
+from vtui.core.errors import BackendUnavailable
+from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.records import Deployment, GpuReading
+
+
+def gpu_readings(gpu: GpuMonitor) -> tuple[GpuReading, ...]:
+    """One snapshot's GPUs; none when the monitor cannot answer, whatever the reason (the
+    GPU strip says why)."""
+    try:
+        return gpu.snapshot().gpus
+    except Exception:
+        return ()
+
+
+def host_facts(
+    gpus: Sequence[GpuReading], host: str, port: int, port_taken: Callable[[str, int], bool]
+) -> HostFacts:
+    capabilities = [g.compute_capability for g in gpus if g.compute_capability]
+    return HostFacts(
+        gpu_count=len(gpus) if gpus else None,
+        compute_capability=min(capabilities) if capabilities else None,
+        ports_in_use=frozenset({port}) if port_taken(host, port) else frozenset(),
+    )
+
+
+@dataclass(frozen=True)
+class HostReading:
+    """What this machine says about one profile; `problems` rechecks edits without I/O."""
+
+    facts: HostFacts
+    model: ModelFacts | None
+    gpus: tuple[GpuReading, ...]
+
+    def problems(self, spec: LaunchSpec) -> list[Problem]:
+        return check(spec, self.facts, self.model)
+
+
+def read_host(
+    backends: Backends, spec: LaunchSpec, deployments: Sequence[Deployment] | None = None
+) -> HostReading:
+    """GPUs through the registry's monitor, the port through its probe (the profile's own
+    running container holding its port is no conflict), the model's config.json if here."""
+    if deployments is None:
+        try:
+            deployments = backends.engine.list_deployments()
+        except BackendUnavailable:
+            deployments = ()
+
+    def taken_by_another(host: str, port: int) -> bool:
+        own = any(
+            d.live and d.port == port and d.labels.get(labels.PROFILE) == spec.name
+            for d in deployments
+        )
+        return not own and backends.port_in_use(host, port)
+
+    gpus = gpu_readings(backends.gpu)
+    return HostReading(
+        host_facts(gpus, spec.host, spec.port, taken_by_another), model_facts(spec), gpus
+    )
+
+
+def check_profile(backends: Backends, spec: LaunchSpec) -> list[Problem]:
+    return read_host(backends, spec).problems(spec)
