@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.hub_server import GATED, TINY, TINY_FILES, FakeHub, hub_server
+from tests.support.hub_server import GATED, TINY, TINY_FILES, FakeHub, hub_server, vtui, vtui_env
 from vtui.core.downloads import (
     DownloadPlan,
     Progress,
@@ -36,18 +36,6 @@ NEEDED = {name for name in TINY_FILES if name not in
 def hub() -> Iterator[FakeHub]:
     with hub_server() as fake:
         yield fake
-
-
-def vtui_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    return {**env, "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(cache), "HF_HOME": str(cache.parent),
-            **extra}  # fmt: skip
-
-
-def vtui(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vtui", *args], capture_output=True, text=True, timeout=120, env=env
-    )
 
 
 def snapshot(cache: Path) -> Path:

@@ -7,7 +7,7 @@ from typing import Any
 from textual.widgets import DataTable, Input
 
 from tests.support.helpers import demo_app
-from tests.test_launch_screen import open_launch, shown, type_into
+from tests.support.screens import open_launch, shown, type_into
 from vtui.core.fit_launch import estimate_launch, gpu_memory
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle

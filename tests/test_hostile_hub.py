@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.hub_server import BODY_LIES, FakeHub, hub_server
+from tests.support.hub_server import BODY_LIES, TINY, FakeHub, hub_server, vtui, vtui_env
 from tests.support.loopback import serve_on_loopback
-from tests.test_downloads import TINY, vtui, vtui_env
 
 SHARD = "model-00001-of-00002.safetensors"
 SMALL = "tokenizer_config.json"

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 import yaml
-from textual.geometry import Region
-from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tests.support.helpers import demo_app
+from tests.support.screens import open_launch, shown, type_into
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.records import ContainerState
 from vtui.sim.demo_world import DEMO_PROFILE, demo_profile
@@ -20,29 +19,6 @@ from vtui.ui.headless import settle
 from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.arg_field import ArgField
-
-
-def shown(widget: Widget) -> str:
-    region = Region(0, 0, widget.size.width, widget.size.height)
-    return "\n".join(strip.text for strip in widget.render_lines(region))
-
-
-async def open_launch(app: VtuiApp, pilot: Any) -> LaunchScreen:
-    await settle(app)
-    await pilot.press("2")
-    await settle(app)
-    await settle(app)
-    assert isinstance(app.screen, LaunchScreen)
-    return app.screen
-
-
-async def type_into(app: VtuiApp, pilot: Any, field_id: str, text: str) -> None:
-    field = app.screen.query_one(f"#field-{field_id}", ArgField)
-    box = field.query_one(Input)
-    box.focus()
-    box.value = ""
-    await pilot.press(*text)
-    await settle(app)
 
 
 async def new_profile(app: VtuiApp, pilot: Any, name: str) -> None:

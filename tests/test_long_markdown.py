@@ -13,8 +13,7 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Markdown
 
-from tests.support.chat_helpers import chat_with_long_replies, reply_drawn, until
-from vtui.sim.replies import reply_for
+from tests.support.chat_helpers import LONG_TEXT, chat_with_long_replies, reply_drawn, until
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.long_markdown import (
     SEAL_AFTER_BLOCKS,
@@ -25,8 +24,6 @@ from vtui.ui.widgets.long_markdown import (
     last_block_line,
     near_view,
 )
-
-LONG_TEXT = reply_for([{"role": "user", "content": "go"}], "m", None, length=1500).text
 
 
 class Alone(App[None]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli_profiles import vtui
+from tests.support.helpers import run_vtui
 from vtui.backends.files.model_files import model_facts
 from vtui.core.launch_checks import ModelFacts
 from vtui.core.launch_spec import LaunchSpec
@@ -56,8 +56,8 @@ def test_the_cli_refuses_a_tensor_parallel_size_that_does_not_divide_the_heads(
     config = tmp_path / "config"
 
     def new_profile(*options: str) -> str:
-        out = vtui(
-            config, "profile", "new", "q", "--model", str(model), "--port", "18432", *options
+        out = run_vtui(
+            "profile", "new", "q", "--model", str(model), "--port", "18432", *options, config=config
         )
         assert out.returncode == 1
         return out.stderr

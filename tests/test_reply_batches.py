@@ -13,9 +13,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
-from tests.support.chat_helpers import chat, chat_app, until
+from tests.support.chat_helpers import LONG_TEXT, chat, chat_app, until
 from tests.support.helpers import ManualClock, simulator
-from tests.test_long_markdown import LONG_TEXT
 from vtui.core.chat_stream import AnswerDelta
 from vtui.ui.keys_seen import TYPING_WINDOW_S, KeysSeen
 from vtui.ui.widgets.chat_reply import (

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.helpers import REPO, ManualClock, demo
 from tests.support.leak_scan import files_holding, files_under
-from tests.test_server_screen import text_of, until
+from tests.support.screens import text_of, until
 from vtui.core.launch_spec import CONTAINER_MODEL_DIR, LaunchSpec, run_request, volumes
 from vtui.core.masking import masked
 from vtui.core.renderings import render_compose, render_docker_run
@@ -104,7 +104,7 @@ def test_a_profiles_key_comes_from_secrets_and_is_kept_private(
     import secrets
     import stat
 
-    from vtui.backends import profile_store
+    from vtui.backends.files import profile_store
     from vtui.backends.files.profile_store import ProfileStore
 
     asked: list[int] = []

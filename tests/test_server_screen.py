@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from textual.widgets import Static
 
 from tests.support.helpers import ManualClock, demo
+from tests.support.screens import text_of, until
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import ContainerState
@@ -21,20 +20,6 @@ from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.top_bar import TopBar
 
 LLAMA = "meta-llama/Llama-3.1-8B-Instruct"
-
-
-def text_of(app: VtuiApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-async def until(app: VtuiApp, what: str, test: Callable[[], bool], limit: float = 8.0) -> None:
-    """Polls as a user would wait: the screen follows on its own, once a second. (Not
-    settle(): the screen's watch worker runs until the screen goes.)"""
-    for _ in range(int(limit / 0.1)):
-        await asyncio.sleep(0.1)
-        if test():
-            return
-    raise AssertionError(f"the Server screen never showed {what}")
 
 
 async def server_with(

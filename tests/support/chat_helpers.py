@@ -15,6 +15,7 @@ from tests.support.helpers import TickingClock, demo, simulator
 from vtui.backends.endpoint import ChatEndpoint, GivenEndpoint, ServedModel
 from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
 from vtui.core.chat_stream import ChatEvent
+from vtui.sim.replies import reply_for
 from vtui.ui.app import VtuiApp
 from vtui.ui.screens.chat import ChatScreen
 
@@ -128,3 +129,7 @@ async def send_without_waiting(app: VtuiApp, pilot: Pilot[None], text: str) -> N
     the reply is drawn."""
     await pilot.press(*text)
     app.post_message(events.Key("enter", "\r"))
+
+
+# A long reply, as the demo streams one: what the long-conversation tests lay out.
+LONG_TEXT = reply_for([{"role": "user", "content": "go"}], "m", None, length=1500).text

@@ -11,11 +11,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -355,3 +359,15 @@ def hub_server() -> Iterator[FakeHub]:
         # Another origin for the same server, as the Hub's CDN is another host.
         hub.cdn_url = f"http://localhost:{server.server_address[1]}"
         yield hub
+
+
+def vtui_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    return {**env, "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(cache), "HF_HOME": str(cache.parent),
+            **extra}  # fmt: skip
+
+
+def vtui(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vtui", *args], capture_output=True, text=True, timeout=120, env=env
+    )

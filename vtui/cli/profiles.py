@@ -77,7 +77,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="address to publish the port on (default 127.0.0.1: this machine "
         "only; 0.0.0.0 opens it to the network)",
     )
-    new.add_argument("--port", type=int, default=8000, help="port on the host (default 8000)")
+    new.add_argument(
+        "--port",
+        type=int,
+        help="port on the host (default: 8000, or the next free one when 8000 is taken)",
+    )
     new.add_argument("--image", default=DEFAULT_IMAGE, help=f"default {DEFAULT_IMAGE}")
 
 
@@ -148,20 +152,25 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.launch_checks import Problem
     from vtui.core.launch_spec import parse_gpus
     from vtui.services.host_checks import check_profile
-    from vtui.services.launching import new_spec
+    from vtui.services.launching import DEFAULT_PORT, free_port, new_spec
 
     vllm_args, problems = args_from_tokens(list(args.vllm_args))
     gpus = parse_gpus(args.gpus)
     if gpus is None:
         problems.append(Problem("gpus", f'"all", "none" or indices such as 0,1, not {args.gpus!r}'))
         gpus = "all"
+    port = args.port
+    if port is None:
+        port = free_port(backends, args.host)
+        if port != DEFAULT_PORT:
+            print(f"vtui: {args.name}: port {DEFAULT_PORT} is taken; using {port}", file=sys.stderr)
     spec = new_spec(
         args.name,
         args.model,
         image=args.image,
         gpus=gpus,
         host=args.host,
-        port=args.port,
+        port=port,
         args=vllm_args,
     )
     problems += check_profile(backends, spec)

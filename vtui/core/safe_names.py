@@ -5,7 +5,7 @@ A Hub mirror is anyone HF_ENDPOINT points at. Its listing names the files to wri
 blob ids and commit they are stored under, so a name like `../../.bashrc` or a blob id
 `../../../etc/cron.d/x` would write outside the download folder. Every such name must
 match what the Hub itself allows, matched whole (a trailing newline does not slip past
-`$`); backends/safe_paths.py then checks every path built from one to stay under its
+`$`); backends/files/safe_paths.py then checks every path built from one to stay under its
 root once resolved.
 """
 

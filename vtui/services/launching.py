@@ -23,6 +23,18 @@ class LaunchFailed(VtuiError):
     """The launch did not start a container; the words say why and, where known, the fix."""
 
 
+DEFAULT_PORT = 8000
+
+
+def free_port(backends: Backends, host: str, first: int = DEFAULT_PORT) -> int:
+    """The first port from `first` up that nothing on this machine (or in the demo world)
+    holds: a second profile need not collide with the first."""
+    for port in range(first, min(first + 100, 65536)):
+        if not backends.port_in_use(host, port):
+            return port
+    return first
+
+
 def new_spec(name: str, model: str, **fields: Any) -> LaunchSpec:
     """A new profile's spec, its HF cache the one this machine's tools share."""
     return LaunchSpec(name=name, model=model, hf_cache=hf_home(), **fields)
