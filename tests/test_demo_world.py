@@ -139,3 +139,18 @@ def test_the_simulated_engine_hands_lines_on_as_the_real_one_does(
     for texts in read:
         assert texts[0] == "INFO \u241b]52;c;SG9zdGlsZQ==\u2407 x"
         assert len(texts[1]) < MAX_LINE_BYTES + 100 and "line cut by vtui" in texts[1]
+
+
+def test_engine_failures_are_typed_and_carry_their_words_unquoted() -> None:
+    """A caller catches EngineError and prints str(exc): no KeyError quotes to strip."""
+    from vtui.core.errors import EngineError, NoSuchContainer
+
+    backends = demo()
+    with pytest.raises(NoSuchContainer) as gone:
+        backends.engine.inspect("f" * 64)
+    assert str(gone.value) == "no such container: ffffffffffff"
+    running = backends.engine.list_deployments()[0]
+    with pytest.raises(EngineRefused) as refused:
+        backends.engine.remove(running.container_id)
+    assert str(refused.value) == "the container is running: stop it before removing it"
+    assert isinstance(refused.value, EngineError) and not isinstance(refused.value, ValueError)

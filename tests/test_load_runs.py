@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.helpers import simulator
+from tests.support.helpers import demo, simulator
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core import labels
@@ -148,8 +148,9 @@ def test_a_refused_key_ends_the_run_early_with_the_reason() -> None:
     assert report.first_error and "401" in report.first_error
 
 
-def test_the_saved_launch_hides_keys_and_environment_values(tmp_path: Path) -> None:
-    store = ProfileStore(tmp_path)
+def test_the_saved_launch_hides_keys_and_environment_values() -> None:
+    backends = demo()
+    store = ProfileStore(backends.places.config)
     store.save(LaunchSpec(name="qwen", model=MODEL, env={"MY_SECRET": "hunter2"}))
     deployment = Deployment(
         container_id="c" * 64,
@@ -162,7 +163,7 @@ def test_the_saved_launch_hides_keys_and_environment_values(tmp_path: Path) -> N
         labels={labels.PROFILE: "qwen"},
         command=("--model", "/app/model", "--api-key", "sk-live-123", "--hf-token=hf_abc"),
     )
-    launch = launch_record(deployment, tmp_path)
+    launch = launch_record(deployment, backends)
     text = json.dumps(launch)
     assert "sk-live-123" not in text and "hf_abc" not in text and "hunter2" not in text
     assert launch is not None and launch["profile"] == "qwen"

@@ -79,8 +79,10 @@ async def test_the_server_screens_keys_search_filter_follow_and_save(
         assert "following" in title(app)
         await pilot.press("s")
         await pilot.pause()
-        saved = list((tmp_path / "vtui" / "logs").glob("*.log"))
+        # The demo's log goes to the demo's own folder, never the user's state folder.
+        saved = list(app.backends.places.logs.glob("*.log"))
         assert len(saved) == 1 and saved[0].read_text() == view.buffer.text()
+        assert list(tmp_path.iterdir()) == []
         assert "Application startup complete." in saved[0].read_text()
 
 
