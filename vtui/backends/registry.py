@@ -73,10 +73,13 @@ def _nvml() -> GpuMonitor:
 
 def real_backends() -> Backends:
     from vtui.backends.endpoint.http import HttpEndpoint
+    from vtui.backends.engine.both import EngineAndProcesses
     from vtui.backends.engine.docker_engine import DockerEngine
+    from vtui.backends.engine.process import ProcessEngine
     from vtui.backends.hub.hf import HfHub
 
-    engine = DockerEngine()
+    places = user_locations()
+    engine = EngineAndProcesses(DockerEngine(), ProcessEngine(places.state))
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
         url = deployment.base_url or "http://127.0.0.1:8000"
@@ -93,7 +96,7 @@ def real_backends() -> Backends:
         gpu=LazyGpus("NVML", _nvml),
         endpoint_for=endpoint_for,
         demo=False,
-        places=user_locations(),
+        places=places,
         port_in_use=port_in_use,
     )
 

@@ -110,6 +110,7 @@ def _ps(args: argparse.Namespace, backends: Backends) -> int:
                 "image": d.image,
                 "vtui": d.managed,
                 "profile": d.profile,
+                "runtime": d.runtime,
             }
             for d in deployments
         ]
@@ -118,11 +119,11 @@ def _ps(args: argparse.Namespace, backends: Backends) -> int:
     if not deployments:
         print("no vLLM containers here; start one with `vtui up PROFILE`")
         return 0
-    print(f"{'NAME':28} {'STATE':12} {'MODEL':40} {'ADDRESS':22} OWNER")
+    print(f"{'NAME':28} {'STATE':12} {'MODEL':40} {'ADDRESS':22} {'OWNER':6} RUNTIME")
     for d in deployments:
         state = f"exited ({d.exit_code})" if d.exit_code is not None else str(d.state)
         owner = "vtui" if d.managed else "found"
-        print(f"{d.name:28} {state:12} {d.model:40} {d.address:22} {owner}")
+        print(f"{d.name:28} {state:12} {d.model:40} {d.address:22} {owner:6} {d.runtime}")
     return 0
 
 
@@ -184,9 +185,7 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
         gpu_count = max(1, len(gpu_readings(backends.gpu)))  # for the explainer's advice
     finally:
         backends.gpu.close()
-    watch = DeploymentWatch(
-        backends.engine, backends.endpoint_for, deployment.container_id, gpu_count
-    )
+    watch = DeploymentWatch.of(backends, deployment.container_id, gpu_count)
     report = _UpReport(deployment.name, args.timeout)
     stopping = threading.Event()
     try:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
     except BackendUnavailable:  # processes then go without their container names
         deployments = []
     try:
-        snapshot = read_gpus(backends.gpu, backends.engine, deployments)
+        snapshot = read_gpus(backends, deployments)
     except BackendUnavailable as exc:
         if args.json:
             print(json.dumps({"source": backends.gpu.label, "error": exc.reason, "gpus": []}))

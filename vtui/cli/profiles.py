@@ -83,6 +83,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="port on the host (default: 8000, or the next free one when 8000 is taken)",
     )
     new.add_argument("--image", default=DEFAULT_IMAGE, help=f"default {DEFAULT_IMAGE}")
+    new.add_argument(
+        "--runtime",
+        choices=("docker", "process"),
+        default="docker",
+        help="docker (default: a container of --image) or process (`vllm serve` run here, "
+        "from the environment of --vllm-program)",
+    )
+    new.add_argument(
+        "--vllm-program",
+        default="vllm",
+        metavar="PATH",
+        help="with --runtime process: the vllm program to run (default: vllm on PATH)",
+    )
 
 
 def run_compose(args: argparse.Namespace, backends: Backends) -> int:
@@ -172,6 +185,8 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
         host=args.host,
         port=port,
         args=vllm_args,
+        runtime=args.runtime,
+        vllm_program=args.vllm_program,
     )
     problems += check_profile(backends, spec)
     if not report_problems(args.name, problems, sys.stderr):

@@ -4,6 +4,8 @@ MANAGED = "io.vtui.managed"
 MODEL = "io.vtui.model"
 PROFILE = "io.vtui.profile"
 SPEC_HASH = "io.vtui.spec-hash"
+# "process" on a `vllm serve` process; containers carry no such label (they are "docker").
+RUNTIME = "io.vtui.runtime"
 
 
 def vtui_labels(model: str, profile: str) -> dict[str, str]:

@@ -74,6 +74,8 @@ class HostFacts:
     gpu_count: int | None = None
     compute_capability: tuple[int, int] | None = None
     ports_in_use: frozenset[int] = field(default_factory=frozenset)
+    # For a process profile: its vllm program, when it is not found here.
+    missing_program: str | None = None
 
 
 def check(
@@ -82,6 +84,14 @@ def check(
     host = host or HostFacts()
     model = model or ModelFacts()
     problems = _spec_fields(spec, host)
+    if host.missing_program:
+        problems.append(
+            Problem(
+                "vllm_program",
+                f"{host.missing_program}: no such program here; give the path to the vllm "
+                "of the environment vLLM is installed in (e.g. ~/venvs/vllm/bin/vllm)",
+            )
+        )
     problems += _arg_values(spec)
     problems += _extra_args(spec)
     if not problems:  # the combinations only make sense once each value does

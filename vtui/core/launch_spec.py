@@ -33,6 +33,10 @@ def is_local_model(model: str) -> bool:
     return model.startswith(("/", "./", "../", "~"))
 
 
+RUNTIMES = ("docker", "process")
+PROCESS = "process"
+
+
 @dataclass(frozen=True)
 class LaunchSpec:
     name: str
@@ -51,6 +55,10 @@ class LaunchSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     args: Mapping[str, object] = field(default_factory=dict)  # vLLM flag -> value
     extra_args: tuple[str, ...] = ()  # further vLLM arguments, as typed
+    # "docker" (a container of `image`) or "process" (`vllm_program serve ...` run here,
+    # from a venv, conda or a module system).
+    runtime: str = "docker"
+    vllm_program: str = "vllm"
 
     @property
     def local(self) -> bool:
@@ -176,6 +184,21 @@ def run_request(spec: LaunchSpec, api_key: str, host_env: Mapping[str, str]) -> 
     environment = literal_environment(spec) | {API_KEY_VAR: api_key}
     if host_env.get(HF_TOKEN_VAR):
         environment[HF_TOKEN_VAR] = host_env[HF_TOKEN_VAR]
+    if spec.runtime == PROCESS:
+        serve = vllm_arguments(spec, in_container=False)
+        return RunRequest(
+            image=spec.vllm_program,
+            name=spec.container,
+            # `vllm serve MODEL ...`: the model goes first, as vLLM's own CLI takes it.
+            command=("serve", serve[1], *serve[2:]),
+            host=spec.host,
+            host_port=spec.port,
+            container_port=spec.port,
+            environment=environment,
+            labels=container_labels(spec),
+            gpus=None if spec.gpus == NO_GPU else spec.gpus,
+            runtime=PROCESS,
+        )
     return RunRequest(
         image=spec.image,
         name=spec.container,

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from vtui.core.labels import MANAGED as MANAGED_LABEL
 from vtui.core.labels import PROFILE as PROFILE_LABEL
+from vtui.core.labels import RUNTIME as RUNTIME_LABEL
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,10 @@ class Deployment:
     oom_killed: bool = False
 
     @property
+    def runtime(self) -> str:
+        return self.labels.get(RUNTIME_LABEL, "docker")
+
+    @property
     def managed(self) -> bool:
         return self.labels.get(MANAGED_LABEL) == "true"
 
@@ -189,6 +194,9 @@ class RunRequest:
     # (host path, container path, "ro" or "rw")
     volumes: tuple[tuple[str, str, str], ...] = ()
     ipc_host: bool = True
+    # "docker": a container of `image`; "process": `image` is the vllm program and
+    # `command` what follows it (`serve MODEL ...`), run on this machine as it is.
+    runtime: str = "docker"
 
 
 @dataclass(frozen=True)

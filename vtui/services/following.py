@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
 from vtui.backends.engine import ContainerEngine, LogFollow
+from vtui.backends.registry import Backends
 from vtui.core.errors import BackendUnavailable, EngineError, NoSuchContainer
 from vtui.core.log_buffer import DEFAULT_CAP
 from vtui.core.log_explainer import Explanation, FailureContext, explain
@@ -49,6 +50,11 @@ class WatchUpdate:
 
 
 class DeploymentWatch:
+    @classmethod
+    def of(cls, backends: Backends, container_id: str, gpu_count: int = 1) -> DeploymentWatch:
+        """The watch the Server screen and `vtui up` both run, on the registry's backends."""
+        return cls(backends.engine, backends.endpoint_for, container_id, gpu_count)
+
     def __init__(
         self,
         engine: ContainerEngine,

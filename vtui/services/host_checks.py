@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vtui.backends.files.model_files import model_facts
 from vtui.backends.gpu import GpuMonitor
@@ -12,7 +13,7 @@ from vtui.backends.registry import Backends
 from vtui.core import labels
 from vtui.core.errors import BackendUnavailable
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
-from vtui.core.launch_spec import LaunchSpec
+from vtui.core.launch_spec import PROCESS, LaunchSpec
 from vtui.core.records import Deployment, GpuReading
 
 
@@ -67,9 +68,10 @@ def read_host(
         return not own and backends.port_in_use(host, port)
 
     gpus = gpu_readings(backends.gpu)
-    return HostReading(
-        host_facts(gpus, spec.host, spec.port, taken_by_another), model_facts(spec), gpus
-    )
+    facts = host_facts(gpus, spec.host, spec.port, taken_by_another)
+    if spec.runtime == PROCESS and not backends.demo and shutil.which(spec.vllm_program) is None:
+        facts = replace(facts, missing_program=spec.vllm_program)
+    return HostReading(facts, model_facts(spec), gpus)
 
 
 def check_profile(backends: Backends, spec: LaunchSpec) -> list[Problem]:

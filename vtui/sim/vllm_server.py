@@ -513,6 +513,8 @@ def _touched(size: int) -> bytearray:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:  # run as `vllm serve ...` would be (the process runtime's tests)
+        argv.pop(0)
     # `vllm serve MODEL --flag value`: the model comes first. Taken off here, because argparse
     # would otherwise take the value of an unknown flag for the positional.
     model_tag = argv.pop(0) if argv and not argv[0].startswith("-") else None

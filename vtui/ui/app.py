@@ -210,7 +210,7 @@ class VtuiApp(App[None]):
         from vtui.services.gpu_feed import read_gpus
 
         try:
-            snapshot = read_gpus(self.backends.gpu, self.backends.engine, self.deployments)
+            snapshot = read_gpus(self.backends, self.deployments)
             self.post_message(GpusRead(snapshot, None))
         except BackendUnavailable as exc:
             self.post_message(GpusRead(None, exc.reason))

@@ -21,8 +21,10 @@ class LogFollow(Protocol):
 
 
 class ContainerEngine(Protocol):
-    #: Shown to the user: which engine this is ("Docker Engine 28.2", "simulated engine").
-    label: str
+    @property
+    def label(self) -> str:
+        """Shown to the user: which engine this is ("Docker Engine 28.2", "simulated engine")."""
+        ...
 
     def now(self) -> float:
         """The engine's clock in seconds, the one log stamps and start times are on."""

@@ -24,7 +24,7 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
 from vtui.core.errors import ProfileError
-from vtui.core.launch_spec import NO_GPU, LaunchSpec
+from vtui.core.launch_spec import NO_GPU, PROCESS, RUNTIMES, LaunchSpec
 from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
@@ -42,6 +42,8 @@ TOP_KEYS = (
     "offline",
     "api_key_file",
     "extra_args",
+    "runtime",
+    "vllm_program",
 )
 NEW_PROFILE_HEADER = (
     "vtui launch profile. Edit freely: vtui keeps your comments and your layout.",
@@ -247,6 +249,8 @@ def _fill(doc: tomlkit.TOMLDocument, spec: LaunchSpec, key_file: str) -> None:
         "offline": spec.offline,
         "api_key_file": key_file,
         "extra_args": list(spec.extra_args) or None,
+        "runtime": spec.runtime if spec.runtime != "docker" else None,
+        "vllm_program": spec.vllm_program if spec.runtime == PROCESS else None,
     }
     for key in TOP_KEYS:
         _set(doc, key, values[key])
@@ -303,6 +307,9 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
         gpus = tuple(gpus)
     elif gpus not in ("all", NO_GPU):
         raise ProfileError(f"{path}: {_GPUS_ARE}")
+    runtime = want("runtime", str, "docker")
+    if runtime not in RUNTIMES:
+        raise ProfileError(f'{path}: runtime must be "docker" or "process", not {runtime!r}')
     vllm = want("vllm", dict, {})
     env = want("env", dict, {})
     extra = want("extra_args", list, [])
@@ -320,6 +327,8 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
         env={str(k): str(v) for k, v in env.items()},
         args={f"--{k}": v for k, v in vllm.items()},
         extra_args=tuple(str(t) for t in extra),
+        runtime=runtime,
+        vllm_program=want("vllm_program", str, "vllm"),
     )
 
 

@@ -231,9 +231,7 @@ class ServerScreen(VtuiScreen):
     @work(thread=True, group="server-watch")
     def follow(self, container_id: str, stopping: threading.Event) -> None:
         backends = self.vtui.backends
-        watch = DeploymentWatch(
-            backends.engine, backends.endpoint_for, container_id, self.vtui.gpu_count
-        )
+        watch = DeploymentWatch.of(backends, container_id, self.vtui.gpu_count)
         self._watch = watch
         with contextlib.suppress(EngineError, BackendUnavailable):  # the watch says why
             self.post_message(self.KeyRead(container_id, backends.engine.api_key(container_id)))
