@@ -107,3 +107,82 @@ def test_a_wrong_key_is_told_before_any_other_step() -> None:
     assert done.returncode == 1
     assert "401 Unauthorized: the server wants a different API key" in done.stderr
     assert "vtui sent no API key" in done.stderr and "cannot list" not in done.stderr
+
+
+# -- through the process runtime, on the device machine (vtui up of a process profile) ------
+
+PROCESS_LOG = (DATA / "process-serve.log").read_text(encoding="utf-8").splitlines()
+STARVED_LOG = (DATA / "process-starve.log").read_text(encoding="utf-8").splitlines()
+
+
+def test_a_real_vllm_run_as_a_process_walks_the_phases_with_its_figures() -> None:
+    """`vtui logs` of a `vllm serve` process vtui started (--enforce-eager: no graphs)."""
+    tracker = StartupTracker(started_at=0.0)
+    phases: list[Phase] = []
+    for i, line in enumerate(PROCESS_LOG):
+        tracker.feed(line, i * 0.01)
+        if not phases or phases[-1] != tracker.phase:
+            phases.append(tracker.phase)
+    assert phases[:4] == [Phase.STARTING, Phase.LOADING, Phase.PROFILING, Phase.READY]
+    assert tracker.figures.weights_gib == 0.69
+    assert tracker.figures.kv_cache_gib == 127.4
+    assert tracker.figures.kv_cache_tokens == 11_131_936
+    assert tracker.crash_line is None
+
+
+def test_a_real_start_refused_for_memory_is_a_crash_with_its_cause_and_fix() -> None:
+    """--gpu-memory-utilization 0.003 on an H200: vLLM's own refusal, as the process left it."""
+    from vtui.core.log_explainer import explain as explain_log
+
+    tracker = StartupTracker(started_at=0.0)
+    for i, line in enumerate(STARVED_LOG):
+        tracker.feed(line, i * 0.01)
+    assert tracker.crash_line is not None and "EngineCore failed to start" in tracker.crash_line
+    why = explain_log(STARVED_LOG)
+    assert why is not None and "no GPU memory at all for the KV cache" in why.cause
+    assert "ValueError: No available memory for the cache blocks" in why.line
+    assert why.setting is not None and why.setting[0] == "--gpu-memory-utilization"
+    assert isinstance(why.setting[1], float) and why.setting[1] > 0.003
+
+
+def test_the_real_400_body_of_a_prompt_over_the_context_reads_one_way() -> None:
+    body = (DATA / "400-context.json").read_text(encoding="utf-8")
+    for known in (4096, None):  # the deployment's length known, or not (--endpoint)
+        said = explain(ChatFault("http", body, 400), ChatTarget("u", "x", max_model_len=known),
+                       hints=CLI_HINTS)  # fmt: skip
+        assert "4,097" in said.title and "4,096" in said.title, said.title
+        assert "--max-tokens" in said.advice
+
+
+def test_the_real_401_and_404_bodies_name_the_key_and_the_served_model() -> None:
+    from vtui.backends.endpoint.http import models_of
+
+    unauthorized = explain(ChatFault("http", (DATA / "401.json").read_text(), 401),
+                           ChatTarget("u", "x"), hints=CLI_HINTS)  # fmt: skip
+    assert "401 Unauthorized" in unauthorized.title
+    served = tuple(card.id for card in models_of(json.loads((DATA / "v1-models.json").read_text())))
+    assert served == ("x",)
+    target = ChatTarget("u", "/models/x", served_models=served)
+    body = (DATA / "404-model.json").read_text()
+    missing = explain(ChatFault("http", body, 404), target, hints=CLI_HINTS)
+    assert "x" in missing.advice and "--model" in missing.advice
+
+
+def test_a_real_stream_is_read_to_its_text_and_the_servers_token_count() -> None:
+    from vtui.core.chat_stream import ReplyRecorder, events_of
+
+    raw = (DATA / "stream.sse").read_text(encoding="utf-8")
+    payloads = [line[len("data: ") :] for line in raw.splitlines() if line.startswith("data: ")]
+    contents = []
+    for payload in payloads:
+        if payload != "[DONE]":
+            for choice in json.loads(payload).get("choices") or []:
+                contents.append(choice["delta"].get("content") or "")
+    recorder = ReplyRecorder(lambda: 0.0)
+    for payload in payloads[: payloads.index("[DONE]")]:  # the end, as the client reads it
+        for event in events_of(payload):
+            recorder.add(event)
+    recorder.end()
+    assert recorder.answer == "".join(contents) and recorder.answer
+    assert recorder.usage is not None and recorder.usage.completion_tokens == 12
+    assert recorder.tokens_so_far == 12
