@@ -67,9 +67,15 @@ async def test_gpu_screen_splits_memory_and_names_the_containers() -> None:
         panels = text_of(app.screen.query_one(GpuPanels))
         assert "GPU 0 NVIDIA H100 80GB HBM3  util" in panels
         assert (
-            "vtui-qwen2.5-7b-instruct 71.7 \u00b7 other 0.5 \u00b7 free 7.5 of 79.6 GiB" in panels
+            "vtui-qwen2.5-7b-instruct 71.7 \u00b7 driver 0.5 \u00b7 free 7.5 of 79.6 GiB" in panels
         )
-        assert "used 2.0 \u00b7 free 77.7 of 79.6 GiB" in panels  # GPU 1: a notebook, the reserve
+        # GPU 1: a notebook's 1.5 GiB "used", as the strip counts it; the reserve apart.
+        assert "used 1.5 \u00b7 driver 0.5 \u00b7 free 77.7 of 79.6 GiB" in panels
+        from vtui.core.gpu_layout import strip_cell
+
+        snapshot = app.gpu_snapshot
+        assert snapshot is not None  # and the strip says the same "used" of the same GPU
+        assert strip_cell(snapshot.gpus[1], 60).memory == "1.5/79.6 GiB"
         assert "SM 1980 MHz" in panels and "fan" not in panels  # an H100 has no fan to read
         rows = rows_of(app.screen.query_one("#gpu-processes", DataTable))
         assert rows == [
@@ -127,7 +133,8 @@ async def test_no_driver_is_said_in_words_and_vtui_recovers_when_it_comes_back()
         await poll(app)
         assert not notice.display
         # 30,000 MiB used and the 480 MiB reserve, of 81,559
-        assert "used 29.8 \u00b7 free 49.9 of 79.6 GiB" in text_of(app.screen.query_one(GpuPanels))
+        shown = text_of(app.screen.query_one(GpuPanels))
+        assert "used 29.3 \u00b7 driver 0.5 \u00b7 free 49.9 of 79.6 GiB" in shown
 
 
 @pytest.mark.fault("gpu-lost")

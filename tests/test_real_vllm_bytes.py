@@ -186,3 +186,31 @@ def test_a_real_stream_is_read_to_its_text_and_the_servers_token_count() -> None
     assert recorder.answer == "".join(contents) and recorder.answer
     assert recorder.usage is not None and recorder.usage.completion_tokens == 12
     assert recorder.tokens_so_far == 12
+
+
+def test_an_itl_below_vllms_lowest_bucket_is_its_mean_not_an_invented_quantile() -> None:
+    """vLLM's lowest ITL bucket is le=0.01; on a fast server nearly every token comes sooner,
+    and interpolating inside that bucket gave "p50 5.0 ms, p99 9.9 ms" for a mean of 2.3 ms."""
+    from vtui.core.serving_stats import ServingHistory
+    from vtui.services.serving import SERVING, ServingUpdate
+    from vtui.ui.widgets.serving_panel import serving_text
+
+    def zeroed(line: str) -> str:
+        if line.startswith("vllm:") and not line.startswith("#"):
+            return line.rsplit(" ", 1)[0] + " 0.0"
+        return line
+
+    before = "\n".join(zeroed(line) for line in METRICS.splitlines()) + "\n"
+    history = ServingHistory()
+    history.add(parse_metrics(before, at=0.0))
+    history.add(parse_metrics(METRICS, at=10.0))
+    view = history.view()
+    mean = _sum("vllm:inter_token_latency_seconds_sum") / _sum(
+        "vllm:inter_token_latency_seconds_count"
+    )
+    assert view.itl_mean is not None and abs(view.itl_mean - mean) < 1e-12
+    assert view.itl_p99_under == 0.01
+    shown = serving_text(ServingUpdate(SERVING, view), 110).plain
+    itl = next(line for line in shown.splitlines() if "ITL" in line)
+    assert f"mean {mean * 1000:.1f} ms \u00b7 all < 10 ms" in itl, itl
+    assert "p99" not in itl.split("ITL", 1)[1]

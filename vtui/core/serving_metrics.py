@@ -55,6 +55,18 @@ class Histogram:
             return None
         return Histogram(self.bounds, counts, self.total - earlier.total)
 
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.count if self.count > 0 else None
+
+    def under_first_bound(self, q: float) -> float | None:
+        """The lowest bucket's bound when the q-quantile falls in that bucket: all the
+        histogram can say then is "below it" (vLLM's lowest ITL bucket is 10 ms, and a fast
+        server's every token comes sooner), so no figure inside it is invented."""
+        if not self.counts or self.count <= 0 or math.isinf(self.bounds[0]):
+            return None
+        return self.bounds[0] if q * self.count <= self.counts[0] else None
+
     def quantile(self, q: float) -> float | None:
         """The q-quantile, as Prometheus's histogram_quantile estimates it: linear within
         the bucket the rank falls in; the largest finite bound when it falls in +Inf."""

@@ -49,6 +49,13 @@ class ServingView:
     # Figures the server does not report at all (another release, another server), as
     # opposed to figures with nothing to say yet (no request in the window).
     missing: frozenset[str] = frozenset()
+    # Where a quantile falls in the lowest bucket, its bound ("< 10 ms"); and sum / count.
+    ttft_p50_under: float | None = None
+    ttft_p99_under: float | None = None
+    itl_p50_under: float | None = None
+    itl_p99_under: float | None = None
+    ttft_mean: float | None = None
+    itl_mean: float | None = None
 
 
 class ServingHistory:
@@ -116,6 +123,12 @@ class ServingHistory:
             missing=frozenset(
                 name for name in REPORTED if latest is None or getattr(latest, name) is None
             ),
+            ttft_p50_under=ttft.under_first_bound(0.5) if ttft else None,
+            ttft_p99_under=ttft.under_first_bound(0.99) if ttft else None,
+            itl_p50_under=itl.under_first_bound(0.5) if itl else None,
+            itl_p99_under=itl.under_first_bound(0.99) if itl else None,
+            ttft_mean=ttft.mean if ttft else None,
+            itl_mean=itl.mean if itl else None,
         )
 
     def _window_start(self, latest: ServingSample | None) -> ServingSample | None:
@@ -157,6 +170,8 @@ def seconds_text(seconds: float | None) -> str:
     """'42 ms', '1.25 s', 'N/A'."""
     if seconds is None:
         return "N/A"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     return f"{seconds:.2f} s"

@@ -67,13 +67,18 @@ def split_legend(split: MemorySplit, chosen: Chosen) -> Text:
     def gib(mib: int) -> str:
         return f"{mib / 1024:.1f}"
 
+    # "used" is NVML's used, as the strip and `vtui gpus` show it: the driver's reserve
+    # is named apart, so deployment + other + driver + free is the total.
     text = Text()
     if chosen.name and split.deployment:
         text.append(f"{chosen.name} {gib(split.deployment)}", style=MINE)
-        text.append(" \u00b7 ")
-        text.append(f"other {gib(not_mine(split))}", style=OTHERS)
+        if split.others >= 51:  # shown once it reads as 0.1 GiB or more
+            text.append(" \u00b7 ")
+            text.append(f"other {gib(split.others)}", style=OTHERS)
     else:
-        text.append(f"used {gib(not_mine(split))}", style=OTHERS)
+        text.append(f"used {gib(split.others)}", style=OTHERS)
+    if split.reserved:
+        text.append(f" \u00b7 driver {gib(split.reserved)}", style=OTHERS)
     text.append(" \u00b7 ")
     text.append(f"free {gib(split.free)}", style="bold")
     text.append(f" of {gib(split.total)} GiB")
@@ -96,8 +101,9 @@ def full_panel(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int)
     if split is None:
         lines.append(Text("   memory N/A", style="dim"))
     else:
-        bar_width = max(10, min(48, width // 2 - 4))
         legend = split_legend(split, chosen)
+        # The bar gives way to the legend: the figures matter more than the cells.
+        bar_width = max(10, min(48, width // 2 - 4, width - 5 - legend.cell_len))
         lines.append(Text.assemble("   ", split_bar(split, bar_width), " ", legend))
     spark = max(8, (width - 22) // 2)
     lines.append(

@@ -20,12 +20,18 @@ def _scaled(series: tuple[float | None, ...], top: float) -> list[float | None]:
     return [None if v is None else v / top for v in series] if top > 0 else list(series)
 
 
-def _latency(view: ServingView, p50: float | None, p99: float | None, name: str) -> str:
+def _latency(view: ServingView, name: str) -> str:
     if name in view.missing:
         return "N/A"
+    p50, p99 = getattr(view, f"{name}_p50"), getattr(view, f"{name}_p99")
     if p50 is None:
         return NOTHING_YET
-    return f"p50 {seconds_text(p50)} \u00b7 p99 {seconds_text(p99)}"
+    under50, under99 = getattr(view, f"{name}_p50_under"), getattr(view, f"{name}_p99_under")
+    if under99 is not None:  # every one below the lowest bucket: only the mean is a figure
+        mean = getattr(view, f"{name}_mean")
+        return f"mean {seconds_text(mean)} \u00b7 all < {seconds_text(under99)}"
+    first = f"< {seconds_text(under50)}" if under50 is not None else seconds_text(p50)
+    return f"p50 {first} \u00b7 p99 {seconds_text(p99)}"
 
 
 def _cells(view: ServingView) -> list[tuple[str, str, list[float | None] | None, str]]:
@@ -55,9 +61,9 @@ def _cells(view: ServingView) -> list[tuple[str, str, list[float | None] | None,
         ("Requests", requests, _scaled(view.running_series, running_top), "magenta"),
         ("Tokens/s", tokens, _scaled(view.generation_series, generation_top), "green"),
         ("KV cache", percent_text(view.kv_usage), list(view.kv_series), "cyan"),
-        ("TTFT", _latency(view, view.ttft_p50, view.ttft_p99, "ttft"), None, ""),
+        ("TTFT", _latency(view, "ttft"), None, ""),
         ("Prefix", f"{prefix} \u00b7 {preempted} preempted", None, ""),
-        ("ITL", _latency(view, view.itl_p50, view.itl_p99, "itl"), None, ""),
+        ("ITL", _latency(view, "itl"), None, ""),
     ]
 
 
