@@ -138,15 +138,19 @@ async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
 
 def unavailable_backends() -> Backends:
     """Real backends pointed at things that are not there: no engine, no Hub, no driver."""
+    from vtui.backends.engine.attached import AttachedEndpoints
+
     engine = DockerEngine(base_url="unix:///nonexistent/docker.sock")
+    places = demo_locations(Path(tempfile.mkdtemp(prefix="vtui-test-")))
     return Backends(
         engine=engine,
         hub=HfHub("http://127.0.0.1:9"),
         gpu=NvmlGpus(),
         endpoint_for=lambda d: HttpEndpoint("http://127.0.0.1:9"),
         demo=False,
-        places=demo_locations(Path(tempfile.mkdtemp(prefix="vtui-test-"))),
+        places=places,
         port_in_use=lambda host, port: False,
+        attached=AttachedEndpoints(places.state),
     )
 
 

@@ -119,11 +119,13 @@ def test_the_simulated_engine_hands_lines_on_as_the_real_one_does(
 ) -> None:
     """Log lines are made safe once, where an engine hands them on: the demo's engine holds
     them as Docker's does (controls shown, long lines cut), in every way a log is read."""
+    from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.simulated import SimulatedEngine
     from vtui.core.log_buffer import MAX_LINE_BYTES
 
     backends = demo(7, ManualClock())
-    engine = backends.engine
+    assert isinstance(backends.engine, EngineSet)
+    engine = backends.engine.containers
     assert isinstance(engine, SimulatedEngine)
     (running,) = [d for d in engine.list_deployments() if d.live]
     hostile = [(1.0, "INFO \x1b]52;c;SG9zdGlsZQ==\x07 x"), (2.0, "INFO " + "X" * 100_000)]

@@ -20,6 +20,7 @@ from vtui.core.records import Deployment
 from vtui.locations import Locations, demo_home, demo_locations, user_locations
 
 if TYPE_CHECKING:
+    from vtui.backends.engine.attached import AttachedEndpoints
     from vtui.backends.files.profile_store import ProfileStore
 
 
@@ -34,6 +35,8 @@ class Backends:
     places: Locations
     # Whether something on this machine already listens on host:port.
     port_in_use: Callable[[str, int], bool]
+    # Endpoints attached by URL (`vtui attach`); the engine lists them with the rest.
+    attached: AttachedEndpoints
 
     def profiles(self) -> ProfileStore:
         """The launch profiles of this run's config folder (tomlkit loads on first use).
@@ -73,13 +76,15 @@ def _nvml() -> GpuMonitor:
 
 def real_backends() -> Backends:
     from vtui.backends.endpoint.http import HttpEndpoint
-    from vtui.backends.engine.both import EngineAndProcesses
+    from vtui.backends.engine.attached import AttachedEndpoints
     from vtui.backends.engine.docker_engine import DockerEngine
+    from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.process import ProcessEngine
     from vtui.backends.hub.hf import HfHub
 
     places = user_locations()
-    engine = EngineAndProcesses(DockerEngine(), ProcessEngine(places.state))
+    attached = AttachedEndpoints(places.state)
+    engine = EngineSet(DockerEngine(), ProcessEngine(places.state), attached)
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
         url = deployment.base_url or "http://127.0.0.1:8000"
@@ -98,6 +103,7 @@ def real_backends() -> Backends:
         demo=False,
         places=places,
         port_in_use=port_in_use,
+        attached=attached,
     )
 
 
@@ -112,6 +118,8 @@ def demo_backends(
     commands share them) on the wall clock; without, it lives in this process alone, in a
     fresh private temporary folder removed at exit."""
     from vtui.backends.endpoint.simulated import SimulatedEndpoint
+    from vtui.backends.engine.attached import AttachedEndpoints
+    from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.simulated import SimulatedEngine
     from vtui.backends.hub.simulated import SimulatedHub
     from vtui.sim.demo_world import DemoWorld
@@ -122,25 +130,32 @@ def demo_backends(
     places = demo_locations(home)
     world = DemoWorld(seed, clock, gpu_count, journal=places.demo_world if kept else None)
 
+    # A URL attached under --demo is real (as --endpoint is); the demo keeps its list.
+    attached = AttachedEndpoints(places.state)
+    engine = EngineSet(SimulatedEngine(world), None, attached)
+
     def simulated_gpus() -> GpuMonitor:
         from vtui.backends.gpu.simulated import simulated_gpus
 
         return simulated_gpus(world)
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
+        if deployment.runtime == "endpoint":
+            return endpoint_at(deployment.image, engine.api_key(deployment.container_id))
         return SimulatedEndpoint(world, deployment, token_delay)
 
     def port_in_use(host: str, port: int) -> bool:
         return any(d.port == port and d.state == "running" for d in world.deployments())
 
     return Backends(
-        engine=SimulatedEngine(world),
+        engine=engine,
         hub=SimulatedHub(),
         gpu=LazyGpus("simulated NVML", simulated_gpus),
         endpoint_for=endpoint_for,
         demo=True,
         places=places,
         port_in_use=port_in_use,
+        attached=attached,
     )
 
 

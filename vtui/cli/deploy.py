@@ -75,6 +75,23 @@ def add_commands(commands: Any) -> None:
         "--timeout", type=count, default=30, metavar="S", help="seconds before SIGKILL (default 30)"
     )
     down.add_argument("--keep", action="store_true", help="stop only; keep the container")
+    attach = commands.add_parser(
+        "attach",
+        help="add any OpenAI-compatible server by URL, as a deployment without a log",
+        description="Attach a vLLM (or any OpenAI-compatible) server that vtui did not start,\n"
+        "here or on another machine: it is checked first (GET /v1/models with the key), then\n"
+        "listed by `vtui ps` and the Server screen, and `vtui chat/bench --name NAME` reach\n"
+        "it. Its log and start-up phases stay on its own machine. `vtui down NAME` forgets it\n"
+        "(the server keeps running). The key is never stored: only the variable's name.",
+        epilog="example:\n  vtui attach http://10.0.0.5:8000 --api-key-env VLLM_API_KEY --name lab",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    attach.set_defaults(run=run)
+    attach.add_argument("url", metavar="URL", help="the server's base URL (/v1 may be left off)")
+    attach.add_argument("--name", help="what to call it (default: HOST-PORT)")
+    attach.add_argument(
+        "--api-key-env", metavar="VAR", help="the environment variable holding its API key"
+    )
 
 
 def run(args: argparse.Namespace, backends: Backends) -> int:
@@ -86,6 +103,8 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
             return _ps(args, backends)
         if args.command == "up":
             return _up(args, backends)
+        if args.command == "attach":
+            return _attach(args, backends)
         deployment = find(backends.engine.list_deployments(), args.name)
         if deployment is None:
             return fail(f"no vLLM container called {args.name!r} here (see `vtui ps`)")
@@ -145,13 +164,29 @@ def _logs(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
     return 0
 
 
+def _attach(args: argparse.Namespace, backends: Backends) -> int:
+    from vtui.services.attaching import AttachRefused, attach
+
+    try:
+        done = attach(backends, args.url, args.name, args.api_key_env)
+    except AttachRefused as exc:
+        return fail(exc)
+    name = done.deployment.name
+    print(f"attached {name}: {done.deployment.base_url}/v1 serves {', '.join(done.models)}")
+    print(f"  chat: vtui chat --name {name}   load test: vtui bench --name {name}")
+    print(f"  forget it: vtui down {name} (the server keeps running)")
+    return 0
+
+
 def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) -> int:
     from vtui.services.deployments import down
 
     if deployment.live:
         print(f"stopping {deployment.name} (SIGKILL after {args.timeout}s)...", file=sys.stderr)
     done = down(backends, deployment, timeout=args.timeout, keep=args.keep)
-    if done.removed:
+    if done.removed and deployment.runtime == "endpoint":
+        print(f"detached {deployment.name}; the server itself keeps running")
+    elif done.removed:
         print(f"stopped and removed {deployment.name}")
     elif args.keep:
         print(f"stopped {deployment.name}; kept (remove with `vtui down {deployment.name}`)")

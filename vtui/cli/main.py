@@ -30,6 +30,7 @@ commands (each has --help):
   ps [--json]                       vLLM containers here (vtui's and any vllm/vllm-openai)
   logs NAME [-f]                    a container's log
   down NAME                         stop and remove a container
+  attach URL [--api-key-env VAR]    add any OpenAI-compatible server as a deployment
   gpus [--json]                     every GPU's memory, load and processes, once
   chat [--prompt TEXT]              talk to the running model (or --endpoint URL)
   bench [--concurrency N]           load-test it: tokens/s, TTFT, ITL; --compare A B

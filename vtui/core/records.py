@@ -164,6 +164,8 @@ class Deployment:
 
     @property
     def base_url(self) -> str | None:
+        if self.runtime == "endpoint":
+            return self.image  # an attached endpoint's own URL, scheme and path kept
         if self.port is None:
             return None
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host

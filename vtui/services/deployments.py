@@ -47,7 +47,11 @@ class Downed:
 def down(
     backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS, keep: bool = False
 ) -> Downed:
-    """As `docker compose down`: stop, then remove, except containers vtui did not start."""
+    """As `docker compose down`: stop, then remove, except containers vtui did not start.
+    An attached endpoint is only forgotten: the server itself is left running."""
+    if deployment.runtime == "endpoint":
+        remove(backends, deployment)
+        return Downed(False, True, None)
     if deployment.live:
         stop(backends, deployment, timeout)
     if keep:

@@ -1,5 +1,6 @@
-"""The Docker engine and the process runtime as one engine: a container and a `vllm serve`
-process are both deployments, listed side by side and driven by the same calls."""
+"""The engines of one run as one: containers (Docker, or the demo's), `vllm serve`
+processes, and endpoints attached by URL are all deployments, listed side by side and
+driven by the same calls; an id's prefix says whose it is."""
 
 from __future__ import annotations
 
@@ -7,36 +8,48 @@ import contextlib
 from collections.abc import Collection
 
 from vtui.backends.engine import ContainerEngine, LogFollow, PullListener
-from vtui.backends.engine.process import PREFIX, ProcessEngine
+from vtui.backends.engine.attached import PREFIX as ATTACHED
+from vtui.backends.engine.attached import AttachedEndpoints
+from vtui.backends.engine.process import PREFIX as PROCESS
 from vtui.core.errors import BackendUnavailable
 from vtui.core.records import Deployment, LogLine, RunRequest
 
 
-class EngineAndProcesses:
-    def __init__(self, docker: ContainerEngine, processes: ProcessEngine) -> None:
-        self.docker, self.processes = docker, processes
+class EngineSet:
+    def __init__(
+        self,
+        containers: ContainerEngine,
+        processes: ContainerEngine | None,
+        attached: AttachedEndpoints,
+    ) -> None:
+        self.containers, self.processes, self.attached = containers, processes, attached
 
     @property
     def label(self) -> str:
-        return f"{self.docker.label} + processes"
+        return self.containers.label + (" + processes" if self.processes else "")
 
     def _for(self, container_id: str) -> ContainerEngine:
-        return self.processes if container_id.startswith(PREFIX) else self.docker
+        if container_id.startswith(ATTACHED):
+            return self.attached
+        if container_id.startswith(PROCESS) and self.processes is not None:
+            return self.processes
+        return self.containers
 
     def now(self) -> float:
-        return self.processes.now()
+        return self.containers.now()
 
     def list_deployments(self) -> list[Deployment]:
-        """Both kinds; an engine out of reach hides only its own, unless nothing else is
-        here to show (then its reason is the answer)."""
-        processes = self.processes.list_deployments()
+        """Every kind; the container engine out of reach hides only its own, unless nothing
+        else is here to show (then its reason is the answer)."""
+        others = self.processes.list_deployments() if self.processes else []
+        others += self.attached.list_deployments()
         try:
-            containers = self.docker.list_deployments()
+            containers = self.containers.list_deployments()
         except BackendUnavailable:
-            if not processes:
+            if not others:
                 raise
             containers = []
-        return containers + processes
+        return containers + others
 
     def inspect(self, container_id: str) -> Deployment:
         return self._for(container_id).inspect(container_id)
@@ -55,13 +68,14 @@ class EngineAndProcesses:
         return self._for(container_id).follow_logs(container_id, since_ns, tail)
 
     def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
-        engine = self.processes if request.runtime == "process" else self.docker
-        return engine.run(request, on_pull)
+        if request.runtime == "process" and self.processes is not None:
+            return self.processes.run(request, on_pull)
+        return self.containers.run(request, on_pull)
 
     def containers_of(self, pids: Collection[int]) -> dict[int, str]:
-        owners = self.processes.containers_of(pids)
+        owners = self.processes.containers_of(pids) if self.processes else {}
         with contextlib.suppress(BackendUnavailable):
-            owners |= self.docker.containers_of([p for p in pids if p not in owners])
+            owners |= self.containers.containers_of([p for p in pids if p not in owners])
         return owners
 
     def api_key(self, container_id: str) -> str | None:
