@@ -34,6 +34,15 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--host": ["localhost!"],
         "--port": ["70000", "http"],
         "--image": [""],
+        "--runtime": ["vm"],
+        "--vllm-program": ["/nonexistent/vllm"],  # for a docker profile: it has no use there
+    },
+    ("profile", "new", "p", "--model", "Qwen/Qwen3-8B", "--runtime", "process"): {
+        "--vllm-program": ["/nonexistent/vllm"],
+    },
+    ("attach", "http://127.0.0.1:9"): {
+        "--name": ["not a name!"],
+        "--api-key-env": ["VTUI_TEST_UNSET_VARIABLE"],
     },
     ("search", "qwen"): {
         "--quant": ["int3"],
@@ -113,7 +122,7 @@ def value_options(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) 
 def _command_words(prefix: tuple[str, ...]) -> tuple[str, ...]:
     words = [w for w in prefix if not w.startswith("-")]
     commands = {"compose", "profile", "new", "search", "download", "models", "up", "logs"}
-    commands |= {"down", "chat", "bench", "estimate"}
+    commands |= {"down", "chat", "bench", "estimate", "attach"}
     return tuple(w for w in words if w in commands)
 
 

@@ -168,7 +168,11 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.services.launching import DEFAULT_PORT, free_port, new_spec
 
     vllm_args, problems = args_from_tokens(list(args.vllm_args))
+    if args.vllm_program != "vllm" and args.runtime != "process":
+        problems.append(Problem("--vllm-program", "goes with --runtime process (a container "
+                                "runs the vllm of its image)"))  # fmt: skip
     gpus = parse_gpus(args.gpus)
+
     if gpus is None:
         problems.append(Problem("gpus", f'"all", "none" or indices such as 0,1, not {args.gpus!r}'))
         gpus = "all"
