@@ -110,3 +110,34 @@ def test_the_server_screens_watch_reads_an_attached_server_without_a_log() -> No
         runner.join(5)
         assert not runner.is_alive()
         assert len(updates) <= 4  # a poll a second, not a loop re-attaching at full speed
+
+
+async def test_A_on_the_server_screen_attaches_a_url_and_follows_it() -> None:
+    from textual.widgets import Input
+
+    from tests.support.helpers import demo_app
+    from vtui.ui.headless import settle
+    from vtui.ui.screens.server import ServerScreen
+
+    app = demo_app()
+    with simulator("--model", QWEN, keep_log=False) as sim:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app)
+            await app.switch_mode("server")
+            await settle(app)
+            assert isinstance(app.screen, ServerScreen)
+            await pilot.press("A")
+            await pilot.pause()
+            box = app.screen.query_one(Input)
+            box.value = sim.url
+            await pilot.press("enter")
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if any(d.runtime == "endpoint" for d in app.backends.engine.list_deployments()):
+                    break
+            (attached,) = [
+                d for d in app.backends.engine.list_deployments() if d.runtime == "endpoint"
+            ]
+            assert attached.model == QWEN and attached.base_url == sim.url
+            said = " ".join(str(n.message) for n in app._notifications)
+            assert f"Attached {attached.name}: done." in said

@@ -22,7 +22,7 @@ from vtui.core.startup import Phase
 from vtui.services.following import DeploymentWatch, WatchUpdate
 from vtui.services.serving import ServingUpdate, ServingWatch
 from vtui.ui.screens.base import VtuiScreen
-from vtui.ui.widgets.dialogs import Confirm
+from vtui.ui.widgets.dialogs import AskText, Confirm
 from vtui.ui.widgets.load_panel import LoadTestDialog, LoadTestPanel
 from vtui.ui.widgets.log_view import LogView
 from vtui.ui.widgets.notice import Notice
@@ -54,6 +54,7 @@ class ServerScreen(VtuiScreen):
         Binding("D", "remove", "Remove", show=False),
         Binding("a", "apply_fix", "Apply fix"),
         Binding("b", "load_test", "Load test"),
+        Binding("A", "attach", "Attach URL", show=False),
         Binding("k", "copy_key", "Copy key", show=False),
         Binding("slash", "search_log", "Search"),
         Binding("n", "next_match", "Next", show=False),
@@ -263,6 +264,29 @@ class ServerScreen(VtuiScreen):
             emit(watch.step())
 
     # -- the load test ----------------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        def chosen(url: str | None) -> None:
+            if url:
+                self.attach(url)
+
+        question = "Attach an OpenAI-compatible server by URL (its key from $VLLM_API_KEY)"
+        self.app.push_screen(AskText(question, "http://"), chosen)
+
+    @work(thread=True, group="server-attach")
+    def attach(self, url: str) -> None:
+        import os
+
+        from vtui.services.attaching import AttachRefused, attach
+
+        key_env = "VLLM_API_KEY" if os.environ.get("VLLM_API_KEY") else None
+        try:
+            done = attach(self.vtui.backends, url, key_env=key_env)
+        except AttachRefused as exc:
+            self.post_message(self.Done(f"attach {url}", str(exc)))
+            return
+        self.vtui.follow_container = done.deployment.name
+        self.post_message(self.Done(f"attached {done.deployment.name}", None))
 
     def action_load_test(self) -> None:
         if self._load_stop is not None:
