@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from vtui.core.arg_values import format_value, parse_value
 from vtui.core.launch_checks import Problem, split_extra
-from vtui.core.launch_spec import LaunchSpec, format_gpus, parse_gpus
+from vtui.core.launch_spec import RUNTIMES, LaunchSpec, format_gpus, parse_gpus
 from vtui.core.vllm_args import CATALOGUE, FORM_GROUPS, ArgSpec
 
 
@@ -45,6 +45,18 @@ SPEC_FIELDS: tuple[FormField, ...] = (
         "all, GPU indices such as 0,1 (see the GPU screen), or none (CPU builds of vLLM only).",
     ),
     FormField(
+        "runtime",
+        "runtime",
+        "docker: a container of the image. process: `vllm serve` run on this machine, from "
+        "the vllm program below (a venv, conda or module environment), no Docker needed.",
+    ),
+    FormField(
+        "vllm_program",
+        "vllm program",
+        "With runtime process: the vllm program of the environment vLLM is installed in, "
+        "such as ~/venvs/vllm/bin/vllm (default: vllm on PATH).",
+    ),
+    FormField(
         "extra",
         "extra arguments",
         "Any other vLLM argument, written as for vllm serve; "
@@ -57,7 +69,7 @@ READ_ONLY = {"--api-key"}
 
 
 def form_groups() -> list[tuple[str, list[FormField]]]:
-    groups = [("Launch", list(SPEC_FIELDS[:3]))]
+    groups = [("Launch", list(SPEC_FIELDS[:5]))]
     for title, flags in FORM_GROUPS:
         groups.append(
             (
@@ -68,7 +80,7 @@ def form_groups() -> list[tuple[str, list[FormField]]]:
                 ],
             )
         )
-    groups.append(("More", [SPEC_FIELDS[3]]))
+    groups.append(("More", [SPEC_FIELDS[5]]))
     return groups
 
 
@@ -77,6 +89,8 @@ def texts_from_spec(spec: LaunchSpec) -> dict[str, str]:
         "model": spec.model,
         "image": spec.image,
         "gpus": format_gpus(spec.gpus),
+        "runtime": spec.runtime,
+        "vllm_program": spec.vllm_program,
         "extra": " ".join(spec.extra_args),
         "--served-model-name": spec.served_model_name,
         "--host": spec.host,
@@ -108,6 +122,14 @@ def spec_from_texts(base: LaunchSpec, texts: dict[str, str]) -> tuple[LaunchSpec
                 problems.append(Problem("gpus", "all, none, or indices such as 0,1"))
             else:
                 changes["gpus"] = gpus
+        elif key == "runtime":
+            runtime = text.strip() or "docker"
+            if runtime not in RUNTIMES:
+                problems.append(Problem("runtime", f"docker or process, not {text!r}"))
+            else:
+                changes["runtime"] = runtime
+        elif key == "vllm_program":
+            changes["vllm_program"] = text.strip() or "vllm"
         elif key == "extra":
             try:
                 changes["extra_args"] = split_extra(text)

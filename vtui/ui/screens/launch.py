@@ -23,7 +23,7 @@ from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import GpuReading, ModelCheckpoint
-from vtui.core.renderings import render_compose
+from vtui.core.renderings import render_compose, render_vllm_serve
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.arg_field import ArgField
 from vtui.ui.widgets.dialogs import AskText, Confirm
@@ -319,7 +319,12 @@ class LaunchScreen(VtuiScreen):
         self.refit()
         preview = self.query_one("#compose-preview", Static)
         if not self.blocking:
-            preview.update(Syntax(render_compose(spec), "yaml", theme="ansi_dark", word_wrap=True))
+            if spec.runtime == "process":  # no container: what vtui runs is the serve line
+                line = render_vllm_serve(spec)
+                preview.update(Syntax(line, "bash", theme="ansi_dark", word_wrap=True))
+            else:
+                yaml = render_compose(spec)
+                preview.update(Syntax(yaml, "yaml", theme="ansi_dark", word_wrap=True))
             self._previewed = True
         elif not self._previewed:
             preview.update(
