@@ -81,7 +81,7 @@ async def test_the_details_pane_follows_the_cursor() -> None:
         shown = text(app, "#model-details")
         assert "gated (manual)" in shown and "hf auth login" in shown
         assert "LlamaForCausalLM" in shown and "context 131,072" in shown
-        assert "Fit here   fits, but only 3.4 requests at full length" in shown
+        assert "Fit here   fits, but only 3.5 requests at full length" in shown
         table.move_cursor(row=table.get_row_index("Qwen/Qwen3-8B-GGUF"))
         await settle(app)
         shown = text(app, "#model-details")

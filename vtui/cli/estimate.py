@@ -95,8 +95,8 @@ def add_command(
     )
     p.add_argument("--gpus", type=positive_int, metavar="N", help="how many GPUs there are to use")
     p.add_argument(
-        "--gpu-memory-utilization", type=_fraction, default=0.9, metavar="U",
-        help="share of each GPU vLLM may take (default: 0.9, vLLM's)",
+        "--gpu-memory-utilization", type=_fraction, default=None, metavar="U",
+        help="share of each GPU vLLM may take (default: vLLM's own default)",
     )  # fmt: skip
     p.add_argument("-tp", "--tensor-parallel-size", type=positive_int, default=1, metavar="T")
     p.add_argument("-pp", "--pipeline-parallel-size", type=positive_int, default=1, metavar="P")

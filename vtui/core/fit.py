@@ -36,6 +36,13 @@ from vtui.core.model_shape import (
     per_gpu_weight_bytes,
     serving_dtype_bytes,
 )
+from vtui.core.vllm_args import CATALOGUE
+
+# vLLM's own default (0.92 in 0.26 and 0.33), read from the argument catalogue: a fit at
+# "vLLM's defaults" must use the one vLLM uses.
+_CATALOGUE_DEFAULT = CATALOGUE["--gpu-memory-utilization"].default
+assert isinstance(_CATALOGUE_DEFAULT, float), "the catalogue lost vLLM's default utilization"
+DEFAULT_UTILIZATION = _CATALOGUE_DEFAULT
 
 MIB = 1024**2
 # The sampler keeps about three float32 copies of the logits (logits, probabilities,
@@ -68,7 +75,7 @@ class FitRequest:
     gpu_count: int = 1
     gpu_name: str = ""
     gpu_free_bytes: int | None = None  # free before launch, where known
-    utilization: float = 0.9
+    utilization: float = DEFAULT_UTILIZATION
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
     max_model_len: int | None = None  # None: the model's own maximum, as vLLM does

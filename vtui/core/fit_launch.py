@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vtui.core.fit import MIB, FitEstimate, FitRequest, estimate
+from vtui.core.fit import DEFAULT_UTILIZATION, MIB, FitEstimate, FitRequest, estimate
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.model_shape import UnknownModel, shape
 from vtui.core.records import GpuReading, ModelCheckpoint
@@ -63,7 +63,7 @@ def _float(value: object) -> float | None:
 
 def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False) -> FitRequest:
     args = spec.args
-    util = _float(args.get("--gpu-memory-utilization")) or 0.9
+    util = _float(args.get("--gpu-memory-utilization")) or DEFAULT_UTILIZATION
     quantization = args.get("--quantization")
     return FitRequest(
         gpu_total_bytes=memory.total_bytes,
