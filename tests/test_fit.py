@@ -264,3 +264,35 @@ def test_a_fit_at_vllms_defaults_uses_vllms_own_default_utilization() -> None:
     at_default = estimate(shape(LLAMA_70B_CONFIG), FitRequest(gpu_total_bytes=H100, gpu_count=8),
                           dtype_parameters={"BF16": 70_553_706_496})  # fmt: skip
     assert at_default.budget.requested == math.ceil(H100 * 0.92)
+
+
+GEMMA2 = next(r for r in ROWS if r["model"] == "google/gemma-2-9b-it")
+
+
+def test_a_max_model_len_beyond_the_models_positions_is_refused_not_fits() -> None:
+    """gemma-2-9b holds 8,192 positions; vLLM 0.26 refused 32,768 on the H200 ("User-
+    specified max_model_len (32768) is greater than the derived max_model_len"), where the
+    estimate had said "fits, 400,805 tokens"."""
+    model = shape(GEMMA2["config"])
+    request = replace(request_for(GEMMA2), max_model_len=32768)
+    fit = estimate(model, request, dtype_parameters=GEMMA2.get("dtype_parameters"))
+    assert fit.verdict is Verdict.REFUSED and not fit.fits and short_verdict(fit) == "refused"
+    assert "vLLM refuses --max-model-len 32,768: the model holds 8,192 positions" in fit.summary
+    assert fit.fixes[0].flag == "--max-model-len" and fit.fixes[0].value == 8192
+    fixed = estimate(model, replace(request, max_model_len=8192),
+                     dtype_parameters=GEMMA2.get("dtype_parameters"))  # fmt: skip
+    assert fixed.fits
+
+
+@pytest.mark.parametrize("tp", [3, 5])
+def test_a_tensor_parallel_size_that_does_not_divide_the_heads_is_refused(tp: int) -> None:
+    """Llama-3.3-70B has 64 attention heads; vLLM refuses -tp 3 or -tp 5."""
+    model = shape(LLAMA_70B_CONFIG)
+    request = FitRequest(gpu_total_bytes=H100, gpu_count=8, tensor_parallel=tp)
+    fit = estimate(model, request, dtype_parameters={"BF16": 70_553_706_496})
+    assert fit.verdict is Verdict.REFUSED and not fit.fits
+    assert (
+        f"--tensor-parallel-size {tp}: it must divide the model's 64 attention heads"
+        in (fit.advice[0])
+    )
+    assert fit.fixes[0].flag == "--tensor-parallel-size" and fit.fixes[0].value == 8

@@ -44,14 +44,15 @@ async def test_a_change_in_the_form_moves_the_fit_and_the_fix_key_applies_the_ad
         await type_into(app, pilot, "gpu-memory-utilization", "0.25")
         await type_into(app, pilot, "max-model-len", "131072")
         text = fit_text(app)
-        assert "does not fit: max-model-len too large" in text
-        assert "ctrl+f: max-model-len 49,152" in text  # 49,424 tokens fit: 1.5 x 32k
+        # Beyond the model's 32,768 positions vLLM refuses to start, whatever the memory.
+        assert "vLLM refuses --max-model-len 131,072: the model holds 32,768" in text
+        assert "ctrl+f: max-model-len 32768" in text
         screen.query_one("#field-max-model-len Input", Input).blur()
         await pilot.press("ctrl+f")
         await settle(app)
-        assert screen.query_one("#field-max-model-len Input", Input).value == "49152"
-        assert screen.spec is not None and screen.spec.args["--max-model-len"] == 49152
-        assert "fits, but only 1.0 requests at full length" in fit_text(app)
+        assert screen.query_one("#field-max-model-len Input", Input).value == "32768"
+        assert screen.spec is not None and screen.spec.args["--max-model-len"] == 32768
+        assert "fits, but only 1.5 requests at full length" in fit_text(app)  # 49,424 tokens
         assert not screen.saved  # the fix edits the form; saving stays the user's call
 
 

@@ -64,6 +64,7 @@ class Verdict(StrEnum):
     FEW_REQUESTS = "fits, few requests"
     CONTEXT_TOO_LONG = "max-model-len too large"
     WEIGHTS_TOO_LARGE = "weights too large"
+    REFUSED = "vLLM refuses these settings"
     UNKNOWN = "unknown"
 
 
@@ -150,6 +151,8 @@ class FitEstimate:
             )
         if self.verdict is Verdict.FEW_REQUESTS:
             return f"fits, but only {self.max_concurrency:.1f} requests at full length"
+        if self.verdict is Verdict.REFUSED and self.advice:
+            return f"does not start: {self.advice[0]}"
         return f"does not fit: {self.verdict.value}"
 
 
@@ -165,6 +168,8 @@ def short_verdict(fit: FitEstimate) -> str:
     if fit.verdict is Verdict.WEIGHTS_TOO_LARGE:
         needed = fit.tensor_parallel_needed
         return f"needs TP {needed}" if needed else "too large"
+    if fit.verdict is Verdict.REFUSED:
+        return "refused"
     return "unknown"
 
 
@@ -247,6 +252,39 @@ def _busy(request: FitRequest, budget: Budget) -> str | None:
     )
 
 
+def _refused(model: ModelShape, request: FitRequest, budget: Budget) -> FitEstimate | None:
+    """Settings vLLM refuses at start-up whatever the memory: a tensor-parallel size that
+    does not divide the attention heads, a --max-model-len beyond the positions the model
+    derives (vllm/config: without VLLM_ALLOW_LONG_MAX_MODEL_LEN it raises)."""
+    tp, heads = max(1, request.tensor_parallel), model.attention_heads
+    if heads and heads % tp:
+        usable = [n for n in range(min(heads, max(1, request.gpu_count)), 0, -1) if heads % n == 0]
+        fixes = (Fix("--tensor-parallel-size", usable[0], f"tensor-parallel-size {usable[0]}"),)
+        return FitEstimate(
+            Verdict.REFUSED,
+            budget,
+            request.max_model_len or model.max_len,
+            advice=(
+                f"vLLM refuses --tensor-parallel-size {tp}: it must divide the model's "
+                f"{heads} attention heads (on {request.gpu_count} GPUs: {usable[0]})",
+            ),
+            fixes=fixes,
+        )
+    asked, positions = request.max_model_len, model.max_len
+    if asked and positions and asked > positions:
+        return FitEstimate(
+            Verdict.REFUSED,
+            budget,
+            asked,
+            advice=(
+                f"vLLM refuses --max-model-len {asked:,}: the model holds {positions:,} "
+                "positions; use that or less (or rope scaling, where the model supports it)",
+            ),
+            fixes=(Fix("--max-model-len", positions, f"max-model-len {positions}"),),
+        )
+    return None
+
+
 def _estimate(
     model: ModelShape, request: FitRequest, total_weights: int, measured: bool
 ) -> FitEstimate:
@@ -266,6 +304,9 @@ def _estimate(
         weights_measured=measured,
     )
     max_len = request.max_model_len or model.max_len
+    refused = _refused(model, request, budget)
+    if refused is not None:
+        return refused
     if budget.kv_cache <= 0:
         return _weights_too_large(model, request, total_weights, budget, max_len)
     if model.kv is None:

@@ -62,6 +62,7 @@ class ModelShape:
     dtype: str  # the checkpoint's torch_dtype
     quantization: Quantization
     parameters: int  # counted from config.json
+    attention_heads: int | None = None  # query heads: a tensor-parallel size must divide them
 
     @property
     def embedding_parameters(self) -> int:
@@ -175,6 +176,7 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
         kv=kv,
         kv_unknown_reason=reason,
         max_len=max_model_len(config),
+        attention_heads=heads,
         dtype=str(
             config.get("torch_dtype")
             or source.get("torch_dtype")

@@ -28,6 +28,7 @@ VERDICT_STYLE = {
     Verdict.FEW_REQUESTS: "bold yellow",
     Verdict.CONTEXT_TOO_LONG: "bold red",
     Verdict.WEIGHTS_TOO_LARGE: "bold red",
+    Verdict.REFUSED: "bold red",
     Verdict.UNKNOWN: "bold yellow",
 }
 BLOCK = "\u2588"
