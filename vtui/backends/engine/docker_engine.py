@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import os
 import time
@@ -10,6 +9,7 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 from vtui.backends.engine import PullListener
+from vtui.backends.engine.log_stamps import parse_stamp, stamped_line
 from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
 from vtui.core.errors import (
@@ -20,7 +20,7 @@ from vtui.core.errors import (
 )
 from vtui.core.image_pull import pull_problem
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
-from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line, held_line
+from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line
 from vtui.core.records import ContainerState, Deployment, LogLine, RunRequest
 from vtui.core.terminal_text import visible
 from vtui.core.vllm_command import served_model
@@ -36,7 +36,6 @@ _STATES = {
     "exited": ContainerState.EXITED,
     "dead": ContainerState.DEAD,
 }
-_NEVER = "0001-01-01T00:00:00Z"
 
 
 def _state(attrs: dict[str, Any]) -> ContainerState:
@@ -73,30 +72,6 @@ def _is_deployment(entry: dict[str, Any]) -> bool:
     """A listed container vtui shows: one of its own (by label) or any running a vLLM image."""
     ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
     return ours or is_vllm_image(str(entry.get("Image", "")))
-
-
-def parse_stamp(text: str) -> int | None:
-    """RFC 3339 with nanoseconds, as the engine writes it, to ns since the epoch."""
-    text = text.strip()
-    if not text or text == _NEVER or not text.endswith("Z"):
-        return None
-    base, _, fraction = text[:-1].partition(".")
-    try:
-        seconds = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
-        nanos = int((fraction + "000000000")[:9]) if fraction else 0
-    except ValueError:
-        return None
-    return seconds * 1_000_000_000 + nanos
-
-
-def _split_stamped(raw: bytes) -> LogLine:
-    stamp, _, text = raw.partition(b" ")
-    return LogLine(parse_stamp(stamp.decode("ascii", "replace")) or 0, _text(text))
-
-
-def _text(raw: bytes) -> str:
-    """A log line as vtui holds it: cut to a bound, its control characters made visible."""
-    return held_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
 
 
 def _since_seconds(since_ns: int) -> int:
@@ -143,7 +118,7 @@ class DockerLogFollow:
             yield line
 
     def _line(self, raw: bytes, overlong: bool) -> LogLine | None:
-        line = _split_stamped(raw)
+        line = stamped_line(raw)
         if overlong:
             line = LogLine(line.at_ns, cut_line(line.text, forced=True))
         return line if line.at_ns >= self._since_ns or not line.at_ns else None

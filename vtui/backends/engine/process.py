@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from vtui.backends.engine import PullListener
+from vtui.backends.engine.log_stamps import stamped_line
 from vtui.backends.files.safe_paths import inside
 from vtui.backends.host.ports import port_in_use
 from vtui.core import labels
 from vtui.core.errors import EngineFailed, EngineRefused, NoSuchContainer
-from vtui.core.log_buffer import held_line
 from vtui.core.process_command import served_from_argv
 from vtui.core.records import ContainerState, Deployment, LogLine, RunRequest
 
@@ -38,12 +38,6 @@ FOLLOW_POLL_S = 0.2
 PROC = Path("/proc")
 # How long a start may take to show its keeper alive before vtui calls it failed.
 START_WAIT_S = 5.0
-
-
-def _parse_stamp(text: bytes) -> int:
-    from vtui.backends.engine.docker_engine import parse_stamp
-
-    return parse_stamp(text.decode("ascii", "replace")) or 0
 
 
 @dataclass(frozen=True)
@@ -87,7 +81,7 @@ class ProcessLogFollow:
             whole = chunk[: chunk.rfind(b"\n") + 1]
             offset += len(whole)
             for raw in whole.splitlines():
-                line = _line(raw)
+                line = stamped_line(raw)
                 if line.at_ns >= self._since:
                     yield line
             if not live and not whole:
@@ -96,11 +90,6 @@ class ProcessLogFollow:
 
     def close(self) -> None:
         self._closed.set()
-
-
-def _line(raw: bytes) -> LogLine:
-    stamp, _, text = raw.partition(b" ")
-    return LogLine(_parse_stamp(stamp), held_line(text.decode("utf-8", "replace")))
 
 
 class ProcessEngine:
@@ -198,11 +187,19 @@ class ProcessEngine:
             return []
         return sorted(p.stem for p in self.records.glob(f"{PREFIX}*.json"))
 
+    def _all_started(self) -> list[_Started]:
+        """Every record that reads (one a hand or a crash broke is passed over)."""
+        out = []
+        for process_id in self._ids():
+            with contextlib.suppress(NoSuchContainer, EngineFailed):
+                out.append(self._started(process_id))
+        return out
+
     # -- found on the machine ---------------------------------------------------------------------
 
-    def _found(self) -> list[Deployment]:
-        """vLLM servers running here that vtui did not start, read from /proc."""
-        kept = {self._started(i).pgid for i in self._ids() if self._safe(i)}
+    def _found(self, kept: set[int]) -> list[Deployment]:
+        """vLLM servers running here that vtui did not start (not in one of the `kept`
+        process groups, vtui's own), read from /proc."""
         found = []
         for entry in self._proc.iterdir() if self._proc.is_dir() else ():
             if not entry.name.isdigit():
@@ -232,25 +229,16 @@ class ProcessEngine:
             )
         return found
 
-    def _safe(self, process_id: str) -> bool:
-        try:
-            self._started(process_id)
-        except (NoSuchContainer, EngineFailed):
-            return False
-        return True
-
     # -- the engine interface -------------------------------------------------------------------
 
     def list_deployments(self) -> list[Deployment]:
-        out = []
-        for process_id in self._ids():
-            with contextlib.suppress(NoSuchContainer, EngineFailed):
-                out.append(self._deployment(self._started(process_id)))
-        return out + self._found()
+        started = self._all_started()
+        ours = [self._deployment(s) for s in started]
+        return ours + self._found({s.pgid for s in started})
 
     def inspect(self, container_id: str) -> Deployment:
         if container_id.startswith(f"{PREFIX}pid"):
-            for d in self._found():
+            for d in self.list_deployments():
                 if d.container_id == container_id:
                     return d
             raise NoSuchContainer(f"no such process: {container_id}")
@@ -266,7 +254,7 @@ class ProcessEngine:
             raw = started.log.read_bytes()
         except FileNotFoundError:
             return []
-        lines = [_line(r) for r in raw.splitlines()]
+        lines = [stamped_line(r) for r in raw.splitlines()]
         lines = [line for line in lines if line.at_ns >= (since_ns or 0)]
         return lines[-tail:] if tail else lines
 
@@ -289,7 +277,8 @@ class ProcessEngine:
         program = request.image
         if os.sep in program and not os.access(program, os.X_OK):
             raise EngineRefused(f"{program}: no such program (the profile's vllm path)")
-        for d in self.list_deployments():
+        here = self.list_deployments()
+        for d in here:
             if d.live and d.name == request.name:
                 raise EngineRefused(
                     f'a process named "{request.name}" is already running; stop it first '
@@ -300,7 +289,7 @@ class ProcessEngine:
                 f"port {request.host_port} on {request.host} is already taken; stop what "
                 "holds it or choose another port"
             )
-        for d in self.list_deployments():  # a stopped one of the same name is replaced
+        for d in here:  # a stopped one of the same name is replaced
             if d.name == request.name and d.managed:
                 self.remove(d.container_id)
         environment = dict(os.environ) | dict(request.environment)
@@ -352,10 +341,7 @@ class ProcessEngine:
         threading.Thread(target=child.wait, name="vtui-keeper-reaper", daemon=True).start()
 
     def containers_of(self, pids: Collection[int]) -> dict[int, str]:
-        groups = {}
-        for process_id in self._ids():
-            with contextlib.suppress(NoSuchContainer, EngineFailed):
-                groups[self._started(process_id).pgid] = process_id
+        groups = {s.pgid: s.process_id for s in self._all_started()}
         owners = {}
         for pid in pids:
             try:

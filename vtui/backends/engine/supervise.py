@@ -5,7 +5,7 @@ It leads a process group of its own (so a stop reaches vLLM's workers too), star
 it with stdout and stderr on one pipe, writes each line to LOG stamped as Docker stamps
 them (RFC 3339, nanoseconds), and when ARGV ends writes how it ended to RECORD's ".exit"
 file. vtui itself may have exited long before: the keeper is what knows the exit code.
-Standard library only; it never reads the environment's secrets, only passes them on.
+It never reads the environment's secrets, only passes them on.
 """
 
 from __future__ import annotations
@@ -17,19 +17,14 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
+
+from vtui.backends.engine.log_stamps import stamp
 
 # A line longer than this is cut into pieces as it is copied: memory stays bounded whatever
 # the program prints (the reader cuts each line again to what a view shows).
 CHUNK = 64 * 1024
-
-
-def stamp(now_ns: int) -> str:
-    seconds, ns = divmod(now_ns, 1_000_000_000)
-    whole = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{whole}.{ns:09d}Z"
 
 
 def copy_lines(source: IO[bytes], log: IO[bytes]) -> None:
