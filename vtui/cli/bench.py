@@ -105,10 +105,11 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
 def _resolve(
     args: argparse.Namespace, backends: Backends, given: Any
 ) -> tuple[ChatEndpoint, str, Deployment | None]:
-    from vtui.services.targets import deployment_for, endpoint_of, first_model
+    from vtui.backends.registry import endpoint_at
+    from vtui.services.targets import deployment_for, first_model
 
     if given is not None:
-        endpoint = endpoint_of(given.url, given.api_key)
+        endpoint = endpoint_at(given.url, given.api_key)
         return endpoint, given.model or first_model(endpoint, given.key_source), None
     d = deployment_for(backends, args.name, running=True)
     return backends.endpoint_for(d), args.model or d.model, d

@@ -77,11 +77,12 @@ def _open_screen(args: argparse.Namespace, backends: Backends, given: GivenEndpo
 def _resolve(
     args: argparse.Namespace, backends: Backends, given: GivenEndpoint | None
 ) -> tuple[ChatEndpoint, ChatTarget]:
+    from vtui.backends.registry import endpoint_at
     from vtui.core.chat_errors import ChatTarget
-    from vtui.services.targets import deployment_for, endpoint_of, first_model
+    from vtui.services.targets import deployment_for, first_model
 
     if given is not None:
-        endpoint = endpoint_of(given.url, given.api_key)
+        endpoint = endpoint_at(given.url, given.api_key)
         model = given.model or first_model(endpoint, given.key_source)
         return endpoint, ChatTarget(given.url, model, api_key_source=given.key_source)
     d = deployment_for(backends, args.name)

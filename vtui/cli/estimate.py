@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli.arg_types import number, positive_int
+from vtui.cli.common import fail
 from vtui.core.kv_cache import GIB
 
 if TYPE_CHECKING:  # the fit modules load only when estimate runs
@@ -152,29 +152,28 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         try:
             readings = backends.gpu.snapshot().gpus
         except BackendUnavailable as exc:
-            return _fail(f"no GPU to read ({exc}); give --gpu-mem-gib G to estimate for one")
+            return fail(
+                f"no GPU to read ({exc}); give --gpu-mem-gib G to estimate for one", "vtui estimate"
+            )
         available = readings[: args.gpus] if args.gpus else readings
         # vLLM takes the first tensor x pipeline GPUs; the rest only count for advice.
         found = gpu_memory(spec, available[:wanted])
         if found is None:
-            return _fail("no GPU reported its memory through NVML; give --gpu-mem-gib G")
+            return fail(
+                "no GPU reported its memory through NVML; give --gpu-mem-gib G", "vtui estimate"
+            )
         memory = replace(found, count=len(available))
         gpu_source = f"read through NVML: {memory.count} x {memory.name}"
     try:
         checkpoint = find_model(backends, args.model)
         fit = fit_of(spec, checkpoint, memory, check_free=args.gpu_mem_gib is None)
     except FitUnknown as exc:
-        return _fail(f"{args.model}: {exc}")
+        return fail(f"{args.model}: {exc}", "vtui estimate")
     if args.json:
         print(json.dumps(_as_json(fit, checkpoint.source, gpu_source, memory), indent=2))
     else:
         print(_as_text(args.model, fit, checkpoint.source, gpu_source))
     return 0
-
-
-def _fail(message: str) -> int:
-    print(f"vtui estimate: error: {message}", file=sys.stderr)
-    return 1
 
 
 def _gib_figure(n: int) -> float:

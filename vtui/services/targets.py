@@ -4,7 +4,7 @@ else the active one), or any OpenAI-compatible URL the user gives."""
 from __future__ import annotations
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
-from vtui.backends.registry import Backends, endpoint_at
+from vtui.backends.registry import Backends
 from vtui.core.chat_errors import CLI_HINTS, ChatTarget, explain
 from vtui.core.deployments import active_deployment
 from vtui.core.errors import BackendUnavailable, VtuiError
@@ -32,11 +32,6 @@ def deployment_for(backends: Backends, name: str | None, *, running: bool = Fals
             "start one with `vtui up PROFILE`, or pass --endpoint URL"
         )
     return d
-
-
-def endpoint_of(url: str, api_key: str | None) -> ChatEndpoint:
-    """Any OpenAI-compatible server, demo or not: a URL given is always the real thing."""
-    return endpoint_at(url, api_key)
 
 
 def first_model(endpoint: ChatEndpoint, key_source: str = "no API key") -> str:
