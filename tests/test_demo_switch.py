@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.helpers import REPO
+from tests.support.screens import open_launch
 from vtui.backends.registry import backends_for
 from vtui.locations import demo_home, demo_locations
 from vtui.ui.app import VtuiApp
-from vtui.ui.headless import settle
-from vtui.ui.screens.launch import LaunchScreen
 
 
 def user_env(tmp_path: Path) -> dict[str, str]:
@@ -100,12 +99,7 @@ async def test_the_demo_tui_sees_what_demo_commands_made(
     monkeypatch.setenv("TMPDIR", env["TMPDIR"])
     app = VtuiApp(backends_for(True), live=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app)
-        await pilot.press("2")
-        await settle(app)
-        await settle(app)
-        screen = app.screen
-        assert isinstance(screen, LaunchScreen)
+        screen = await open_launch(app, pilot)
         assert "q" in screen.names
     assert app.backends.places.config == demo_home(7, 2, env) / "config"
 
@@ -129,12 +123,7 @@ async def test_one_bad_profile_gets_one_message_from_up_show_and_the_launch_scre
     monkeypatch.setenv("TMPDIR", env["TMPDIR"])
     app = VtuiApp(backends_for(True), live=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app)
-        await pilot.press("2")
-        await settle(app)
-        await settle(app)
-        screen = app.screen
-        assert isinstance(screen, LaunchScreen)
+        screen = await open_launch(app, pilot)
         if text == BAD_PORT:
             problem = next(p for p in screen.problems if p.field == "--port")
             line = f"vtui: bad: {problem}"

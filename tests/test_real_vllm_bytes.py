@@ -29,13 +29,19 @@ def number_in(needle: str, pattern: str) -> float:
     return float(found.group(1).replace(",", ""))
 
 
-def test_every_phase_of_a_real_start_is_seen_in_order_with_its_figures() -> None:
+def walked(lines: list[str]) -> tuple[StartupTracker, list[Phase]]:
+    """The tracker fed a log line by line, and each phase it went through, in order."""
     tracker = StartupTracker(started_at=0.0)
     phases: list[Phase] = []
-    for i, line in enumerate(LOG):
+    for i, line in enumerate(lines):
         tracker.feed(line, i * 0.01)
         if not phases or phases[-1] != tracker.phase:
             phases.append(tracker.phase)
+    return tracker, phases
+
+
+def test_every_phase_of_a_real_start_is_seen_in_order_with_its_figures() -> None:
+    tracker, phases = walked(LOG)
     # Model Runner V2 ("Loading model from scratch") included: the tracker skipped it.
     assert phases == [Phase.STARTING, Phase.LOADING, Phase.PROFILING, Phase.CAPTURING,
                       Phase.READY, Phase.SERVING]  # fmt: skip
@@ -117,12 +123,7 @@ STARVED_LOG = (DATA / "process-starve.log").read_text(encoding="utf-8").splitlin
 
 def test_a_real_vllm_run_as_a_process_walks_the_phases_with_its_figures() -> None:
     """`vtui logs` of a `vllm serve` process vtui started (--enforce-eager: no graphs)."""
-    tracker = StartupTracker(started_at=0.0)
-    phases: list[Phase] = []
-    for i, line in enumerate(PROCESS_LOG):
-        tracker.feed(line, i * 0.01)
-        if not phases or phases[-1] != tracker.phase:
-            phases.append(tracker.phase)
+    tracker, phases = walked(PROCESS_LOG)
     assert phases[:4] == [Phase.STARTING, Phase.LOADING, Phase.PROFILING, Phase.READY]
     assert tracker.figures.weights_gib == 0.69
     assert tracker.figures.kv_cache_gib == 127.4
