@@ -141,3 +141,17 @@ async def test_A_on_the_server_screen_attaches_a_url_and_follows_it() -> None:
             assert attached.model == QWEN and attached.base_url == sim.url
             said = " ".join(str(n.message) for n in app._notifications)
             assert f"Attached {attached.name}: done." in said
+
+
+@pytest.mark.attack("terminal-escapes")
+def test_a_hand_edited_attached_list_is_shown_harmless(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    listing = config / "state" / "vtui" / "attached.json"
+    listing.parent.mkdir(parents=True)
+    listing.write_text(json.dumps([{
+        "id": "url-0011223344556677", "name": "lab\x1b]0;owned\x07", "url": "http://127.0.0.1:9",
+        "key_env": None, "models": ["m\x1b[2J"],
+    }]))  # fmt: skip
+    ps = run_vtui("ps", config=config)
+    assert "\x1b" not in ps.stdout + ps.stderr and "\x07" not in ps.stdout
+    assert "lab\u241b]0;owned\u2407" in ps.stdout

@@ -219,3 +219,27 @@ def test_vtui_up_ps_logs_and_down_drive_a_process_profile(
     )  # fmt: skip
     assert missing.returncode == 1
     assert "no such program here" in missing.stderr
+
+
+@pytest.mark.attack("terminal-escapes")
+def test_a_foreign_command_line_with_escapes_is_listed_harmless(
+    engine: ProcessEngine, vllm_program: Path
+) -> None:
+    """Any local user's process is read from /proc: its model name is shown, not obeyed."""
+    port = free_port()
+    hostile = "Qwen/\x1b]52;c;SGk=\x07evil\x1b[2J"
+    bare = subprocess.Popen(
+        [str(vllm_program), "serve", hostile, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        until(lambda: any(d.port == port for d in engine.list_deployments()), 10)
+        found = next(d for d in engine.list_deployments() if d.port == port)
+        shown = " ".join([found.model, found.image, *found.command])
+        assert "\x1b" not in shown and "\x07" not in shown
+        assert "evil" in found.model and "\u241b" in found.model  # shown as pictures
+    finally:
+        os.killpg(bare.pid, signal.SIGTERM)
+        bare.wait(10)

@@ -22,6 +22,7 @@ from vtui.backends.engine import PullListener
 from vtui.core import labels
 from vtui.core.errors import EngineFailed, EngineRefused, NoSuchContainer
 from vtui.core.records import ContainerState, Deployment, LogLine, RunRequest
+from vtui.core.terminal_text import visible
 
 PREFIX = "url-"
 HEALTH_KEEP_S = 5.0  # a screen polls each second; a far server is asked at most this often
@@ -63,7 +64,12 @@ class AttachedEndpoints:
             raise EngineFailed(why) from exc
         if not isinstance(data, list):
             raise EngineFailed(f"{self.path}: not a list of endpoints")
-        return [e for e in data if isinstance(e, dict) and str(e.get("id", "")).startswith(PREFIX)]
+        # The user's own file, edited by hand perhaps: its names are shown, never obeyed.
+        return [
+            {k: visible(v) if isinstance(v, str) else v for k, v in e.items()}
+            for e in data
+            if isinstance(e, dict) and str(e.get("id", "")).startswith(PREFIX)
+        ]
 
     def _write(self, entries: list[dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -120,7 +126,7 @@ class AttachedEndpoints:
             container_id=str(entry["id"]),
             name=str(entry["name"]),
             image=str(entry["url"]),
-            model=", ".join(str(m) for m in entry.get("models") or ()) or "?",
+            model=visible(", ".join(str(m) for m in entry.get("models") or ())) or "?",
             state=ContainerState.RUNNING if healthy else ContainerState.UNHEALTHY,
             host=parts.hostname or "?",
             port=port,

@@ -31,6 +31,7 @@ from vtui.core import labels
 from vtui.core.errors import EngineFailed, EngineRefused, NoSuchContainer
 from vtui.core.process_command import served_from_argv
 from vtui.core.records import ContainerState, Deployment, LogLine, RunRequest
+from vtui.core.terminal_text import visible
 
 PREFIX = "proc-"
 KEEPER = "vtui.backends.engine.supervise"
@@ -169,15 +170,16 @@ class ProcessEngine:
         model, served = served_from_argv(started.argv)
         return Deployment(
             container_id=started.process_id,
-            name=started.name,
-            image=started.argv[0] if started.argv else "vllm",
-            model=served or model or "?",
+            # The record is vtui's, but a hand may have edited it: shown, never obeyed.
+            name=visible(started.name),
+            image=visible(started.argv[0]) if started.argv else "vllm",
+            model=visible(served or model or "?"),
             state=state,
             host=started.host,
             port=started.port,
             exit_code=code,
             labels=dict(started.labels) | {labels.RUNTIME: "process"},
-            command=started.argv[1:],
+            command=tuple(visible(a) for a in started.argv[1:]),
             started_at=started.started_at,
             oom_killed=False,
         )
@@ -206,7 +208,8 @@ class ProcessEngine:
                 continue
             try:
                 raw = (entry / "cmdline").read_bytes().split(b"\0")
-                argv = [a.decode("utf-8", "replace") for a in raw if a]
+                # Any program's command line: shown, never obeyed, as a container's name is.
+                argv = [visible(a.decode("utf-8", "replace")) for a in raw if a]
                 pgid = _group_of(entry)
             except (OSError, ValueError, IndexError):
                 continue
