@@ -5,6 +5,7 @@ same code paths as a real vLLM, without a GPU."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -24,7 +25,7 @@ from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.process import ProcessEngine
 from vtui.core.errors import EngineRefused, NoSuchContainer
 from vtui.core.launch_spec import LaunchSpec, run_request
-from vtui.core.records import RunRequest
+from vtui.core.records import Deployment, RunRequest
 from vtui.core.startup import Phase
 
 QWEN = "Qwen/Qwen2.5-7B-Instruct"
@@ -167,27 +168,35 @@ def test_a_program_that_dies_before_a_word_is_an_exit_code_not_a_hang(
     assert ended.exit_code == 3 and engine.logs(deployment.container_id, 0) == []
 
 
-def test_a_vllm_server_vtui_did_not_start_is_found_with_its_port_and_model(
-    engine: ProcessEngine, vllm_program: Path
-) -> None:
+@contextlib.contextmanager
+def found_bare(
+    engine: ProcessEngine, program: Path, model: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Deployment]]:
+    """`vllm serve MODEL` started as a user would, not by vtui, and what vtui found of it."""
     port = free_port()
     bare = subprocess.Popen(
-        [str(vllm_program), "serve", "Qwen/Qwen3-0.6B", "--port", str(port)],
+        [str(program), "serve", model, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
         until(lambda: any(d.port == port for d in engine.list_deployments()), 10)
-        found = next(d for d in engine.list_deployments() if d.port == port)
+        yield bare, next(d for d in engine.list_deployments() if d.port == port)
+    finally:
+        os.killpg(bare.pid, signal.SIGTERM)
+        bare.wait(10)
+
+
+def test_a_vllm_server_vtui_did_not_start_is_found_with_its_port_and_model(
+    engine: ProcessEngine, vllm_program: Path
+) -> None:
+    with found_bare(engine, vllm_program, "Qwen/Qwen3-0.6B") as (bare, found):
         assert found.name == f"vllm-pid{bare.pid}" and not found.managed
         assert found.model == "Qwen/Qwen3-0.6B" and found.host == "127.0.0.1"
         assert engine.logs(found.container_id) == []  # its log is wherever its owner put it
         with pytest.raises(EngineRefused, match="vtui did not start"):
             engine.stop(found.container_id)
-    finally:
-        os.killpg(bare.pid, signal.SIGTERM)
-        bare.wait(10)
 
 
 def test_vtui_up_ps_logs_and_down_drive_a_process_profile(
@@ -226,20 +235,8 @@ def test_a_foreign_command_line_with_escapes_is_listed_harmless(
     engine: ProcessEngine, vllm_program: Path
 ) -> None:
     """Any local user's process is read from /proc: its model name is shown, not obeyed."""
-    port = free_port()
     hostile = "Qwen/\x1b]52;c;SGk=\x07evil\x1b[2J"
-    bare = subprocess.Popen(
-        [str(vllm_program), "serve", hostile, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        until(lambda: any(d.port == port for d in engine.list_deployments()), 10)
-        found = next(d for d in engine.list_deployments() if d.port == port)
+    with found_bare(engine, vllm_program, hostile) as (_bare, found):
         shown = " ".join([found.model, found.image, *found.command])
         assert "\x1b" not in shown and "\x07" not in shown
         assert "evil" in found.model and "\u241b" in found.model  # shown as pictures
-    finally:
-        os.killpg(bare.pid, signal.SIGTERM)
-        bare.wait(10)
