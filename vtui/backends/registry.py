@@ -21,6 +21,7 @@ from vtui.locations import Locations, demo_home, demo_locations, user_locations
 
 if TYPE_CHECKING:
     from vtui.backends.engine.attached import AttachedEndpoints
+    from vtui.backends.files.calibration_store import CalibrationStore
     from vtui.backends.files.profile_store import ProfileStore
 
 
@@ -51,6 +52,12 @@ class Backends:
             with contextlib.suppress(ProfileError):  # another thread made it first
                 store.create(demo_profile())
         return store
+
+    def calibration(self) -> CalibrationStore:
+        """What real starts on this machine measured (the demo's world has its own)."""
+        from vtui.backends.files.calibration_store import CalibrationStore
+
+        return CalibrationStore(self.places.state)
 
 
 def backends_for(demo: bool, seed: int = 7, gpu_count: int = 2) -> Backends:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ Without --gpu-mem-gib the GPUs are read through NVML."""
 EPILOG = """\
 examples:
   vtui estimate Qwen/Qwen3-8B
+  vtui estimate --history
   vtui estimate meta-llama/Llama-3.3-70B-Instruct --gpu-mem-gib 79.2 --gpus 4 -tp 4
   vtui estimate /data/models/qwen3-8b-awq --max-model-len 32K --kv-cache-dtype fp8 --json
 
@@ -85,7 +87,15 @@ def add_command(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(run=run)
-    p.add_argument("model", metavar="MODEL", help="Hub repo id, model directory or config.json")
+    p.add_argument(
+        "model", metavar="MODEL", nargs="?",
+        help="Hub repo id, model directory or config.json",
+    )  # fmt: skip
+    p.add_argument(
+        "--history", action="store_true",
+        help="list the real starts this machine measured (vtui probe, launches) beside "
+        "what was estimated for them, and the error of each",
+    )  # fmt: skip
     p.add_argument(
         "--gpu-mem-gib",
         type=_gib,
@@ -141,8 +151,12 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import BackendUnavailable
     from vtui.core.fit_launch import GpuMemory, gpu_memory
     from vtui.core.launch_spec import LaunchSpec
-    from vtui.services.fitting import FitUnknown, find_model, fit_of
+    from vtui.services.fitting import FitUnknown, find_model, fit_of, learned
 
+    if args.history:
+        return _history(backends, args.json)
+    if not args.model:
+        return fail("give a MODEL to estimate (or --history for past starts)", "vtui estimate")
     spec = LaunchSpec(name="estimate", model=args.model, args=_vllm_args(args))
     wanted = args.gpus or args.tensor_parallel_size * args.pipeline_parallel_size
     if args.gpu_mem_gib is not None:
@@ -166,7 +180,12 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         gpu_source = f"read through NVML: {memory.count} x {memory.name}"
     try:
         checkpoint = find_model(backends, args.model)
-        fit = fit_of(spec, checkpoint, memory, check_free=args.gpu_mem_gib is None)
+        past = learned(backends)
+        for warning in past.warnings:
+            print(f"vtui estimate: warning: {warning}", file=sys.stderr)
+        fit = fit_of(
+            spec, checkpoint, memory, check_free=args.gpu_mem_gib is None, learned=past.records
+        )
     except FitUnknown as exc:
         return fail(f"{args.model}: {exc}", "vtui estimate")
     if args.json:
@@ -202,7 +221,8 @@ def _as_json(
         "cuda_graph_gib": _gib_figure(b.cuda_graphs),
         "kv_bytes_per_token": fit.kv_bytes_per_token,
         "hybrid_layers": fit.hybrid_layers,
-        "weights_from": "tensor sizes" if b.weights_measured else "counted from config.json",
+        "weights_from": _weights_from(fit),
+        "measured_on": b.measured_on,
         "model_source": model_source,
         "gpu_source": gpu_source,
         "unknown_reason": fit.unknown_reason,
@@ -212,7 +232,7 @@ def _as_json(
 
 def _as_text(model: str, fit: FitEstimate, model_source: str, gpu_source: str) -> str:
     b = fit.budget
-    weights_from = "tensor sizes" if b.weights_measured else "counted from config.json"
+    weights_from = _weights_from(fit)
     lines = [
         f"{model}  (config from {model_source}; weights {weights_from})",
         f"GPUs: {gpu_source}; {b.total / GIB:.1f} GiB each, vLLM may use "
@@ -235,8 +255,73 @@ def _as_text(model: str, fit: FitEstimate, model_source: str, gpu_source: str) -
         lines.append(
             f"layers: {fit.hybrid_layers}; the per-token size counts the full-attention ones"
         )
+    if b.measured_on:
+        lines.append(
+            f"measured on this machine on {b.measured_on}: weights, activations, non-torch "
+            "and CUDA graphs are vLLM's own figures for this launch (vtui estimate --history)"
+        )
     lines.append(f"verdict: {fit.summary}")
     lines += [f"  - {line}" for line in fit.advice]
     if fit.busy:
         lines.append(f"note: {fit.busy}")
     return "\n".join(lines)
+
+
+def _weights_from(fit: FitEstimate) -> str:
+    b = fit.budget
+    if b.measured_on:
+        return f"measured by vLLM on {b.measured_on}"
+    return "tensor sizes" if b.weights_measured else "counted from config.json"
+
+
+def _history(backends: Backends, as_json: bool) -> int:
+    from vtui.services.fitting import learned
+
+    past = learned(backends)
+    for warning in past.warnings:
+        print(f"vtui estimate: warning: {warning}", file=sys.stderr)
+    records = sorted(past.records, key=lambda r: r.at)
+    if as_json:
+        rows = [
+            {
+                "at": r.at,
+                "source": r.source,
+                "model": r.key.model,
+                "gpu": r.key.gpu_name,
+                "tensor_parallel": r.key.tensor_parallel,
+                "vllm_version": r.vllm_version,
+                "runner": r.runner or "V1",
+                "estimated_tokens": r.estimated.kv_cache_tokens if r.estimated else None,
+                "measured_tokens": r.measured.kv_cache_tokens,
+                "token_error": None if r.token_error() is None else round(r.token_error() or 0, 4),
+            }
+            for r in records
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not records:
+        print(
+            "No starts measured on this machine yet: `vtui probe PROFILE` measures one, and "
+            "every launch vtui follows is kept."
+        )
+        return 0
+    print(f"{'WHEN':<17}{'HOW':<7}{'MODEL':<36}{'TP':>3} {'VLLM':<9}"
+          f"{'ESTIMATED':>12}{'MEASURED':>12}{'ERROR':>8}")  # fmt: skip
+    errors = []
+    for r in records:
+        error = r.token_error()
+        guess = r.estimated.kv_cache_tokens if r.estimated else None
+        if error is not None:
+            errors.append(abs(error))
+        print(
+            f"{r.at[:16].replace('T', ' '):<17}{r.source:<7}{r.key.model[:35]:<36}"
+            f"{r.key.tensor_parallel:>3} {r.vllm_version[:8]:<9}"
+            f"{'-' if guess is None else f'{guess:,}':>12}{r.measured.kv_cache_tokens:>12,}"
+            f"{'-' if error is None else f'{error:+.1%}':>8}"
+        )
+    if errors:
+        print(
+            f"KV-token error of {len(errors)} estimates: mean {sum(errors) / len(errors):.1%}, "
+            f"worst {max(errors):.1%}"
+        )
+    return 0

@@ -116,6 +116,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     from vtui.cli.estimate import add_command as add_estimate
     from vtui.cli.gpus import add_command as add_gpus
     from vtui.cli.models import add_commands as add_model_commands
+    from vtui.cli.probe import add_command as add_probe
     from vtui.cli.profiles import add_commands
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -127,6 +128,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     add_bench(commands)
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
+    add_probe(commands)
     return parser
 
 

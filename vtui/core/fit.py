@@ -101,6 +101,19 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class MeasuredBudget:
+    """vLLM's own figures for the same launch on this machine (calibration.py): they
+    replace the closed forms; the KV cache still follows from the utilization asked for."""
+
+    weights: int
+    activation: int
+    non_torch: int
+    cuda_graphs: int
+    measured_on: str  # the day, as "2026-12-02"
+    vllm_version: str = ""
+
+
+@dataclass(frozen=True)
 class Budget:
     """One GPU's memory, in bytes, split as vLLM splits it."""
 
@@ -111,6 +124,7 @@ class Budget:
     non_torch: int
     cuda_graphs: int
     weights_measured: bool  # from tensor sizes, not counted from config.json
+    measured_on: str | None = None  # the terms are a real start's on that day
 
     @property
     def kv_cache(self) -> int:
@@ -226,14 +240,15 @@ def estimate(
     request: FitRequest,
     *,
     dtype_parameters: dict[str, int] | None = None,
+    measured: MeasuredBudget | None = None,
 ) -> FitEstimate:
-    total_weights, measured = estimated_weight_bytes(
+    total_weights, from_tensors = estimated_weight_bytes(
         model,
         dtype_parameters=dtype_parameters,
         dtype=request.dtype,
         runtime_quantization=request.quantization,
     )
-    fit = _estimate(model, request, total_weights, measured)
+    fit = _estimate(model, request, total_weights, from_tensors, measured)
     hybrid = describe(model.kv) if model.kv is not None and model.kv.hybrid else None
     return replace(fit, busy=_busy(request, fit.budget), hybrid_layers=hybrid)
 
@@ -286,10 +301,30 @@ def _refused(model: ModelShape, request: FitRequest, budget: Budget) -> FitEstim
 
 
 def _estimate(
-    model: ModelShape, request: FitRequest, total_weights: int, measured: bool
+    model: ModelShape,
+    request: FitRequest,
+    total_weights: int,
+    measured: bool,
+    calibrated: MeasuredBudget | None = None,
 ) -> FitEstimate:
     tp, pp = max(1, request.tensor_parallel), max(1, request.pipeline_parallel)
-    budget = Budget(
+    budget = _budget(model, request, total_weights, measured)
+    if calibrated is not None:
+        budget = replace(
+            budget,
+            weights=calibrated.weights,
+            activation=calibrated.activation,
+            non_torch=calibrated.non_torch,
+            cuda_graphs=calibrated.cuda_graphs,
+            weights_measured=True,
+            measured_on=calibrated.measured_on,
+        )
+    return _judged(model, request, total_weights, budget, tp, pp)
+
+
+def _budget(model: ModelShape, request: FitRequest, total_weights: int, measured: bool) -> Budget:
+    tp, pp = max(1, request.tensor_parallel), max(1, request.pipeline_parallel)
+    return Budget(
         total=request.gpu_total_bytes,
         requested=math.ceil(request.gpu_total_bytes * request.utilization),
         # --cpu-offload-gb keeps that much of each GPU's weights in host memory.
@@ -303,6 +338,11 @@ def _estimate(
         cuda_graphs=cuda_graph_bytes(model, request),
         weights_measured=measured,
     )
+
+
+def _judged(
+    model: ModelShape, request: FitRequest, total_weights: int, budget: Budget, tp: int, pp: int
+) -> FitEstimate:
     max_len = request.max_model_len or model.max_len
     refused = _refused(model, request, budget)
     if refused is not None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vtui.core.calibration import StartRecord, budget_of, key_of, newest_match
 from vtui.core.fit import DEFAULT_UTILIZATION, MIB, FitEstimate, FitRequest, estimate
-from vtui.core.launch_spec import LaunchSpec
+from vtui.core.launch_spec import PROCESS, LaunchSpec
 from vtui.core.model_shape import UnknownModel, shape
 from vtui.core.records import GpuReading, ModelCheckpoint
 
@@ -85,15 +87,36 @@ def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False
     )
 
 
+_TAG_VERSION = re.compile(r":v?(\d+\.\d+\.\d+)(?:$|[-+])")
+
+
+def image_version(spec: LaunchSpec) -> str | None:
+    """The vLLM release an image tag names (vllm/vllm-openai:v0.26.0); None when the tag
+    does not say (latest, nightly) or the profile runs a program rather than an image."""
+    if spec.runtime == PROCESS:
+        return None
+    found = _TAG_VERSION.search(spec.image)
+    return found.group(1) if found else None
+
+
 def estimate_launch(
-    spec: LaunchSpec, checkpoint: ModelCheckpoint, memory: GpuMemory, *, check_free: bool = False
+    spec: LaunchSpec,
+    checkpoint: ModelCheckpoint,
+    memory: GpuMemory,
+    *,
+    check_free: bool = False,
+    learned: Sequence[StartRecord] = (),
 ) -> FitEstimate:
-    """Raises UnknownModel when config.json cannot be counted."""
+    """Raises UnknownModel when config.json cannot be counted. A start of the same launch
+    on this machine (learned) replaces the estimate's budget terms with vLLM's own."""
     model = shape(checkpoint.config)
+    request = fit_request(spec, memory, check_free=check_free)
+    match = newest_match(learned, key_of(spec.model, request), image_version(spec))
     return estimate(
         model,
-        fit_request(spec, memory, check_free=check_free),
+        request,
         dtype_parameters=dict(checkpoint.dtype_parameters),
+        measured=None if match is None else budget_of(match),
     )
 
 

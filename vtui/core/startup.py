@@ -64,6 +64,18 @@ _KV_MEMORY = re.compile(r"Available KV cache memory: ([\d.]+) GiB")
 _KV_TOKENS = re.compile(r"GPU KV cache size: ([\d,]+) tokens")
 _CONCURRENCY = re.compile(r"Maximum concurrency for ([\d,]+) tokens per request: ([\d.]+)x")
 _GRAPHS = re.compile(r"Graph capturing finished in \d+ secs?, took ([\d.]+) GiB")
+# vLLM 0.26+ (gpu_worker.py): the whole budget in one line, after the KV cache is sized.
+_USAGE = re.compile(
+    r"Desired GPU memory utilization is \(([\d.]+), ([\d.]+) GiB\)\. Actual usage is "
+    r"([\d.]+) GiB for weight, ([\d.]+) GiB for peak activation, ([\d.]+) GiB for non-torch "
+    r"memory, and ([\d.]+) GiB for CUDAGraph memory"
+)
+_FREE_AT_START = re.compile(r"Free memory on device \(([\d.]+)/([\d.]+) GiB\) on startup")
+_VERSION = re.compile(r"vLLM API server version (\S+)|Initializing a V1 LLM engine \(v([^)\s]+)\)")
+_RUNNER = re.compile(r"Using (V\d) Model Runner")
+# vLLM's refusal of a length the cache cannot hold names the longest it can.
+_LONGEST = re.compile(r"estimated maximum model length is (\d+)")
+_INIT_DONE = re.compile(r"init engine \(profile, create kv cache, warmup model\) took")
 
 
 @dataclass
@@ -73,7 +85,19 @@ class LoadFigures:
     kv_cache_tokens: int | None = None
     max_concurrency: float | None = None
     context_tokens: int | None = None  # the request length the concurrency is for
-    cuda_graphs_gib: float | None = None
+    cuda_graphs_gib: float | None = None  # taken by the capture, after the cache was sized
+    # From the budget line vLLM 0.26+ prints (None before, or from older releases):
+    utilization: float | None = None
+    requested_gib: float | None = None
+    activation_gib: float | None = None
+    non_torch_gib: float | None = None
+    graph_estimate_gib: float | None = None  # what the profile set aside for graphs
+    free_at_start_gib: float | None = None
+    total_gib: float | None = None
+    vllm_version: str | None = None
+    runner: str | None = None  # "V2" when vLLM says it runs Model Runner V2
+    longest_fitting: int | None = None  # vLLM's own figure when it refuses the length
+    engine_ready: bool = False  # profiling, cache and warm-up are done
 
     def lines(self) -> list[str]:
         out = []
@@ -139,6 +163,21 @@ class StartupTracker:
             f.max_concurrency = float(m.group(2))
         elif m := _GRAPHS.search(line):
             f.cuda_graphs_gib = float(m.group(1))
+        elif m := _USAGE.search(line):
+            f.utilization, f.requested_gib = float(m.group(1)), float(m.group(2))
+            f.weights_gib = f.weights_gib if f.weights_gib is not None else float(m.group(3))
+            f.activation_gib, f.non_torch_gib = float(m.group(4)), float(m.group(5))
+            f.graph_estimate_gib = float(m.group(6))
+            if at := _FREE_AT_START.search(line):
+                f.free_at_start_gib, f.total_gib = float(at.group(1)), float(at.group(2))
+        elif m := _VERSION.search(line):
+            f.vllm_version = f.vllm_version or (m.group(1) or m.group(2))[:40]
+        elif m := _RUNNER.search(line):
+            f.runner = m.group(1)
+        elif m := _LONGEST.search(line):
+            f.longest_fitting = int(m.group(1))
+        elif _INIT_DONE.search(line):
+            f.engine_ready = True
 
     def healthy(self, now: float) -> None:
         """/health answered 200: the server is up even if its log was missed."""

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vtui.backends.files.calibration_store import Learned
 from vtui.backends.files.checkpoints import cached_checkpoint, local_checkpoint
 from vtui.backends.registry import Backends
+from vtui.core.calibration import StartRecord
 from vtui.core.errors import BackendUnavailable, CheckpointNotFound, VtuiError
 from vtui.core.fit import FitEstimate, short_verdict
 from vtui.core.fit_launch import GpuMemory, estimate_launch, gpu_memory
@@ -44,12 +46,23 @@ def find_model(backends: Backends, model: str) -> ModelCheckpoint:
         raise FitUnknown(str(exc)) from exc
 
 
+def learned(backends: Backends) -> Learned:
+    """The starts this machine measured (`vtui probe` and every launch vtui followed)."""
+    return backends.calibration().read()
+
+
 def fit_of(
-    spec: LaunchSpec, checkpoint: ModelCheckpoint, memory: GpuMemory, *, check_free: bool = False
+    spec: LaunchSpec,
+    checkpoint: ModelCheckpoint,
+    memory: GpuMemory,
+    *,
+    check_free: bool = False,
+    learned: Sequence[StartRecord] = (),
 ) -> FitEstimate:
-    """Pure arithmetic on what was read; raises FitUnknown when config.json cannot be counted."""
+    """Pure arithmetic on what was read; a start of the same launch among `learned` gives
+    vLLM's own budget terms. Raises FitUnknown when config.json cannot be counted."""
     try:
-        return estimate_launch(spec, checkpoint, memory, check_free=check_free)
+        return estimate_launch(spec, checkpoint, memory, check_free=check_free, learned=learned)
     except UnknownModel as exc:
         raise FitUnknown(str(exc)) from exc
 

@@ -21,6 +21,7 @@ from vtui.backends.endpoint import ChatEndpoint, EndpointError
 from vtui.backends.engine import ContainerEngine, LogFollow
 from vtui.backends.registry import Backends
 from vtui.core.errors import BackendUnavailable, EngineError, NoSuchContainer
+from vtui.core.fit import DEFAULT_UTILIZATION
 from vtui.core.log_buffer import DEFAULT_CAP
 from vtui.core.log_explainer import Explanation, FailureContext, explain
 from vtui.core.records import Deployment, LogLine
@@ -164,7 +165,9 @@ class DeploymentWatch:
             FailureContext(
                 gpu_count=self.gpu_count,
                 tensor_parallel_size=int(flag_number(command, "--tensor-parallel-size", 1)),
-                gpu_memory_utilization=flag_number(command, "--gpu-memory-utilization", 0.9),
+                gpu_memory_utilization=flag_number(
+                    command, "--gpu-memory-utilization", DEFAULT_UTILIZATION
+                ),
                 port=(d.port if d and d.port else 8000),
             ),
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 from vtui.core import labels
 from vtui.core.errors import EngineError, EngineRefused, NoSuchContainer
+from vtui.core.fit import DEFAULT_UTILIZATION
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import ContainerState, Deployment, RunRequest
@@ -217,11 +218,14 @@ class DemoWorld:
             served_model_name=model,
             profile=profile,
             port=request.container_port,
-            gpu_memory_utilization=flag_number(request.command, "--gpu-memory-utilization", 0.9),
+            gpu_memory_utilization=flag_number(
+                request.command, "--gpu-memory-utilization", DEFAULT_UTILIZATION
+            ),
             max_model_len=int(flag_number(request.command, "--max-model-len", 0)) or None,
             tensor_parallel_size=int(flag_number(request.command, "--tensor-parallel-size", 1)),
             gpu_memory_gib=GPU_TOTAL_MIB / 1024 - 0.46,
             api_key_set=True,
+            extra_args=_passed_through(request.command),
         )
         log = render(startup_steps(config), LOG_EPOCH, STARTUP_SECONDS)
         deployment = Deployment(
@@ -369,9 +373,14 @@ class DemoWorld:
         with self._lock:
             return self._get(container_id).config
 
-    def serving(self, model: str) -> bool:
+    def serving(self, model: str, container_id: str | None = None) -> bool:
+        """A container of this model is up; with container_id, that one (a second container
+        of the same model, still starting, is not up because the first is)."""
         return any(
-            d.state == ContainerState.RUNNING and d.model == model for d in self.deployments()
+            d.state == ContainerState.RUNNING
+            and d.model == model
+            and container_id in (None, d.container_id)
+            for d in self.deployments()
         )
 
     # -- GPUs -----------------------------------------------------------------------------------
@@ -412,6 +421,15 @@ class DemoWorld:
         with self._lock:
             self._samples += 1
             return random.Random(self.seed * 1_000_003 + self._samples)
+
+
+def _passed_through(command: tuple[str, ...]) -> dict[str, object]:
+    """The flags the simulated server acts on beyond its own fields (dummy weights)."""
+    if "--load-format" in command:
+        at = command.index("--load-format")
+        if at + 1 < len(command):
+            return {"load_format": command[at + 1]}
+    return {}
 
 
 def _request_record(request: RunRequest) -> dict[str, Any]:

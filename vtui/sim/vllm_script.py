@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vtui.core.fit import DEFAULT_UTILIZATION
 from vtui.core.kv_cache import GIB, bytes_per_token
 from vtui.core.vllm_release import VLLM_VERSION
 from vtui.sim.catalogue import SimModel
@@ -19,6 +20,8 @@ from vtui.sim.catalogue import SimModel
 BLOCK_SIZE = 16
 # What the profiling run leaves allocated besides weights (activations, NCCL, allocator slack).
 PROFILE_PEAK_GIB = 1.45
+# How vLLM 0.26+ splits that peak in its budget line: activations, non-torch, CUDA graphs.
+PEAK_PARTS_GIB = (0.9, 0.25, 0.3)
 CUDA_GRAPH_GIB = 0.61
 API_PID, ENGINE_PID = 1, 120
 
@@ -33,12 +36,17 @@ class SimServerConfig:
     host: str = "0.0.0.0"
     port: int = 8000
     max_model_len: int | None = None
-    gpu_memory_utilization: float = 0.9
+    gpu_memory_utilization: float = DEFAULT_UTILIZATION
     tensor_parallel_size: int = 1
     gpu_memory_gib: float = 79.19  # what torch reports for an H100 80GB
     api_key_set: bool = False
     fail: str | None = None
     extra_args: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def dummy_weights(self) -> bool:
+        """--load-format dummy: random weights, so no checkpoint shards are read."""
+        return self.extra_args.get("load_format") == "dummy"
 
     @property
     def context_length(self) -> int:
@@ -122,7 +130,7 @@ def _non_default_args(config: SimServerConfig) -> str:
         args["served_model_name"] = [config.served_model_name]
     if config.max_model_len:
         args["max_model_len"] = config.max_model_len
-    if config.gpu_memory_utilization != 0.9:
+    if config.gpu_memory_utilization != DEFAULT_UTILIZATION:
         args["gpu_memory_utilization"] = config.gpu_memory_utilization
     if config.tensor_parallel_size != 1:
         args["tensor_parallel_size"] = config.tensor_parallel_size
@@ -160,16 +168,17 @@ def startup_steps(config: SimServerConfig) -> list[LogStep]:
     if plan.outcome == "oom":
         return steps + _oom_failure(config, plan)
     shards = profile.shards
-    steps.append(
-        LogStep(
-            0.15,
-            (
-                f"Loading safetensors checkpoint shards: 100% Completed | {shards}/{shards} "
-                f"[00:0{min(9, shards)}<00:00,  1.10it/s]"
-            ),
-            None,
+    if not config.dummy_weights:
+        steps.append(
+            LogStep(
+                0.15,
+                (
+                    f"Loading safetensors checkpoint shards: 100% Completed | {shards}/{shards} "
+                    f"[00:0{min(9, shards)}<00:00,  1.10it/s]"
+                ),
+                None,
+            )
         )
-    )
     steps += [
         _engine(f"Loading weights took {1.1 + shards * 0.65:.2f} seconds", "default_loader.py:267"),
         _engine(
@@ -210,6 +219,7 @@ def startup_steps(config: SimServerConfig) -> list[LogStep]:
             f"{concurrency:.2f}x",
             "kv_cache_utils.py:1091",
         ),
+        _engine(_budget_line(config, plan), "gpu_worker.py:857"),
         LogStep(
             0.1,
             (
@@ -251,6 +261,19 @@ def startup_steps(config: SimServerConfig) -> list[LogStep]:
         LogStep(0.01, "Application startup complete.", "api", "INFO", "uvicorn"),
     ]
     return steps
+
+
+def _budget_line(config: SimServerConfig, plan: MemoryPlan) -> str:
+    """vLLM 0.26's summary of where the memory went, printed once the cache is sized."""
+    activation, non_torch, graphs = PEAK_PARTS_GIB
+    total = config.gpu_memory_gib
+    return (
+        f"Free memory on device ({total - 0.5:.2f}/{total:.2f} GiB) on startup. Desired GPU "
+        f"memory utilization is ({config.gpu_memory_utilization}, {plan.requested_gib:.2f} GiB). "
+        f"Actual usage is {plan.weights_gib:.2f} GiB for weight, {activation:.2f} GiB for peak "
+        f"activation, {non_torch:.2f} GiB for non-torch memory, and {graphs:.2f} GiB for "
+        f"CUDAGraph memory. Current kv cache memory in use is {plan.kv_available_gib:.2f} GiB."
+    )
 
 
 def _engine_failure(error: str) -> list[LogStep]:

@@ -29,6 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from vtui.core.fit import DEFAULT_UTILIZATION
 from vtui.sim import catalogue
 from vtui.sim.metrics import ServerMetrics
 from vtui.sim.replies import (
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", default=None, help="default: $VLLM_API_KEY")
     p.add_argument("--max-model-len", type=int, default=None)
-    p.add_argument("--gpu-memory-utilization", type=float, default=0.9)
+    p.add_argument("--gpu-memory-utilization", type=float, default=DEFAULT_UTILIZATION)
     p.add_argument("--tensor-parallel-size", "-tp", type=int, default=1)
     p.add_argument(
         "--max-num-seqs",

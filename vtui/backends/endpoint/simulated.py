@@ -30,7 +30,7 @@ class SimulatedEndpoint:
         self.token_delay = token_delay
 
     def health(self) -> bool:
-        return self.world.serving(self.deployment.model)
+        return self.world.serving(self.deployment.model, self.deployment.container_id)
 
     def _refused(self) -> EndpointError:
         return EndpointError(
