@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.engine_helpers import following
-from tests.support.helpers import REPO, free_port, run_vtui
+from tests.support.helpers import free_port, run_vtui, sim_vllm_program
 from vtui.backends.endpoint import EndpointError
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.process import ProcessEngine
@@ -33,18 +33,7 @@ QWEN = "Qwen/Qwen2.5-7B-Instruct"
 
 @pytest.fixture
 def vllm_program(tmp_path: Path) -> Path:
-    """A `vllm` program, as a venv has one, that runs the simulator."""
-    program = tmp_path / "venv" / "bin" / "vllm"
-    program.parent.mkdir(parents=True)
-    program.write_text(
-        f"#!{sys.executable}\n"
-        "import runpy, sys\n"
-        f"sys.path.insert(0, {str(REPO)!r})\n"
-        "sys.argv = ['vllm', *sys.argv[1:]]\n"
-        "runpy.run_module('vtui.sim.vllm_server', run_name='__main__')\n"
-    )
-    program.chmod(0o755)
-    return program
+    return sim_vllm_program(tmp_path)
 
 
 @pytest.fixture

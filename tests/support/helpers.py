@@ -157,3 +157,18 @@ def demo_app(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2
     app = VtuiApp(demo(seed, clock, gpu_count), live=False)
     app.clock = TickingClock()
     return app
+
+
+def sim_vllm_program(folder: Path) -> Path:
+    """A `vllm` program, as a venv has one, that runs the simulator."""
+    program = folder / "venv" / "bin" / "vllm"
+    program.parent.mkdir(parents=True)
+    program.write_text(
+        f"#!{sys.executable}\n"
+        "import runpy, sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "sys.argv = ['vllm', *sys.argv[1:]]\n"
+        "runpy.run_module('vtui.sim.vllm_server', run_name='__main__')\n"
+    )
+    program.chmod(0o755)
+    return program

@@ -119,6 +119,7 @@ def as_json(result: ProbeResult) -> dict[str, Any]:
         "fix": result.explanation.fix if result.explanation else None,
         "longest_fitting": result.longest_fitting,
         "timed_out": result.timed_out,
+        "command": list(result.command),
     }
 
 

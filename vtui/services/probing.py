@@ -66,6 +66,7 @@ class ProbeResult:
     explanation: Explanation | None = None
     timed_out: bool = False
     interrupted: bool = False
+    command: tuple[str, ...] = ()  # what vLLM was started with (the key is not in it)
 
     @property
     def longest_fitting(self) -> int | None:
@@ -186,6 +187,7 @@ def probe(
         explanation=update.explanation if crashed else None,
         timed_out=timed_out,
         interrupted=stop is not None and stop.is_set(),
+        command=request.command,
     )
     if measured is not None and memory is not None:
         _learn(backends, spec, memory, result, measured)
