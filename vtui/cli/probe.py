@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtui.cli.arg_types import number
@@ -51,6 +52,10 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--timeout", type=_seconds, default=900.0, metavar="S",
         help="give up (and remove the probe) after S seconds; default 900",
     )  # fmt: skip
+    p.add_argument(
+        "--log", metavar="FILE", type=Path,
+        help="also write vLLM's log of the probe to FILE (what it printed, as it printed it)",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                    help="probe in the demo world")  # fmt: skip
@@ -71,6 +76,11 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         return 130
     finally:
         backends.gpu.close()
+    if args.log is not None:
+        try:
+            args.log.write_text("".join(f"{line}\n" for line in result.log))
+        except OSError as exc:
+            print(f"vtui: warning: cannot write {args.log}: {exc.strerror or exc}", file=sys.stderr)
     if args.json:
         print(json.dumps(as_json(result), indent=2))
     else:

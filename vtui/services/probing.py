@@ -15,6 +15,7 @@ import os
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ PROBE_LABEL = "io.vtui.probe"
 DEADLINE_SECONDS = 900.0
 STEP_SECONDS = 0.5
 UP_GRACE_SECONDS = 10.0
+LOG_LINES = 5000
 PROBE_ARGS: dict[str, object] = {"--load-format": "dummy", "--skip-tokenizer-init": True}
 
 
@@ -67,6 +69,7 @@ class ProbeResult:
     timed_out: bool = False
     interrupted: bool = False
     command: tuple[str, ...] = ()  # what vLLM was started with (the key is not in it)
+    log: tuple[str, ...] = ()  # vLLM's log up to the end of the probe, its last LOG_LINES
 
     @property
     def longest_fitting(self) -> int | None:
@@ -161,8 +164,9 @@ def probe(
         raise ProbeFailed(f"the probe did not start: {exc}") from exc
     watch = DeploymentWatch.of(backends, deployment.container_id, max(1, len(readings)))
     timed_out = interrupted = False
+    log: deque[str] = deque(maxlen=LOG_LINES)
     try:
-        timed_out, update = _follow(watch, began, deadline_seconds, stop, say)
+        timed_out, update = _follow(watch, began, deadline_seconds, stop, say, log)
     except KeyboardInterrupt:
         interrupted, update = True, watch.update()
         raise
@@ -188,6 +192,7 @@ def probe(
         timed_out=timed_out,
         interrupted=stop is not None and stop.is_set(),
         command=request.command,
+        log=tuple(log),
     )
     if measured is not None and memory is not None:
         _learn(backends, spec, memory, result, measured)
@@ -200,11 +205,13 @@ def _follow(
     deadline: float,
     stop: threading.Event | None,
     say: Callable[[str], None],
+    log: deque[str],
 ) -> tuple[bool, WatchUpdate]:
     said = ""
     up_since: float | None = None
     while True:
         update = watch.step()
+        log.extend(update.lines)
         tracker = watch.tracker
         if update.gone or update.phase in (Phase.CRASHED, Phase.STOPPED):
             return False, update
