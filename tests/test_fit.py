@@ -13,9 +13,12 @@ import pytest
 from vtui.core.fit import GIB, FitRequest, Verdict, estimate, friendly_length, short_verdict
 from vtui.core.model_shape import UnknownModel, estimated_weight_bytes, max_model_len, shape
 
-ROWS: list[dict[str, Any]] = json.loads(
+ALL_ROWS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "fit_rows.json").read_text()
 )
+ROWS = [r for r in ALL_ROWS if not r.get("refused")]  # the starts vLLM sized a cache for
+# Starts of real vLLM 0.26.0 that `vtui probe` ran on the lent H200 (this round's own).
+PROBED = [r for r in ALL_ROWS if r["source"].startswith("vtui probe")]
 TOLERANCE = 0.10  # the issue's bound on KV-cache tokens; the goal is 5%
 
 
@@ -33,6 +36,8 @@ def request_for(row: dict[str, Any]) -> FitRequest:
         count_cuda_graphs=row["count_cuda_graphs"],
         max_num_batched_tokens=row.get("max_num_batched_tokens"),
         max_num_seqs=row.get("max_num_seqs"),
+        enforce_eager=row.get("enforce_eager", False),
+        vllm_version=row["vllm"],
     )
 
 
@@ -98,6 +103,45 @@ def test_calibration_table(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print("\n" + "\n".join(lines) + f"\nworst row: {worst:.2%} over {len(ROWS)} rows")
     assert worst <= TOLERANCE
+
+
+def test_real_vllm_starts_kv_tokens_within_one_percent_mean_and_two_worst() -> None:
+    """The issue's target on real vLLM: 1% mean, 2% worst on KV tokens."""
+    measured = [r for r in PROBED if not r.get("refused")]
+    assert len(measured) >= 10
+    errors = [abs(predicted(r)[1] / reported_tokens(r) - 1) for r in measured]
+    assert sum(errors) / len(errors) <= 0.01, errors
+    assert max(errors) <= 0.02, errors
+
+
+@pytest.mark.parametrize(
+    "row", [r for r in PROBED if not r.get("refused")], ids=lambda r: r["source"].split()[2]
+)
+def test_real_vllm_starts_weights_within_one_percent(row: dict[str, Any]) -> None:
+    """1%, or 0.12 GiB on a small model: vLLM's Qwen2 loads took 0.11 GiB more than the
+    tensors at 1.5B and at 7B alike, a constant not yet traced to its buffer."""
+    fit = estimate(shape(row["config"]), request_for(row))
+    reported = row["reported"]["weights_gib"]
+    assert abs(fit.budget.weights / GIB - reported) <= max(0.01 * reported, 0.12)
+
+
+def test_no_start_vllm_refused_is_called_a_fit() -> None:
+    refused = [r for r in PROBED if r.get("refused")]
+    assert refused
+    for row in refused:
+        fit = estimate(shape(row["config"]), request_for(row))
+        assert not fit.fits, row["source"]
+        # The shorter length offered fits where vLLM said the longest is.
+        offered = next(f.value for f in fit.fixes if f.flag == "--max-model-len")
+        assert isinstance(offered, int) and offered <= row["reported"]["longest_fitting"]
+
+
+def test_the_model_runner_follows_vllm_0_26s_choice() -> None:
+    runners = {r["source"].split()[2]: r["model_runner"] for r in PROBED}
+    for row in PROBED:
+        fit = estimate(shape(row["config"]), request_for(row))
+        assert fit.budget.runner == runners[row["source"].split()[2]], row["source"]
+        assert fit.budget.accounting == "0.26.0"
 
 
 # ---- verdicts -------------------------------------------------------------------------

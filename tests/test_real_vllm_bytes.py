@@ -8,10 +8,12 @@ import json
 import re
 from pathlib import Path
 
+from vtui.core.calibration import StartKey, StartRecord, budget_of, measured_from
 from vtui.core.chat_errors import CLI_HINTS, ChatFault, ChatTarget, explain
+from vtui.core.kv_cache import GIB
 from vtui.core.log_buffer import level_of
 from vtui.core.serving_metrics import parse_metrics
-from vtui.core.startup import Phase, StartupTracker
+from vtui.core.startup import LoadFigures, Phase, StartupTracker
 
 DATA = Path(__file__).parent / "data" / "real-vllm"
 LOG = (DATA / "serve.log").read_text(encoding="utf-8").splitlines()
@@ -215,3 +217,43 @@ def test_an_itl_below_vllms_lowest_bucket_is_its_mean_not_an_invented_quantile()
     itl = next(line for line in shown.splitlines() if "ITL" in line)
     assert f"mean {mean * 1000:.1f} ms \u00b7 all < 10 ms" in itl, itl
     assert "p99" not in itl.split("ITL", 1)[1]
+
+
+# ---- vtui probe's own starts of real vLLM 0.26.0 (dummy weights, H200) ----------------------
+
+
+def _figures_of(name: str) -> LoadFigures:
+    tracker = StartupTracker(started_at=0.0)
+    for line in (DATA / name).read_text().splitlines():
+        tracker.feed(line, 1.0)
+    return tracker.figures
+
+
+def test_a_v2_start_is_read_whole_and_its_graphs_are_not_counted_against_the_cache() -> None:
+    f = _figures_of("probe-llama8b.log")
+    assert (f.vllm_version, f.runner, f.utilization, f.requested_gib) == (
+        "0.26.0",
+        "V2",
+        0.92,
+        128.62,
+    )
+    assert (f.weights_gib, f.activation_gib, f.non_torch_gib) == (15.0, 1.1, 0.22)
+    assert f.graph_estimate_gib == 0.0 and f.cuda_graphs_gib == 0.98
+    assert f.kv_cache_tokens == 919_824 and f.engine_ready
+    measured = measured_from(f)
+    assert measured is not None and measured.budget_known
+    record = StartRecord("2026-12-02T03:38:00+00:00", "probe", StartKey("m", "NVIDIA H200", 143155),
+                         "0.26.0", "V2", 8192, 0.92, measured)  # fmt: skip
+    graphs = budget_of(record).cuda_graphs / GIB
+    assert graphs < 0.05  # what is left of the request after the rest and the cache
+
+
+def test_a_v1_start_sets_aside_its_graph_estimate_before_the_cache() -> None:
+    f = _figures_of("probe-qwen3-30b-a3b-v1.log")
+    assert f.runner is None and f.graph_estimate_gib == 0.64 and f.cuda_graphs_gib == 0.8
+    assert f.weights_gib == 56.88 and f.kv_cache_gib == 68.18
+
+
+def test_a_refused_length_gives_vllms_longest_that_fits() -> None:
+    f = _figures_of("probe-qwen25-32b-refused.log")
+    assert f.longest_fitting == 28_784 and f.kv_cache_tokens is None

@@ -32,7 +32,7 @@ def test_a_healthy_start_walks_the_phases_in_order_with_vllms_figures() -> None:
     spent = dict(tracker.durations(60.0))
     assert set(spent) == {Phase.STARTING, Phase.LOADING, Phase.PROFILING, Phase.CAPTURING,
                           Phase.READY}  # fmt: skip
-    assert sum(spent.values()) == 60.0
+    assert sum(spent.values()) == pytest.approx(60.0)
     assert tracker.crash_line is None
 
 

@@ -71,6 +71,16 @@ def _catalogue_help(flag: str) -> str:
 
 
 _fraction = number(0, 1, low_open=True)
+
+
+def _release(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}", text):
+        raise argparse.ArgumentTypeError(f"write a release as 0.26.0, not {text[:40]!r}")
+    return text
+
+
 _gib = number(1, 4096, what="GiB as a number")
 
 
@@ -125,6 +135,11 @@ def add_command(
     p.add_argument("--no-enable-prefix-caching", action="store_true",
                    help="as vllm serve: Mamba / linear-attention layers then keep one state "
                    "block per request, not two or three")  # fmt: skip
+    p.add_argument(
+        "--vllm-version", metavar="V", type=_release,
+        help="the vLLM release that will run it: 0.26.0 uses that release's measured "
+        "accounting (Model Runner V2 for most models); any other, the pinned release's",
+    )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                    help="use the demo's simulated Hub and H100s")  # fmt: skip
@@ -157,7 +172,10 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         return _history(backends, args.json)
     if not args.model:
         return fail("give a MODEL to estimate (or --history for past starts)", "vtui estimate")
-    spec = LaunchSpec(name="estimate", model=args.model, args=_vllm_args(args))
+    from vtui.core.vllm_release import DEFAULT_IMAGE, VLLM_IMAGE
+
+    image = f"{VLLM_IMAGE}:v{args.vllm_version}" if args.vllm_version else DEFAULT_IMAGE
+    spec = LaunchSpec(name="estimate", model=args.model, args=_vllm_args(args), image=image)
     wanted = args.gpus or args.tensor_parallel_size * args.pipeline_parallel_size
     if args.gpu_mem_gib is not None:
         memory = GpuMemory(int(args.gpu_mem_gib * GIB), wanted, "given")
@@ -191,7 +209,7 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
     if args.json:
         print(json.dumps(_as_json(fit, checkpoint.source, gpu_source, memory), indent=2))
     else:
-        print(_as_text(args.model, fit, checkpoint.source, gpu_source))
+        print(_as_text(args.model, fit, checkpoint.source, gpu_source, args.vllm_version))
     return 0
 
 
@@ -223,6 +241,8 @@ def _as_json(
         "hybrid_layers": fit.hybrid_layers,
         "weights_from": _weights_from(fit),
         "measured_on": b.measured_on,
+        "accounting": b.accounting,
+        "model_runner": b.runner,
         "model_source": model_source,
         "gpu_source": gpu_source,
         "unknown_reason": fit.unknown_reason,
@@ -230,7 +250,17 @@ def _as_json(
     }
 
 
-def _as_text(model: str, fit: FitEstimate, model_source: str, gpu_source: str) -> str:
+def _accounting_line(fit: FitEstimate, asked: str | None) -> str:
+    b = fit.budget
+    said = f"accounting of vLLM {b.accounting} (model runner {b.runner})"
+    if asked and asked != b.accounting:
+        said += f"; vLLM {asked} was not measured, so the accounting of {b.accounting} is used"
+    return said
+
+
+def _as_text(
+    model: str, fit: FitEstimate, model_source: str, gpu_source: str, asked: str | None = None
+) -> str:
     b = fit.budget
     weights_from = _weights_from(fit)
     lines = [
@@ -255,6 +285,7 @@ def _as_text(model: str, fit: FitEstimate, model_source: str, gpu_source: str) -
         lines.append(
             f"layers: {fit.hybrid_layers}; the per-token size counts the full-attention ones"
         )
+    lines.append(_accounting_line(fit, asked))
     if b.measured_on:
         lines.append(
             f"measured on this machine on {b.measured_on}: weights, activations, non-torch "

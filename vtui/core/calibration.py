@@ -291,13 +291,20 @@ def key_of(model: str, request: FitRequest) -> StartKey:
 
 
 def budget_of(record: StartRecord) -> MeasuredBudget:
-    """The record's budget terms in bytes; only for records whose budget is known."""
+    """The record's budget terms in bytes; only for records whose budget is known. The
+    graph term is what vLLM really took out of the budget: what is left of its request
+    after weights, activations, non-torch memory and the cache it sized (the graph figure
+    it prints is the capture, which Model Runner V2 makes after the cache)."""
     m = record.measured
+    graphs = m.graph_estimate_gib or 0.0
+    if m.requested_gib is not None:
+        rest = m.requested_gib - m.weights_gib - (m.activation_gib or 0.0)
+        graphs = max(0.0, rest - (m.non_torch_gib or 0.0) - m.kv_cache_gib)
     return MeasuredBudget(
         weights=int(m.weights_gib * GIB),
         activation=int((m.activation_gib or 0.0) * GIB),
         non_torch=int((m.non_torch_gib or 0.0) * GIB),
-        cuda_graphs=int((m.graph_estimate_gib or 0.0) * GIB),
+        cuda_graphs=int(graphs * GIB),
         measured_on=record.day,
         vllm_version=record.vllm_version,
     )

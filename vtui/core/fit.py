@@ -37,6 +37,7 @@ from vtui.core.model_shape import (
     serving_dtype_bytes,
 )
 from vtui.core.vllm_args import CATALOGUE
+from vtui.core.vllm_runner import V2, accounting_for, model_runner
 
 # vLLM's own default (0.92 in 0.26 and 0.33), read from the argument catalogue: a fit at
 # "vLLM's defaults" must use the one vLLM uses.
@@ -57,6 +58,13 @@ CUDA_GRAPH_BYTES_PER_LAYER = int(14.8 * MIB)  # Qwen3-8B, 36 layers: 0.52 GiB es
 LARGE_GPU_BYTES = 70 * GIB  # vLLM's larger batch defaults start here (not on A100)
 HUGE_GPU_BYTES = 160 * GIB
 FEW_CONCURRENT = 4  # fewer full-length requests than this at once deserves a word
+# Model Runner V2 (vLLM 0.26), fitted to its measured peaks on 8 models (vllm_runner.py):
+# one float32 copy of the logits for max_num_seqs rows, and a chunk of
+# max_num_batched_tokens at hidden width; about a fifth less with --enforce-eager.
+V2_SAMPLER_BYTES_PER_LOGIT = 4
+V2_BYTES_PER_TOKEN_HIDDEN = 22
+V2_EAGER_SHARE = 0.8
+NON_TORCH_V2_ONE_GPU = int(0.22 * GIB)  # every V2 start on the H200 printed 0.22 GiB
 
 
 class Verdict(StrEnum):
@@ -89,6 +97,9 @@ class FitRequest:
     count_cuda_graphs: bool = True  # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS
     cpu_offload_gib: float = 0.0
     prefix_caching: bool = True  # on by default; Mamba layers then keep more state blocks
+    # The vLLM release the launch runs, where known (an image tag); its accounting is
+    # used if vtui measured it, the pinned release's otherwise (vllm_runner.py).
+    vllm_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,8 @@ class Budget:
     cuda_graphs: int
     weights_measured: bool  # from tensor sizes, not counted from config.json
     measured_on: str | None = None  # the terms are a real start's on that day
+    accounting: str = ""  # the vLLM release whose accounting was followed
+    runner: str = "V1"  # the model runner that release picks for this model
 
     @property
     def kv_cache(self) -> int:
@@ -215,22 +228,33 @@ def serving_dtype(model: ModelShape, request: FitRequest) -> str:
     return "bfloat16" if model.dtype in ("float32", "float") else model.dtype
 
 
-def activation_bytes(model: ModelShape, request: FitRequest) -> int:
+def runner_of(model: ModelShape, request: FitRequest) -> tuple[str, str]:
+    """(the release whose accounting applies, the model runner it picks)."""
+    accounting = accounting_for(request.vllm_version)
+    return accounting, model_runner(model, accounting)
+
+
+def activation_bytes(model: ModelShape, request: FitRequest, runner: str = "V1") -> int:
     tokens, seqs = batch_defaults(request)
+    if runner == V2:
+        peak = seqs * model.vocab * V2_SAMPLER_BYTES_PER_LOGIT
+        peak += tokens * model.hidden * V2_BYTES_PER_TOKEN_HIDDEN
+        return int(peak * (V2_EAGER_SHARE if request.enforce_eager else 1.0))
     sampler = seqs * model.vocab * SAMPLER_BYTES_PER_LOGIT
     return sampler + tokens * model.intermediate * MLP_BYTES_PER_TOKEN_WIDTH
 
 
-def non_torch_bytes(request: FitRequest) -> int:
+def non_torch_bytes(request: FitRequest, runner: str = "V1") -> int:
     if request.tensor_parallel <= 1:
-        return NON_TORCH_ONE_GPU
+        return NON_TORCH_V2_ONE_GPU if runner == V2 else NON_TORCH_ONE_GPU
     if request.gpu_total_bytes >= 40 * GIB:
         return NON_TORCH_NVLINK_TP
     return NON_TORCH_PCIE_TP
 
 
-def cuda_graph_bytes(model: ModelShape, request: FitRequest) -> int:
-    if request.enforce_eager or not request.count_cuda_graphs:
+def cuda_graph_bytes(model: ModelShape, request: FitRequest, runner: str = "V1") -> int:
+    # V2 captures its graphs after the cache is sized: they come on top of the budget.
+    if request.enforce_eager or not request.count_cuda_graphs or runner == V2:
         return 0
     return math.ceil(model.layers / max(1, request.pipeline_parallel)) * CUDA_GRAPH_BYTES_PER_LAYER
 
@@ -324,6 +348,7 @@ def _estimate(
 
 def _budget(model: ModelShape, request: FitRequest, total_weights: int, measured: bool) -> Budget:
     tp, pp = max(1, request.tensor_parallel), max(1, request.pipeline_parallel)
+    accounting, runner = runner_of(model, request)
     return Budget(
         total=request.gpu_total_bytes,
         requested=math.ceil(request.gpu_total_bytes * request.utilization),
@@ -333,10 +358,12 @@ def _budget(model: ModelShape, request: FitRequest, total_weights: int, measured
             per_gpu_weight_bytes(model, total_weights, tensor_parallel=tp, pipeline_parallel=pp)
             - int(request.cpu_offload_gib * GIB),
         ),
-        activation=activation_bytes(model, request),
-        non_torch=non_torch_bytes(request),
-        cuda_graphs=cuda_graph_bytes(model, request),
+        activation=activation_bytes(model, request, runner),
+        non_torch=non_torch_bytes(request, runner),
+        cuda_graphs=cuda_graph_bytes(model, request, runner),
         weights_measured=measured,
+        accounting=accounting,
+        runner=runner,
     )
 
 

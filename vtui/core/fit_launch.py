@@ -63,6 +63,18 @@ def _float(value: object) -> float | None:
         return None
 
 
+_TAG_VERSION = re.compile(r":v?(\d+\.\d+\.\d+)(?:$|[-+])")
+
+
+def image_version(spec: LaunchSpec) -> str | None:
+    """The vLLM release an image tag names (vllm/vllm-openai:v0.26.0); None when the tag
+    does not say (latest, nightly) or the profile runs a program rather than an image."""
+    if spec.runtime == PROCESS:
+        return None
+    found = _TAG_VERSION.search(spec.image)
+    return found.group(1) if found else None
+
+
 def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False) -> FitRequest:
     args = spec.args
     util = _float(args.get("--gpu-memory-utilization")) or DEFAULT_UTILIZATION
@@ -84,19 +96,8 @@ def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False
         max_num_batched_tokens=_int(args.get("--max-num-batched-tokens")),
         cpu_offload_gib=_float(args.get("--cpu-offload-gb")) or 0.0,
         prefix_caching=args.get("--enable-prefix-caching") is not False,
+        vllm_version=image_version(spec),
     )
-
-
-_TAG_VERSION = re.compile(r":v?(\d+\.\d+\.\d+)(?:$|[-+])")
-
-
-def image_version(spec: LaunchSpec) -> str | None:
-    """The vLLM release an image tag names (vllm/vllm-openai:v0.26.0); None when the tag
-    does not say (latest, nightly) or the profile runs a program rather than an image."""
-    if spec.runtime == PROCESS:
-        return None
-    found = _TAG_VERSION.search(spec.image)
-    return found.group(1) if found else None
 
 
 def estimate_launch(

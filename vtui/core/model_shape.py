@@ -63,6 +63,7 @@ class ModelShape:
     quantization: Quantization
     parameters: int  # counted from config.json
     attention_heads: int | None = None  # query heads: a tensor-parallel size must divide them
+    experts: int = 0  # routed experts of a mixture-of-experts model; 0 for a dense one
 
     @property
     def embedding_parameters(self) -> int:
@@ -156,12 +157,18 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
         kv, reason = None, str(err)
     head_dim = int(source.get("head_dim") or hidden // heads)
     kv_heads = int(source.get("num_key_value_heads") or heads)
-    attention = hidden * head_dim * (2 * heads + 2 * kv_heads)
+    attention = _mla_attention(source, hidden, heads) or hidden * head_dim * (
+        2 * heads + 2 * kv_heads
+    )
     if experts and per_token:
         mlp = 3 * hidden * (experts * expert_width + _shared_width(source, expert_width))
         mlp += hidden * experts  # the router
+        # DeepSeek's first_k_dense_replace layers have a plain MLP, not experts.
+        dense_layers = min(layers, _int(source, "first_k_dense_replace"))
+        mlp_total = (layers - dense_layers) * mlp + dense_layers * 3 * hidden * dense_width
     else:
         mlp = 3 * hidden * dense_width
+        mlp_total = layers * mlp
     model_type = str(source.get("model_type") or config.get("model_type") or "")
     tied_default = model_type in _TIED_BY_DEFAULT
     tied = bool(config.get("tie_word_embeddings", source.get("tie_word_embeddings", tied_default)))
@@ -177,6 +184,7 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
         kv_unknown_reason=reason,
         max_len=max_model_len(config),
         attention_heads=heads,
+        experts=experts if experts and per_token else 0,
         dtype=str(
             config.get("torch_dtype")
             or source.get("torch_dtype")
@@ -184,7 +192,7 @@ def shape(config: Mapping[str, Any]) -> ModelShape:
             or "bfloat16"
         ),
         quantization=quantization(config),
-        parameters=embeddings + layers * (attention + mlp) + _vision_parameters(config, hidden),
+        parameters=embeddings + layers * attention + mlp_total + _vision_parameters(config, hidden),
     )
 
 
@@ -206,6 +214,22 @@ def _int(source: Mapping[str, Any], *names: str) -> int:
         if whole_number(value) and value > 0:
             return value
     return 0
+
+
+def _mla_attention(source: Mapping[str, Any], hidden: int, heads: int) -> int:
+    """Multi-head latent attention's projections (DeepSeek V2/V3): queries, directly or
+    through q_lora_rank; keys and values through the kv_lora_rank latent; the output.
+    0 for other attention."""
+    latent = _int(source, "kv_lora_rank")
+    if not latent:
+        return 0
+    rope, nope = _int(source, "qk_rope_head_dim"), _int(source, "qk_nope_head_dim")
+    value = _int(source, "v_head_dim") or nope
+    q_rank = _int(source, "q_lora_rank")
+    query = heads * (nope + rope)
+    queries = q_rank * (hidden + query) if q_rank else hidden * query
+    keys_values = hidden * (latent + rope) + latent * heads * (nope + value)
+    return queries + keys_values + heads * value * hidden
 
 
 def _shared_width(source: Mapping[str, Any], expert_width: int) -> int:

@@ -75,6 +75,8 @@ _VERSION = re.compile(r"vLLM API server version (\S+)|Initializing a V1 LLM engi
 _RUNNER = re.compile(r"Using (V\d) Model Runner")
 # vLLM's refusal of a length the cache cannot hold names the longest it can.
 _LONGEST = re.compile(r"estimated maximum model length is (\d+)")
+# V1 runner: what the profile set aside for graphs before the cache was sized.
+_GRAPH_ESTIMATE = re.compile(r"Estimated CUDA graph memory: ([\d.]+) GiB")
 _INIT_DONE = re.compile(r"init engine \(profile, create kv cache, warmup model\) took")
 
 
@@ -91,7 +93,7 @@ class LoadFigures:
     requested_gib: float | None = None
     activation_gib: float | None = None
     non_torch_gib: float | None = None
-    graph_estimate_gib: float | None = None  # what the profile set aside for graphs
+    graph_estimate_gib: float | None = None  # set aside for graphs before the cache (V1)
     free_at_start_gib: float | None = None
     total_gib: float | None = None
     vllm_version: str | None = None
@@ -167,7 +169,10 @@ class StartupTracker:
             f.utilization, f.requested_gib = float(m.group(1)), float(m.group(2))
             f.weights_gib = f.weights_gib if f.weights_gib is not None else float(m.group(3))
             f.activation_gib, f.non_torch_gib = float(m.group(4)), float(m.group(5))
-            f.graph_estimate_gib = float(m.group(6))
+            # The line's graph figure is what the capture took, after the cache was sized.
+            f.cuda_graphs_gib = float(m.group(6))
+            if f.graph_estimate_gib is None:
+                f.graph_estimate_gib = 0.0 if f.runner == "V2" or not f.cuda_graphs_gib else None
             if at := _FREE_AT_START.search(line):
                 f.free_at_start_gib, f.total_gib = float(at.group(1)), float(at.group(2))
         elif m := _VERSION.search(line):
@@ -176,6 +181,8 @@ class StartupTracker:
             f.runner = m.group(1)
         elif m := _LONGEST.search(line):
             f.longest_fitting = int(m.group(1))
+        elif m := _GRAPH_ESTIMATE.search(line):
+            f.graph_estimate_gib = float(m.group(1))
         elif _INIT_DONE.search(line):
             f.engine_ready = True
 

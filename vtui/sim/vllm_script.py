@@ -199,6 +199,12 @@ def startup_steps(config: SimServerConfig) -> list[LogStep]:
             "`gpu_memory_utilization` when initializing the engine."
         )
     steps.append(
+        _engine(
+            f"Estimated CUDA graph memory: {PEAK_PARTS_GIB[2]:.2f} GiB total",
+            "gpu_model_runner.py:6737",
+        )
+    )
+    steps.append(
         _engine(f"Available KV cache memory: {plan.kv_available_gib:.2f} GiB", "gpu_worker.py:298")
     )
     if plan.outcome == "kv-cache":
