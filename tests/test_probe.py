@@ -42,7 +42,7 @@ def profile(home: Path, folder: Path, *extra: str, **fields: object) -> str:
             served_model_name=QWEN,
             gpus="none",
             port=free_port(),
-            extra_args=("--sim-startup-seconds", "1", *extra),
+            extra_args=extra,
             **fields,  # type: ignore[arg-type]
         )
     )
@@ -106,24 +106,21 @@ def test_a_length_vllm_refuses_is_a_result_with_the_longest_that_fits(tmp_path: 
     home = tmp_path / "config"
     program = sim_vllm_program(tmp_path)
     name = profile(
-        home, model_folder(tmp_path), "--max-model-len", "4000000",
+        home, model_folder(tmp_path), "--gpu-memory-utilization", "0.2",
         runtime="process", vllm_program=str(program),
     )  # fmt: skip
     done = run_vtui("probe", name, config=home, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "vLLM refused to start" in done.stdout
     longest = int(done.stdout.split("(--max-model-len ")[1].split(")")[0])
-    assert 100_000 < longest < 4_000_000
+    assert 0 < longest < 32_768  # the model's own length did not fit
     assert calibration_lines(home) == []  # nothing measured, nothing kept
 
 
 def test_ctrl_c_during_a_probe_removes_it(tmp_path: Path) -> None:
     home = tmp_path / "config"
-    program = sim_vllm_program(tmp_path)
+    program = sim_vllm_program(tmp_path, "--sim-startup-seconds", "60")
     name = profile(home, model_folder(tmp_path), runtime="process", vllm_program=str(program))
-    store = ProfileStore(home / "vtui")
-    spec = store.load(name)
-    store.put(LaunchSpec(**{**spec.__dict__, "extra_args": ("--sim-startup-seconds", "60")}))
     env = dict(
         os.environ,
         XDG_CONFIG_HOME=str(home),
@@ -198,3 +195,18 @@ def test_a_corrupt_calibration_line_is_skipped_with_a_warning(tmp_path: Path) ->
     assert done.returncode == 0
     assert done.stderr.count("skipped") == 2
     assert "measured on this machine" in done.stdout  # the good line still counts
+
+
+def test_a_launch_vtui_follows_is_kept_for_the_next_estimate(tmp_path: Path) -> None:
+    home = tmp_path / "config"
+    program = sim_vllm_program(tmp_path)
+    name = profile(home, model_folder(tmp_path), runtime="process", vllm_program=str(program))
+    up = run_vtui("up", name, config=home, timeout=120)
+    try:
+        assert up.returncode == 0, up.stderr
+        kept = calibration_lines(home)
+        assert [line["source"] for line in kept] == ["launch"]
+        assert kept[0]["measured"]["activation_gib"] == 0.9  # type: ignore[index]
+        assert kept[0]["estimated"] is not None  # vtui's estimate beside vLLM's figures
+    finally:
+        run_vtui("down", name, config=home, timeout=60)

@@ -159,15 +159,16 @@ def demo_app(seed: int = 7, clock: ManualClock | None = None, gpu_count: int = 2
     return app
 
 
-def sim_vllm_program(folder: Path) -> Path:
-    """A `vllm` program, as a venv has one, that runs the simulator."""
+def sim_vllm_program(folder: Path, *sim_args: str) -> Path:
+    """A `vllm` program, as a venv has one, that runs the simulator (with sim_args, the
+    simulator's own options, which a profile's vLLM arguments may not carry)."""
     program = folder / "venv" / "bin" / "vllm"
     program.parent.mkdir(parents=True)
     program.write_text(
         f"#!{sys.executable}\n"
         "import runpy, sys\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
-        "sys.argv = ['vllm', *sys.argv[1:]]\n"
+        f"sys.argv = ['vllm', *sys.argv[1:], *{list(sim_args)!r}]\n"
         "runpy.run_module('vtui.sim.vllm_server', run_name='__main__')\n"
     )
     program.chmod(0o755)

@@ -6,6 +6,8 @@ PROFILE = "io.vtui.profile"
 SPEC_HASH = "io.vtui.spec-hash"
 # "process" on a `vllm serve` process; containers carry no such label (they are "docker").
 RUNTIME = "io.vtui.runtime"
+# On a `vtui probe` container: it measures, it never serves, and it records itself.
+PROBE = "io.vtui.probe"
 
 
 def vtui_labels(model: str, profile: str) -> dict[str, str]:

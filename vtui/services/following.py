@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
 from vtui.backends.engine import ContainerEngine, LogFollow
 from vtui.backends.registry import Backends
+from vtui.core.calibration import measured_from
 from vtui.core.errors import BackendUnavailable, EngineError, NoSuchContainer
 from vtui.core.fit import DEFAULT_UTILIZATION
 from vtui.core.log_buffer import DEFAULT_CAP
 from vtui.core.log_explainer import Explanation, FailureContext, explain
 from vtui.core.records import Deployment, LogLine
-from vtui.core.startup import ENDED, ORDER, Phase, StartupTracker
+from vtui.core.startup import ENDED, ORDER, LoadFigures, Phase, StartupTracker
 from vtui.core.vllm_command import flag_number
 
 POLL_SECONDS = 1.0
@@ -53,8 +54,17 @@ class WatchUpdate:
 class DeploymentWatch:
     @classmethod
     def of(cls, backends: Backends, container_id: str, gpu_count: int = 1) -> DeploymentWatch:
-        """The watch the Server screen and `vtui up` both run, on the registry's backends."""
-        return cls(backends.engine, backends.endpoint_for, container_id, gpu_count)
+        """The watch the Server screen and `vtui up` both run, on the registry's backends;
+        each real start it sees is kept for the next estimate (learning.py)."""
+        from vtui.services.learning import learn_from_start, should_learn
+
+        def learn(deployment: Deployment, figures: LoadFigures) -> None:
+            # In the watch's own thread (a worker under the TUI): `vtui up` may exit as
+            # soon as the server is up, and a record half written is no record.
+            if should_learn(backends, deployment):
+                learn_from_start(backends, deployment, figures)
+
+        return cls(backends.engine, backends.endpoint_for, container_id, gpu_count, learn)
 
     def __init__(
         self,
@@ -62,8 +72,11 @@ class DeploymentWatch:
         endpoint_for: Callable[[Deployment], ChatEndpoint],
         container_id: str,
         gpu_count: int = 1,
+        learn: Callable[[Deployment, LoadFigures], None] | None = None,
     ) -> None:
         self.engine = engine
+        self._learn = learn
+        self._learned_run: float | None = None
         self.endpoint_for = endpoint_for
         self.container_id = container_id
         self.gpu_count = gpu_count
@@ -174,8 +187,21 @@ class DeploymentWatch:
         self._explained = (read_to, explanation)
         return explanation
 
+    def _maybe_learn(self) -> None:
+        """Once per run, as soon as vLLM has printed its budget."""
+        tracker, d = self.tracker, self.deployment
+        if self._learn is None or tracker is None or d is None:
+            return
+        if self._learned_run == tracker.started_at or measured_from(tracker.figures) is None:
+            return
+        if tracker.figures.utilization is None and not tracker.figures.engine_ready:
+            return  # the budget line (0.26+) or the end of start-up, whichever comes
+        self._learned_run = tracker.started_at
+        self._learn(d, tracker.figures)
+
     def update(self) -> WatchUpdate:
         """What changed since the last update (the new lines), and where things stand."""
+        self._maybe_learn()
         tracker = self.tracker
         crashed = tracker is not None and tracker.phase is Phase.CRASHED
         explanation = self._explanation() if crashed else None

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from vtui.backends.files.safe_paths import inside
 from vtui.backends.registry import Backends
+from vtui.core import labels
 from vtui.core.calibration import (
     Measured,
     StartRecord,
@@ -40,9 +41,9 @@ from vtui.core.records import GpuReading, ModelCheckpoint
 from vtui.core.startup import LoadFigures, Phase
 from vtui.services.fitting import FitUnknown, find_model, fit_of
 from vtui.services.following import DeploymentWatch, WatchUpdate
+from vtui.services.host_checks import check_profile
 from vtui.services.launching import free_port
 
-PROBE_LABEL = "io.vtui.probe"
 # Dummy loading, torch.compile and CUDA graphs took 40-90 s on an H200 with vLLM 0.26;
 # a first start that compiles kernels can take several minutes more.
 DEADLINE_SECONDS = 900.0
@@ -152,8 +153,11 @@ def probe(
     except OSError as exc:
         raise ProbeFailed(f"cannot write the probe's config.json: {exc.strerror or exc}") from exc
     trial = probe_spec(spec, folder, free_port(backends, "127.0.0.1", 18000))
+    blocking = [p for p in check_profile(backends, trial) if p.blocks_launch]
+    if blocking:
+        raise ProbeFailed("; ".join(p.message for p in blocking) + " (vtui profile show NAME)")
     request = run_request(trial, secrets.token_urlsafe(24), os.environ)
-    request = replace(request, labels=request.labels | {PROBE_LABEL: "true"})
+    request = replace(request, labels=request.labels | {labels.PROBE: "true"})
     began = time.monotonic()
     say = on_progress or (lambda _words: None)
     program = trial.vllm_program if trial.runtime == "process" else trial.image
