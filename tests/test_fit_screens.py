@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from textual.widgets import DataTable, Input
 
-from tests.support.helpers import demo_app
+from tests.support.helpers import ManualClock, demo_app
 from tests.support.screens import open_launch, shown, type_into
 from vtui.core.fit_launch import estimate_launch, gpu_memory
 from vtui.ui.app import VtuiApp
@@ -85,3 +86,54 @@ async def test_the_models_table_gives_each_model_a_verdict_for_this_machine() ->
         assert verdicts["google/gemma-3-27b-it"].startswith("fits")
         assert verdicts["openai/gpt-oss-20b"].startswith("fits")
         await pilot.press("q")
+
+
+async def wait_for_fit(app: VtuiApp, words: str, limit: float = 10.0) -> str:
+    for _ in range(int(limit / 0.1)):
+        await asyncio.sleep(0.1)
+        if words in fit_text(app):
+            break
+    return fit_text(app)
+
+
+async def test_memory_another_container_holds_counts_and_the_fix_key_picks_a_free_gpu() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.selected_model = "Qwen/Qwen3-8B"  # a new profile beside the demo's running one
+        screen = await open_launch(app, pilot)
+        text = await wait_for_fit(app, "refuse")
+        # The demo's own container holds GPU 0: vLLM would refuse, and says who holds it.
+        assert "vLLM will refuse to start now" in text
+        assert "vtui-qwen2.5-7b-instruct 71.7 GiB on GPU 0" in text
+        assert "ctrl+f: use GPU 1 (free now)" in text
+        await pilot.press("ctrl+f")
+        await settle(app)
+        assert screen.spec is not None and screen.spec.gpus == (1,)
+        assert "refuse" not in await wait_for_fit(app, "fits")
+
+
+async def test_the_running_profile_s_own_memory_is_not_counted_against_it() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)  # the demo's profile, whose container holds GPU 0
+        assert "refuse" not in await wait_for_fit(app, "fits")
+
+
+async def test_the_probe_key_measures_the_profile_and_the_fit_then_uses_vllms_figures() -> None:
+    clock = ManualClock()
+    app = demo_app(clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        await wait_for_fit(app, "fits")
+        await pilot.press("ctrl+t")
+        for _ in range(100):  # the demo's probe container starts as the clock moves
+            clock.now += 2
+            await asyncio.sleep(0.1)
+            if "budget measured by vLLM" in fit_text(app):
+                break
+        text = fit_text(app)
+        assert "probe: measured" in text and "KV tokens" in text
+        status = str(screen.query_one("#launch-status").render())
+        assert "probe of qwen2.5-7b: measured" in status
+        listed = [d.name for d in app.backends.engine.list_deployments()]
+        assert not any(name.startswith("vtui-probe-") for name in listed)  # removed

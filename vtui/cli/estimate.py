@@ -189,7 +189,7 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
             )
         available = readings[: args.gpus] if args.gpus else readings
         # vLLM takes the first tensor x pipeline GPUs; the rest only count for advice.
-        found = gpu_memory(spec, available[:wanted])
+        found = gpu_memory(spec, available)
         if found is None:
             return fail(
                 "no GPU reported its memory through NVML; give --gpu-mem-gib G", "vtui estimate"

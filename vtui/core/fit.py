@@ -84,6 +84,8 @@ class FitRequest:
     gpu_count: int = 1
     gpu_name: str = ""
     gpu_free_bytes: int | None = None  # free before launch, where known
+    gpu_holders: tuple[str, ...] = ()  # what holds memory on the chosen GPUs, in words
+    free_elsewhere: tuple[tuple[int, int], ...] = ()  # (index, free bytes) of the others
     utilization: float = DEFAULT_UTILIZATION
     tensor_parallel: int = 1
     pipeline_parallel: int = 1
@@ -180,6 +182,8 @@ class FitEstimate:
             return f"fits, but only {self.max_concurrency:.1f} requests at full length"
         if self.verdict is Verdict.REFUSED and self.advice:
             return f"does not start: {self.advice[0]}"
+        if self.verdict is Verdict.WEIGHTS_TOO_LARGE and self.tensor_parallel_needed:
+            return f"does not fit: {self.verdict.value} (needs TP {self.tensor_parallel_needed})"
         return f"does not fit: {self.verdict.value}"
 
 
@@ -274,21 +278,50 @@ def estimate(
     )
     fit = _estimate(model, request, total_weights, from_tensors, measured)
     hybrid = describe(model.kv) if model.kv is not None and model.kv.hybrid else None
-    return replace(fit, busy=_busy(request, fit.budget), hybrid_layers=hybrid)
+    busy, busy_fixes = _busy(model, request, fit, total_weights)
+    # A busy GPU stops the start whatever the settings: its fixes come first.
+    return replace(fit, busy=busy, fixes=busy_fixes + fit.fixes, hybrid_layers=hybrid)
 
 
-def _busy(request: FitRequest, budget: Budget) -> str | None:
+def _busy(
+    model: ModelShape, request: FitRequest, fit: FitEstimate, total_weights: int
+) -> tuple[str | None, tuple[Fix, ...]]:
     """vLLM refuses to start when less than its share is free (v1/worker/utils.py,
-    request_memory); that is about now, not about the model, so it is a note of its own."""
-    free = request.gpu_free_bytes
+    request_memory): about now, not the model, so a note of its own, naming what holds
+    the memory, with the fixes that work now: GPUs that are free, a share that fits."""
+    free, budget = request.gpu_free_bytes, fit.budget
     if free is None or free >= budget.requested:
-        return None
-    util = math.floor(free / budget.total * 100) / 100
-    return (
-        f"right now only {free / GIB:.1f} GiB of {budget.total / GIB:.1f} GiB is free and vLLM "
-        f"asks for {budget.requested / GIB:.1f} GiB: free the GPU, or lower "
-        f"--gpu-memory-utilization to {util:.2f}"
+        return None, ()
+    held = f" ({'; '.join(request.gpu_holders)})" if request.gpu_holders else ""
+    words = (
+        f"vLLM will refuse to start now: {free / GIB:.1f} GiB of {budget.total / GIB:.1f} GiB "
+        f"is free{held} and it asks for {budget.requested / GIB:.1f} GiB "
+        f"({request.utilization:.2f} x total)"
     )
+    fixes: list[Fix] = []
+    wanted = max(1, request.tensor_parallel) * max(1, request.pipeline_parallel)
+    roomy = sorted(i for i, bytes_free in request.free_elsewhere if bytes_free >= budget.requested)
+    if len(roomy) >= wanted:
+        chosen = ",".join(str(i) for i in roomy[:wanted])
+        fixes.append(Fix("gpus", chosen, f"use GPU {chosen} (free now)"))
+        words += f"; GPU {chosen} is free"
+    # A share of what is free, with a little left for the allocator, if it still fits.
+    share = math.floor((free - 256 * MIB) / budget.total * 100) / 100
+    if share >= 0.05:
+        smaller = _estimate(
+            model, replace(request, utilization=share), total_weights, budget.weights_measured
+        )
+        if smaller.fits:
+            fixes.append(
+                Fix("--gpu-memory-utilization", share, f"utilization {share:.2f} (what is free)")
+            )
+            words += (
+                f"; at --gpu-memory-utilization {share:.2f} it fits what is free "
+                f"({smaller.kv_cache_tokens or 0:,} KV tokens)"
+            )
+    if not fixes:
+        words += "; stop what holds the memory, or choose other GPUs"
+    return words, tuple(fixes)
 
 
 def _refused(model: ModelShape, request: FitRequest, budget: Budget) -> FitEstimate | None:

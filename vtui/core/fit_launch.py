@@ -21,6 +21,31 @@ class GpuMemory:
     count: int
     name: str
     free_bytes: int | None = None
+    # What holds memory on the chosen GPUs now ("vtui-qwen 71.7 GiB on GPU 0"), and the
+    # free memory of each GPU not chosen (index, bytes): where the launch could go instead.
+    holders: tuple[str, ...] = ()
+    free_elsewhere: tuple[tuple[int, int], ...] = ()
+
+
+def _own_mib(gpu: GpuReading, container: str) -> int:
+    return sum(p.memory_used_mib or 0 for p in gpu.all_processes if p.container_name == container)
+
+
+def _holders(chosen: Sequence[GpuReading], own: str) -> tuple[str, ...]:
+    found = []
+    for gpu in chosen:
+        mine = [p for p in gpu.all_processes if p.container_name != own]
+        for proc in sorted(mine, key=lambda p: -(p.memory_used_mib or 0)):
+            who = proc.container_name or f"{proc.name or 'process'} (pid {proc.pid})"
+            used = f" {proc.memory_used_mib / 1024:.1f} GiB" if proc.memory_used_mib else ""
+            found.append(f"{who}{used} on GPU {gpu.index}")
+    return tuple(found[:4])
+
+
+def _free(gpu: GpuReading) -> int | None:
+    if gpu.cuda_total_mib is None or gpu.memory_used_mib is None:
+        return None
+    return (gpu.cuda_total_mib - gpu.memory_used_mib) * MIB
 
 
 def chosen_gpus(spec: LaunchSpec, gpus: Sequence[GpuReading]) -> list[GpuReading]:
@@ -38,14 +63,30 @@ def gpu_memory(spec: LaunchSpec, gpus: Sequence[GpuReading]) -> GpuMemory | None
     if not chosen:
         return None
     smallest = min(chosen, key=lambda g: g.cuda_total_mib or 0)
+    # With every GPU visible, vLLM takes the first tensor x pipeline of them.
+    wanted = (_int(spec.args.get("--tensor-parallel-size")) or 1) * (
+        _int(spec.args.get("--pipeline-parallel-size")) or 1
+    )
+    taken = chosen[:wanted] if spec.gpus == "all" else chosen
+    # The profile's own running server gives its memory back when it is replaced.
     free = [
-        (g.cuda_total_mib or 0) - g.memory_used_mib for g in chosen if g.memory_used_mib is not None
+        (g.cuda_total_mib or 0) - g.memory_used_mib + _own_mib(g, spec.container)
+        for g in taken
+        if g.memory_used_mib is not None
     ]
+    chosen_indices = {g.index for g in taken}
+    elsewhere = tuple(
+        (g.index, free_bytes)
+        for g in gpus
+        if g.index not in chosen_indices and (free_bytes := _free(g)) is not None
+    )
     return GpuMemory(
         total_bytes=(smallest.cuda_total_mib or 0) * MIB,
         count=len(chosen),
         name=smallest.name,
-        free_bytes=min(free) * MIB if len(free) == len(chosen) else None,
+        free_bytes=min(free) * MIB if free and len(free) == len(taken) else None,
+        holders=_holders(taken, spec.container),
+        free_elsewhere=elsewhere,
     )
 
 
@@ -84,6 +125,8 @@ def fit_request(spec: LaunchSpec, memory: GpuMemory, *, check_free: bool = False
         gpu_count=memory.count,
         gpu_name=memory.name,
         gpu_free_bytes=memory.free_bytes if check_free else None,
+        gpu_holders=memory.holders if check_free else (),
+        free_elsewhere=memory.free_elsewhere if check_free else (),
         utilization=util,
         tensor_parallel=_int(args.get("--tensor-parallel-size")) or 1,
         pipeline_parallel=_int(args.get("--pipeline-parallel-size")) or 1,

@@ -95,6 +95,9 @@ def with_setting(spec: LaunchSpec, flag: str, value: object) -> LaunchSpec:
     """The spec with one vLLM flag set, as a fix from the log explainer sets it."""
     if flag == "--port" and isinstance(value, int):
         return replace(spec, port=value)
+    if flag == "gpus":
+        gpus = parse_gpus(str(value))
+        return spec if gpus is None else replace(spec, gpus=gpus)
     return replace(spec, args={**spec.args, flag: value})
 
 

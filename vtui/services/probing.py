@@ -293,3 +293,26 @@ def _learn(
     )
     with contextlib.suppress(OSError):  # the figures are shown either way
         backends.calibration().add(record)
+
+
+def describe(result: ProbeResult) -> str:
+    """The probe in one line, for the Launch screen's status."""
+    m, e = result.measured, result.estimate
+    if result.refusal or m is None:
+        why = result.explanation
+        words = f"vLLM refused: {why.cause} {why.fix}" if why else f"vLLM refused: {result.refusal}"
+        if result.timed_out:
+            words = "no figures before the deadline; the probe was removed"
+        if result.longest_fitting:
+            words += f" (longest that fits: {result.longest_fitting:,} tokens)"
+        return words
+    guess = e.kv_cache_tokens if e else None
+    error = (
+        f", estimate {guess:,} ({(guess - m.kv_cache_tokens) / m.kv_cache_tokens:+.1%})"
+        if guess
+        else ""
+    )
+    return (
+        f"measured {m.kv_cache_tokens:,} KV tokens{error}; weights {m.weights_gib:.2f} GiB, "
+        f"KV cache {m.kv_cache_gib:.2f} GiB, in {result.seconds:.0f} s"
+    )

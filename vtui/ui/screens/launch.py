@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from vtui.ui.widgets.fit_bar import FitBar
 
 if TYPE_CHECKING:
     from vtui.backends.files.profile_store import ProfileStore
+    from vtui.core.calibration import StartRecord
 
 FIT_DEBOUNCE_S = 0.4
 NARROW = 100  # below this width the compose preview gives its room to the form
@@ -49,6 +51,7 @@ class LaunchScreen(VtuiScreen):
         Binding("ctrl+o", "write_compose", "Write compose"),
         Binding("ctrl+n", "new_profile", "New"),
         Binding("ctrl+f", "apply_fix", "Apply fit fix"),
+        Binding("ctrl+t", "probe", "Probe"),
         Binding("ctrl+d", "duplicate", "Duplicate", show=False),
         Binding("ctrl+x", "delete", "Delete", show=False),
     ]
@@ -70,9 +73,23 @@ class LaunchScreen(VtuiScreen):
     class FitInputsRead(Message):
         """The model's config and tensor sizes, or why they could not be read."""
 
-        def __init__(self, model: str, checkpoint: ModelCheckpoint | None, error: str | None):
+        def __init__(
+            self,
+            model: str,
+            checkpoint: ModelCheckpoint | None,
+            error: str | None,
+            learned: tuple[StartRecord, ...] = (),
+        ):
             super().__init__()
             self.model, self.checkpoint, self.error = model, checkpoint, error
+            self.learned = learned
+
+    class Probed(Message):
+        """A probe ended: vLLM's figures beside the estimate, or why there are none."""
+
+        def __init__(self, profile: str, words: str, failed: bool) -> None:
+            super().__init__()
+            self.profile, self.words, self.failed = profile, words, failed
 
     def __init__(self) -> None:
         super().__init__()
@@ -91,6 +108,10 @@ class LaunchScreen(VtuiScreen):
         self.checkpoint_model: str | None = None
         self.checkpoint_error: str | None = None
         self.gpus: tuple[GpuReading, ...] = ()
+        self.learned: tuple[StartRecord, ...] = ()
+        self.probe_result: str | None = None
+        # Set when the screen goes: a probe still running stops and removes its container.
+        self._probe_stop = threading.Event()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -109,6 +130,9 @@ class LaunchScreen(VtuiScreen):
                 yield Static(FIELD_HELP_HINT, id="field-help")
                 with VerticalScroll(id="compose-scroll"):
                     yield Static(id="compose-preview")
+
+    def on_unmount(self) -> None:
+        self._probe_stop.set()
 
     def on_mount(self) -> None:
         self.load_profile(None)
@@ -160,7 +184,7 @@ class LaunchScreen(VtuiScreen):
     def read_fit_inputs(self, model: str, hf_cache: str) -> None:
         from textual.worker import get_current_worker
 
-        from vtui.services.fitting import FitUnknown, find_model
+        from vtui.services.fitting import FitUnknown, find_model, learned
 
         # Typing a model id edits it a letter at a time: wait until the typing stops.
         time.sleep(FIT_DEBOUNCE_S)
@@ -168,13 +192,15 @@ class LaunchScreen(VtuiScreen):
             return
         try:
             found = find_model(self.vtui.backends, model)
-            self.post_message(self.FitInputsRead(model, found, None))
+            past = learned(self.vtui.backends).records
+            self.post_message(self.FitInputsRead(model, found, None, past))
         except FitUnknown as exc:
             self.post_message(self.FitInputsRead(model, None, str(exc)))
 
     def on_launch_screen_fit_inputs_read(self, message: FitInputsRead) -> None:
         self.checkpoint_model = message.model
         self.checkpoint, self.checkpoint_error = message.checkpoint, message.error
+        self.learned = message.learned
         self.refit()
 
     def refit(self) -> None:
@@ -194,19 +220,70 @@ class LaunchScreen(VtuiScreen):
         from vtui.services.fitting import FitUnknown, fit_of
 
         try:
-            bar.show(fit_of(spec, self.checkpoint, memory))
+            # Memory other processes hold counts: vLLM refuses to start without its share.
+            bar.show(
+                fit_of(spec, self.checkpoint, memory, check_free=True, learned=self.learned),
+                measured=self.probe_result,
+            )
         except FitUnknown as exc:
             bar.show(None, f"unknown: {exc}")
 
     def action_apply_fix(self) -> None:
         fit = self.query_one(FitBar).fit
         if fit is None or not fit.fixes:
+            if fit is not None and not fit.fits and fit.advice:
+                # Nothing this form can set makes it fit; say what would.
+                self.notify(" · ".join(fit.advice[1:] or fit.advice), title="Fit: no setting here")
+                return
             self.notify("Nothing to fix: no fit estimate suggests a change.", title="Fit")
             return
         fix = fit.fixes[0]
         field = self.query(f"#field-{fix.flag.lstrip('-')}").first(ArgField)
         field.set_text(str(fix.value))
         self.notify(f"Set {fix.flag} {fix.value}", title="Fit")
+
+    def action_probe(self) -> None:
+        spec = self._ready("probe", launching=False)
+        if spec is None:
+            return
+        self.query_one("#launch-status", Static).update(
+            Text(f"probing {spec.name} with vLLM itself (dummy weights)...", style="yellow")
+        )
+        self.probe(spec)
+
+    @work(thread=True, exclusive=True, group="launch-probe")
+    def probe(self, spec: LaunchSpec) -> None:
+        from vtui.services.probing import ProbeFailed, describe, probe
+
+        def progress(words: str) -> None:
+            self.app.call_from_thread(
+                self.query_one("#launch-status", Static).update,
+                Text(f"probe: {words}", style="yellow"),
+            )
+
+        try:
+            self.store().put(spec)
+            result = probe(
+                self.vtui.backends, spec.name, on_progress=progress, stop=self._probe_stop
+            )
+        except ProbeFailed as exc:
+            self.post_message(self.Probed(spec.name, str(exc), failed=True))
+            return
+        except OSError as exc:
+            self.post_message(self.Probed(spec.name, f"cannot save: {exc}", failed=True))
+            return
+        self.post_message(self.Probed(spec.name, describe(result), failed=result.measured is None))
+
+    def on_launch_screen_probed(self, message: Probed) -> None:
+        self.saved = True
+        self.probe_result = message.words
+        style = "red" if message.failed else "green"
+        self.query_one("#launch-status", Static).update(
+            Text(f"probe of {message.profile}: {message.words}", style=style)
+        )
+        if not message.failed and self.spec is not None:
+            self.checkpoint_model = None  # read again: the probe's figures are now learned
+            self.read_fit_inputs(self.spec.model, self.spec.hf_cache)
 
     def on_launch_screen_facts_read(self, message: FactsRead) -> None:
         self.facts, self.model_facts, self.gpus = message.facts, message.model, message.gpus
@@ -256,6 +333,7 @@ class LaunchScreen(VtuiScreen):
 
     async def show_spec(self, spec: LaunchSpec, *, saved: bool) -> None:
         self.base, self.saved = spec, saved
+        self.probe_result = None
         self.texts = texts_from_spec(spec)
         select = self.query_one("#profile-select", Select)
         names = sorted({*self.names, spec.name})

@@ -34,7 +34,9 @@ VERDICT_STYLE = {
 BLOCK = "\u2588"
 
 
-def render_fit(fit: FitEstimate, width: int, fix_key: str = "ctrl+f") -> Text:
+def render_fit(
+    fit: FitEstimate, width: int, fix_key: str = "ctrl+f", measured: str | None = None
+) -> Text:
     b = fit.budget
     text = Text()
     width = max(10, width)
@@ -64,6 +66,10 @@ def render_fit(fit: FitEstimate, width: int, fix_key: str = "ctrl+f") -> Text:
         text.append(f"\n{fix_key}: {fit.fixes[0].says}", style="bold")
     if fit.busy:
         text.append(f"\nnote: {fit.busy}", style="yellow")
+    if b.measured_on:
+        text.append(f"\nbudget measured by vLLM on this machine on {b.measured_on}", style="dim")
+    if measured:
+        text.append(f"\nprobe: {measured}", style="green")
     return text
 
 
@@ -76,12 +82,15 @@ class FitBar(Widget):
         super().__init__(id=id)
         self.fit: FitEstimate | None = None
         self.why_not: str | None = None
+        self.measured: str | None = None
 
-    def show(self, fit: FitEstimate | None, why_not: str | None = None) -> None:
-        self.fit, self.why_not = fit, why_not
+    def show(
+        self, fit: FitEstimate | None, why_not: str | None = None, measured: str | None = None
+    ) -> None:
+        self.fit, self.why_not, self.measured = fit, why_not, measured
         self.refresh(layout=True)
 
     def render(self) -> Text:
         if self.fit is None:
             return Text(f"Fit: {self.why_not or 'reading the model and the GPUs...'}", style="dim")
-        return render_fit(self.fit, self.content_size.width)
+        return render_fit(self.fit, self.content_size.width, measured=self.measured)
