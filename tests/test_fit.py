@@ -232,10 +232,29 @@ def test_a_busy_gpu_is_a_note_beside_the_verdict() -> None:
     model = shape(LLAMA_8B["config"])
     fit = estimate(model, request, dtype_parameters=LLAMA_8B["dtype_parameters"])
     assert fit.fits  # the model fits the GPU ...
-    assert fit.busy and "40.0 GiB of 79.2 GiB is free" in fit.busy  # ... once it is free
-    assert "--gpu-memory-utilization to 0.50" in fit.busy
+    assert fit.busy and "vLLM will refuse to start now" in fit.busy  # ... once it is free
+    assert "40.0 GiB of 79.2 GiB is free" in fit.busy
+    # A share of what is free (less the allocator's slack) still fits, and is offered.
+    assert "at --gpu-memory-utilization 0.50 it fits what is free" in fit.busy
+    assert fit.fixes[0].flag == "--gpu-memory-utilization" and fit.fixes[0].value == 0.5
     idle = estimate(model, replace(request, gpu_free_bytes=None))
     assert idle.busy is None
+
+
+def test_a_busy_gpu_names_its_holders_and_offers_a_free_one() -> None:
+    request = FitRequest(
+        gpu_total_bytes=H100,
+        gpu_free_bytes=int(3 * GIB),
+        gpu_holders=("vtui-other 75.0 GiB on GPU 0",),
+        free_elsewhere=((1, int(10 * GIB)), (2, int(79 * GIB))),
+    )
+    fit = estimate(
+        shape(LLAMA_8B["config"]), request, dtype_parameters=LLAMA_8B["dtype_parameters"]
+    )
+    assert fit.busy and "(vtui-other 75.0 GiB on GPU 0)" in fit.busy
+    # GPU 1 has too little free; GPU 2 has vLLM's whole share. 3 GiB holds no share.
+    assert [(f.flag, f.value) for f in fit.fixes] == [("gpus", "2")]
+    assert "GPU 2 is free" in fit.busy
 
 
 def test_few_concurrent_requests_is_a_fit_with_a_warning() -> None:

@@ -193,8 +193,8 @@ def short_verdict(fit: FitEstimate) -> str:
     if fit.verdict in (Verdict.FITS, Verdict.FEW_REQUESTS) and fit.max_concurrency is not None:
         times = fit.max_concurrency
         return f"fits {times:.0f}x" if times >= 10 else f"fits {times:.1f}x"
-    if fit.verdict is Verdict.CONTEXT_TOO_LONG and fit.fixes:
-        value = fit.fixes[0].value
+    if fit.verdict is Verdict.CONTEXT_TOO_LONG:
+        value = next((f.value for f in fit.fixes if f.flag == "--max-model-len"), None)
         return f"fits at {int(value) // 1024}k" if isinstance(value, int) else "shorter context"
     if fit.verdict is Verdict.WEIGHTS_TOO_LARGE:
         needed = fit.tensor_parallel_needed

@@ -74,13 +74,25 @@ class Verdict:
 
 
 def verdict_at_defaults(backends: Backends, model: str, gpus: Sequence[GpuReading]) -> Verdict:
-    """The model on these GPUs at vLLM's defaults, as the Models screen shows it."""
+    """The model on these GPUs at vLLM's defaults, as the Models screen shows it; the
+    memory other processes hold now is counted, as vLLM counts it."""
     spec = LaunchSpec(name="fit", model=model)
     memory = gpu_memory(spec, gpus)
     if memory is None:
         return Verdict("no GPU", "no GPU to judge against")
     try:
-        fit = fit_of(spec, find_model(backends, model), memory)
+        fit = fit_of(
+            spec,
+            find_model(backends, model),
+            memory,
+            check_free=True,
+            learned=learned(backends).records,
+        )
     except FitUnknown as exc:
         return Verdict(NOT_AVAILABLE, f"not known: {exc}")
-    return Verdict(short_verdict(fit), f"{fit.summary} (vLLM's defaults)")
+    summary = f"{fit.summary} (vLLM's defaults)"
+    if fit.advice and not fit.fits:
+        summary += f"; {fit.advice[0]}"
+    if fit.busy:
+        summary += f". Now: {fit.busy}"
+    return Verdict(short_verdict(fit), summary)
