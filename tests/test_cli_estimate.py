@@ -172,3 +172,25 @@ def test_no_gpu_and_no_size_is_a_clear_error(tmp_path: Path) -> None:
     done = vtui("estimate", str(config))
     assert done.returncode == 1
     assert "give --gpu-mem-gib" in done.stderr
+
+
+def test_max_model_len_auto_picks_the_longest_that_fits_and_says_what_limits_it(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, LLAMA["config"])
+    roomy = vtui("estimate", str(config), "--gpu-mem-gib", "79.2", "--max-model-len", "auto")
+    assert roomy.returncode == 0, roomy.stderr
+    assert "max-model-len auto: 131,072, set by the model's own 131,072 positions" in roomy.stdout
+    tight = vtui(
+        "estimate", str(config), "--gpu-mem-gib", "23.6", "--max-model-len", "auto", "--json"
+    )
+    answer = json.loads(tight.stdout)
+    length = answer["max_model_len"]
+    assert length % 1024 == 0 and 1024 <= length < 131_072
+    assert "set by the KV cache" in answer["max_model_len_auto"]
+    assert answer["fits"] and answer["max_concurrency"] >= 1.0  # one request of it fits
+    longer = vtui(
+        "estimate", str(config), "--gpu-mem-gib", "23.6", "--max-model-len", str(length + 1024),
+        "--json",
+    )  # fmt: skip
+    assert json.loads(longer.stdout)["verdict"] == "max-model-len too large"

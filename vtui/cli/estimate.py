@@ -73,6 +73,10 @@ def _catalogue_help(flag: str) -> str:
 _fraction = number(0, 1, low_open=True)
 
 
+def _length(text: str) -> object:
+    return "auto" if text.strip().lower() == "auto" else _vllm_value("--max-model-len")(text)
+
+
 def _release(text: str) -> str:
     import re
 
@@ -121,9 +125,10 @@ def add_command(
     p.add_argument("-tp", "--tensor-parallel-size", type=positive_int, default=1, metavar="T")
     p.add_argument("-pp", "--pipeline-parallel-size", type=positive_int, default=1, metavar="P")
     p.add_argument(
-        "--max-model-len", type=_vllm_value("--max-model-len"), metavar="L",
-        help="tokens per request (32k = 32,000, 32K = 32,768, as vLLM reads it); "
-        "default: the model's own maximum, as vLLM",
+        "--max-model-len", type=_length, metavar="L",
+        help="tokens per request (32k = 32,000, 32K = 32,768, as vLLM reads it), or auto: "
+        "the largest multiple of 1,024 one request fits in; default: the model's own "
+        "maximum, as vLLM",
     )  # fmt: skip
     for flag in ("--kv-cache-dtype", "--dtype", "--quantization"):
         name = flag[2:].upper().replace("-", "_")
@@ -150,7 +155,7 @@ def _vllm_args(args: argparse.Namespace) -> dict[str, object]:
         "--gpu-memory-utilization": args.gpu_memory_utilization,
         "--tensor-parallel-size": args.tensor_parallel_size,
         "--pipeline-parallel-size": args.pipeline_parallel_size,
-        "--max-model-len": args.max_model_len,
+        "--max-model-len": None if args.max_model_len == "auto" else args.max_model_len,
         "--kv-cache-dtype": args.kv_cache_dtype,
         "--dtype": args.dtype,
         "--quantization": args.quantization,
@@ -201,16 +206,47 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         past = learned(backends)
         for warning in past.warnings:
             print(f"vtui estimate: warning: {warning}", file=sys.stderr)
+        chosen_length = ""
+        if args.max_model_len == "auto":
+            spec, chosen_length = _auto_length(spec, checkpoint, memory)
         fit = fit_of(
             spec, checkpoint, memory, check_free=args.gpu_mem_gib is None, learned=past.records
         )
     except FitUnknown as exc:
         return fail(f"{args.model}: {exc}", "vtui estimate")
     if args.json:
-        print(json.dumps(_as_json(fit, checkpoint.source, gpu_source, memory), indent=2))
+        answer = _as_json(fit, checkpoint.source, gpu_source, memory)
+        if chosen_length:
+            answer["max_model_len_auto"] = chosen_length
+        print(json.dumps(answer, indent=2))
+        return 0
+    if chosen_length:
+        print(f"max-model-len auto: {chosen_length}")
     else:
         print(_as_text(args.model, fit, checkpoint.source, gpu_source, args.vllm_version))
     return 0
+
+
+def _auto_length(spec: Any, checkpoint: Any, memory: GpuMemory) -> tuple[Any, str]:
+    """The spec with the length `auto` picks, and the line that says why."""
+    from dataclasses import replace as with_fields
+
+    from vtui.core.fit import auto_max_model_len
+    from vtui.core.fit_launch import fit_request
+    from vtui.core.model_shape import UnknownModel, shape
+
+    try:
+        model = shape(checkpoint.config)
+    except UnknownModel as exc:
+        return spec, f"none ({exc})"
+    length, why = auto_max_model_len(
+        model, fit_request(spec, memory), dtype_parameters=dict(checkpoint.dtype_parameters)
+    )
+    if length is None:
+        return spec, f"none: {why}"
+    return with_fields(
+        spec, args={**spec.args, "--max-model-len": length}
+    ), f"{length:,}, set by {why}"
 
 
 def _gib_figure(n: int) -> float:

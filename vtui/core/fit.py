@@ -577,3 +577,42 @@ def _weights_too_large(
         fixes=tuple(fixes),
         tensor_parallel_needed=needed,
     )
+
+
+AUTO_STEP = 1024
+
+
+def auto_max_model_len(
+    model: ModelShape,
+    request: FitRequest,
+    *,
+    dtype_parameters: dict[str, int] | None = None,
+) -> tuple[int | None, str]:
+    """`--max-model-len auto`: the largest multiple of 1,024 (at most the model's positions)
+    one request fits in, and what sets the limit; None with the reason when none fits."""
+    base = estimate(model, replace(request, max_model_len=None), dtype_parameters=dtype_parameters)
+    b = base.budget
+    if b.kv_cache <= 0:
+        return None, f"no length fits: {base.advice[0] if base.advice else 'the weights do not'}"
+    if model.kv is None:
+        return None, f"the KV cache cannot be sized: {model.kv_unknown_reason}"
+    try:
+        pool = _pool(model, request, request.kv_cache_dtype)
+    except UnknownLayout as err:
+        return None, str(err)
+    longest = pool.longest_request(b.kv_cache, in_flight_tokens(request))
+    positions = model.max_len
+    if positions and positions <= longest:
+        length = positions if positions < AUTO_STEP else positions // AUTO_STEP * AUTO_STEP
+        return length, f"the model's own {positions:,} positions (the cache holds {longest:,})"
+    if longest < AUTO_STEP:
+        return None, f"the KV cache holds one request of {longest:,} tokens only"
+    per_token = (base.kv_bytes_per_token or 0) / 1024
+    why = (
+        f"the KV cache: {b.kv_cache / GIB:.1f} GiB left after the weights "
+        f"({b.weights / GIB:.1f} GiB) holds one request of {longest:,} tokens "
+        f"at {per_token:.0f} KiB per token"
+    )
+    if model.kv.hybrid:
+        why += f" ({describe(model.kv)})"
+    return longest // AUTO_STEP * AUTO_STEP, why
