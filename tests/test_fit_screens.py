@@ -137,3 +137,19 @@ async def test_the_probe_key_measures_the_profile_and_the_fit_then_uses_vllms_fi
         assert "probe of qwen2.5-7b: measured" in status
         listed = [d.name for d in app.backends.engine.list_deployments()]
         assert not any(name.startswith("vtui-probe-") for name in listed)  # removed
+
+
+async def test_auto_in_the_length_field_lets_vllm_fit_it_and_the_fit_says_about_how_long() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        await type_into(app, pilot, "gpu-memory-utilization", "0.235")
+        await type_into(app, pilot, "max-model-len", "auto")
+        text = await wait_for_fit(app, "auto")
+        assert screen.spec is not None and screen.spec.args["--max-model-len"] == -1
+        assert not [p for p in screen.problems if p.field == "--max-model-len"]
+        # At 0.235 the model's 32,768 positions do not fit: vLLM's -1 picks what does.
+        about = int(text.split("max-model-len auto: about ")[1].split(" ")[0].replace(",", ""))
+        assert 8_192 < about < 32_768
+        preview = shown(screen.query_one("#compose-preview"))
+        assert "--max-model-len" in preview and "-1" in preview

@@ -11,11 +11,19 @@ _FALSE = {"false", "no", "off", "0"}
 _SUFFIXES = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 
+# vLLM's own spelling of "the longest length the memory allows" (vllm/config/model.py:
+# max_model_len -1 is auto-fit, since 0.2x); the form takes the word.
+AUTO_LENGTH = -1
+AUTO_FLAGS = frozenset({"--max-model-len"})
+
+
 def parse_value(spec: ArgSpec, text: str) -> object:
     """The value, or ValueError saying what was expected. Empty text means "vLLM's default"."""
     text = text.strip()
     if not text:
         return None
+    if spec.flag in AUTO_FLAGS and text.lower() in ("auto", str(AUTO_LENGTH)):
+        return AUTO_LENGTH
     if spec.kind == FLAG:
         if text.lower() in _TRUE:
             return True

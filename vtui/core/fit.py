@@ -164,6 +164,8 @@ class FitEstimate:
     # For models mixing layer kinds: which, since their token count is vLLM's
     # concurrency x max-model-len rather than tokens stored.
     hybrid_layers: str | None = None
+    # With --max-model-len auto (vLLM's -1): the length vLLM will pick, and what sets it.
+    length_note: str | None = None
 
     @property
     def fits(self) -> bool:
@@ -587,9 +589,11 @@ def auto_max_model_len(
     request: FitRequest,
     *,
     dtype_parameters: dict[str, int] | None = None,
+    exact: bool = False,
 ) -> tuple[int | None, str]:
     """`--max-model-len auto`: the largest multiple of 1,024 (at most the model's positions)
-    one request fits in, and what sets the limit; None with the reason when none fits."""
+    one request fits in, and what sets the limit; None with the reason when none fits.
+    exact: the longest itself, as vLLM's own -1 (auto-fit) picks it."""
     base = estimate(model, replace(request, max_model_len=None), dtype_parameters=dtype_parameters)
     b = base.budget
     if b.kv_cache <= 0:
@@ -602,10 +606,11 @@ def auto_max_model_len(
         return None, str(err)
     longest = pool.longest_request(b.kv_cache, in_flight_tokens(request))
     positions = model.max_len
+    step = 1 if exact else AUTO_STEP
     if positions and positions <= longest:
-        length = positions if positions < AUTO_STEP else positions // AUTO_STEP * AUTO_STEP
+        length = positions if positions < step else positions // step * step
         return length, f"the model's own {positions:,} positions (the cache holds {longest:,})"
-    if longest < AUTO_STEP:
+    if longest < (BLOCK_SIZE if exact else AUTO_STEP):
         return None, f"the KV cache holds one request of {longest:,} tokens only"
     per_token = (base.kv_bytes_per_token or 0) / 1024
     why = (
@@ -615,4 +620,4 @@ def auto_max_model_len(
     )
     if model.kv.hybrid:
         why += f" ({describe(model.kv)})"
-    return longest // AUTO_STEP * AUTO_STEP, why
+    return longest // step * step, why

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from vtui.core.arg_values import AUTO_LENGTH
 from vtui.core.calibration import StartRecord, budget_of, key_of, newest_match
-from vtui.core.fit import DEFAULT_UTILIZATION, MIB, FitEstimate, FitRequest, estimate
+from vtui.core.fit import (
+    DEFAULT_UTILIZATION,
+    MIB,
+    FitEstimate,
+    FitRequest,
+    auto_max_model_len,
+    estimate,
+)
 from vtui.core.launch_spec import PROCESS, LaunchSpec
 from vtui.core.model_shape import UnknownModel, shape
 from vtui.core.records import GpuReading, ModelCheckpoint
@@ -156,12 +164,22 @@ def estimate_launch(
     model = shape(checkpoint.config)
     request = fit_request(spec, memory, check_free=check_free)
     match = newest_match(learned, key_of(spec.model, request), image_version(spec))
-    return estimate(
+    parameters = dict(checkpoint.dtype_parameters)
+    auto_note: str | None = None
+    if request.max_model_len == AUTO_LENGTH:
+        # vLLM picks the longest length one request fits in; the estimate does the same.
+        length, why = auto_max_model_len(
+            model, replace(request, max_model_len=None), dtype_parameters=parameters, exact=True
+        )
+        request = replace(request, max_model_len=length)
+        auto_note = f"max-model-len auto: about {length:,} tokens, set by {why}" if length else why
+    fit = estimate(
         model,
         request,
-        dtype_parameters=dict(checkpoint.dtype_parameters),
+        dtype_parameters=parameters,
         measured=None if match is None else budget_of(match),
     )
+    return replace(fit, length_note=auto_note)
 
 
 __all__ = [

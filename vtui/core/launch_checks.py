@@ -7,7 +7,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from vtui.core.arg_values import parse_value
+from vtui.core.arg_values import AUTO_FLAGS, AUTO_LENGTH, parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
 from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
@@ -223,6 +223,8 @@ def _arg_values(spec: LaunchSpec) -> list[Problem]:
             out.append(Problem(flag, f"expected one of {', '.join(arg.choices)}"))
         elif flag in ONLY_KNOWN_VALUES and arg.suggested and value not in arg.suggested:
             out.append(Problem(flag, f"expected one of {', '.join(arg.suggested)}"))
+        elif flag in AUTO_FLAGS and value == AUTO_LENGTH:
+            continue  # vLLM fits the length to the memory itself
         elif flag in AT_LEAST_ONE and isinstance(value, int) and value < 1:
             out.append(Problem(flag, f"must be at least 1, not {value}"))
         elif flag in NOT_NEGATIVE and isinstance(value, (int, float)) and value < 0:

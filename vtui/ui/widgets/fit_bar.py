@@ -62,6 +62,8 @@ def render_fit(
     text.append(fit.summary, style=VERDICT_STYLE[fit.verdict])
     if fit.advice and fit.verdict is not Verdict.FITS:
         text.append(f" \u00b7 {fit.advice[0]}", style="dim")
+    if fit.length_note:
+        text.append(f"\n{fit.length_note}", style="dim")
     if fit.fixes:
         text.append(f"\n{fix_key}: {fit.fixes[0].says}", style="bold")
     if fit.busy:
