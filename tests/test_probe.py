@@ -49,6 +49,16 @@ def profile(home: Path, folder: Path, *extra: str, **fields: object) -> str:
     return name
 
 
+def process_profile(tmp_path: Path, *extra: str, sim: tuple[str, ...] = ()) -> tuple[Path, str]:
+    """A profile of the simulator behind a `vllm` program, as a venv's: (config home, name)."""
+    home = tmp_path / "config"
+    program = sim_vllm_program(tmp_path, *sim)
+    name = profile(
+        home, model_folder(tmp_path), *extra, runtime="process", vllm_program=str(program)
+    )
+    return home, name
+
+
 def probe_json(home: Path, name: str) -> tuple[int, dict[str, object], str]:
     done = run_vtui("probe", name, "--json", config=home, timeout=120)
     return done.returncode, json.loads(done.stdout or "{}"), done.stderr
@@ -88,12 +98,7 @@ def test_a_probe_of_the_image_measures_with_dummy_weights_and_leaves_no_containe
 
 
 def test_a_probe_of_a_vllm_program_reads_the_profile_s_own_settings(tmp_path: Path) -> None:
-    home = tmp_path / "config"
-    program = sim_vllm_program(tmp_path)
-    name = profile(
-        home, model_folder(tmp_path), "--max-model-len", "8192",
-        runtime="process", vllm_program=str(program),
-    )  # fmt: skip
+    home, name = process_profile(tmp_path, "--max-model-len", "8192")
     code, result, stderr = probe_json(home, name)
     assert code == 0, stderr
     measured = result["measured"]
@@ -103,12 +108,7 @@ def test_a_probe_of_a_vllm_program_reads_the_profile_s_own_settings(tmp_path: Pa
 
 
 def test_a_length_vllm_refuses_is_a_result_with_the_longest_that_fits(tmp_path: Path) -> None:
-    home = tmp_path / "config"
-    program = sim_vllm_program(tmp_path)
-    name = profile(
-        home, model_folder(tmp_path), "--gpu-memory-utilization", "0.2",
-        runtime="process", vllm_program=str(program),
-    )  # fmt: skip
+    home, name = process_profile(tmp_path, "--gpu-memory-utilization", "0.2")
     done = run_vtui("probe", name, config=home, timeout=120)
     assert done.returncode == 1, done.stderr
     assert "vLLM refused to start" in done.stdout
@@ -118,9 +118,7 @@ def test_a_length_vllm_refuses_is_a_result_with_the_longest_that_fits(tmp_path: 
 
 
 def test_ctrl_c_during_a_probe_removes_it(tmp_path: Path) -> None:
-    home = tmp_path / "config"
-    program = sim_vllm_program(tmp_path, "--sim-startup-seconds", "60")
-    name = profile(home, model_folder(tmp_path), runtime="process", vllm_program=str(program))
+    home, name = process_profile(tmp_path, sim=("--sim-startup-seconds", "60"))
     env = dict(
         os.environ,
         XDG_CONFIG_HOME=str(home),
@@ -198,9 +196,7 @@ def test_a_corrupt_calibration_line_is_skipped_with_a_warning(tmp_path: Path) ->
 
 
 def test_a_launch_vtui_follows_is_kept_for_the_next_estimate(tmp_path: Path) -> None:
-    home = tmp_path / "config"
-    program = sim_vllm_program(tmp_path)
-    name = profile(home, model_folder(tmp_path), runtime="process", vllm_program=str(program))
+    home, name = process_profile(tmp_path)
     up = run_vtui("up", name, config=home, timeout=120)
     try:
         assert up.returncode == 0, up.stderr
