@@ -88,6 +88,11 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--quantization": ["magic"],
         "--max-num-seqs": ["0"],
         "--max-num-batched-tokens": ["-3"],
+        "--vllm-version": ["latest", "0.26"],
+    },
+    ("--demo", "probe", "qwen2.5-7b"): {
+        "--timeout": ["0", "soon"],
+        "--log": ["/dev/null/probe.log"],
     },
 }
 # Options that take any text: what they name is found (or not) by what they talk to.
@@ -122,7 +127,7 @@ def value_options(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) 
 def _command_words(prefix: tuple[str, ...]) -> tuple[str, ...]:
     words = [w for w in prefix if not w.startswith("-")]
     commands = {"compose", "profile", "new", "search", "download", "models", "up", "logs"}
-    commands |= {"down", "chat", "bench", "estimate", "attach"}
+    commands |= {"down", "chat", "bench", "estimate", "attach", "probe"}
     return tuple(w for w in words if w in commands)
 
 

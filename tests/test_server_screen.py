@@ -45,14 +45,14 @@ async def test_a_crash_shows_why_and_a_applies_the_fix_and_launches_again() -> N
         await until(app, "the crash", lambda: "crashed (exit 1)" in text_of(app, "#server-phase"))
         advice = text_of(app, "#server-advice")
         assert "KV cache cannot hold one request of max-model-len 1,000,000" in advice
-        assert "set --max-model-len 449,280 in profile second and launch again" in advice
+        assert "set --max-model-len 462,080 in profile second and launch again" in advice
 
         await pilot.press("a")
         store = ProfileStore(app.backends.places.config)
         await until(
             app,
             "the fix saved",
-            lambda: store.load("second").args.get("--max-model-len") == 449_280,
+            lambda: store.load("second").args.get("--max-model-len") == 462_080,
         )
         clock.advance(30)
         await until(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vtui.cli.arg_types import number
+from vtui.cli.arg_types import new_file, number
 from vtui.cli.common import fail
 from vtui.core.kv_cache import GIB
 
@@ -53,7 +52,7 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="give up (and remove the probe) after S seconds; default 900",
     )  # fmt: skip
     p.add_argument(
-        "--log", metavar="FILE", type=Path,
+        "--log", metavar="FILE", type=new_file,
         help="also write vLLM's log of the probe to FILE (what it printed, as it printed it)",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON object")
