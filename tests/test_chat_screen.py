@@ -8,7 +8,7 @@ import json
 import subprocess
 
 import pytest
-from textual.widgets import Collapsible, Input, Static
+from textual.widgets import Collapsible, Input, Label, Static
 
 from tests.support.chat_helpers import (
     LONG_REPLY_TOKENS,
@@ -34,6 +34,7 @@ from vtui.ui.headless import settle
 from vtui.ui.screens.chat import ChatScreen
 from vtui.ui.widgets.chat_reply import ReplyView
 from vtui.ui.widgets.chat_settings import ChatSettingsScreen
+from vtui.ui.widgets.dialogs import Confirm
 from vtui.ui.widgets.long_markdown import LongMarkdown
 
 
@@ -229,6 +230,8 @@ async def test_a_new_chat_while_a_reply_is_still_being_drawn_starts_clean() -> N
         await until(lambda: drawing_a_backlog(screen))
         await pilot.press("ctrl+n")
         await settle(app)
+        await pilot.press("y")  # the conversation is not saved: it asks first
+        await settle(app)
         assert not screen.query(ReplyView)
         assert screen.conversation.turns == []
         await pilot.press(*"again", "enter")
@@ -288,3 +291,43 @@ async def test_the_conversation_keeps_its_width_when_it_outgrows_the_view() -> N
         await until(lambda: reply_drawn(screen), limit=60)
         assert log.max_scroll_y > 0
         assert log.scrollable_content_region.width == width
+
+
+async def test_new_chat_and_quit_ask_first_when_the_conversation_is_not_saved() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("5")
+        await settle(app)
+        screen = chat(app)
+        await pilot.press(*"a question", "enter")
+        await settle(app)
+        await pilot.press("ctrl+n")
+        await settle(app)
+        assert isinstance(app.screen, Confirm) and "2 turns are not saved" in str(
+            app.screen.query_one(Label).render()
+        )
+        await pilot.press("n")  # keep it
+        await settle(app)
+        assert len(screen.conversation.turns) == 2
+        app.set_focus(None)
+        await pilot.press("q")
+        await settle(app)
+        assert isinstance(app.screen, Confirm)  # quitting would lose it too
+        await pilot.press("escape")
+        await settle(app)
+        assert app.return_code is None  # still running
+        await pilot.press("ctrl+s")
+        await settle(app)
+        await pilot.press("ctrl+n")  # saved: nothing to lose, no question
+        await settle(app)
+        assert not isinstance(app.screen, Confirm) and screen.conversation.turns == []
+
+
+async def test_q_quits_at_once_when_nothing_would_be_lost() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("q")
+        await settle(app)
+        assert app.return_code == 0

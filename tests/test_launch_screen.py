@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from tests.support.helpers import demo_app
 from tests.support.screens import open_launch, shown, type_into
@@ -19,6 +19,7 @@ from vtui.ui.headless import settle
 from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.arg_field import ArgField
+from vtui.ui.widgets.dialogs import Confirm
 
 
 async def new_profile(app: VtuiApp, pilot: Any, name: str) -> None:
@@ -176,3 +177,18 @@ async def test_an_open_host_is_cautioned_in_yellow_and_still_launches() -> None:
         assert isinstance(app.screen, ServerScreen)  # a caution informs, it does not stop
         opened = [d for d in app.backends.engine.list_deployments() if d.name == "vtui-open"]
         assert opened and opened[0].port == 8011
+
+
+async def test_quitting_with_a_profile_changed_and_not_saved_asks_first() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await type_into(app, pilot, "gpu-memory-utilization", "0.5")
+        app.set_focus(None)  # out of the form, as a user who is done typing
+        await pilot.press("q")
+        await settle(app)
+        assert isinstance(app.screen, Confirm)
+        assert "has changes not saved" in str(app.screen.query_one(Label).render())
+        await pilot.press("y")
+        await settle(app)
+        assert app.return_code == 0

@@ -85,6 +85,20 @@ class VtuiApp(App[None]):
     chosen_container: reactive[str | None] = reactive(None)
     gpus_seen: reactive[int] = reactive(0)
 
+    async def action_quit(self) -> None:
+        """Quits at once when nothing would be lost; otherwise asks, saying what."""
+        lost = [words for ask in self.unfinished_work if (words := ask())]
+        if not lost:
+            self.exit()
+            return
+        from vtui.ui.widgets.dialogs import Confirm
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(Confirm(f"Quit vtui? {'; '.join(lost)}."), answered)
+
     def notify(
         self,
         message: str,
@@ -138,6 +152,9 @@ class VtuiApp(App[None]):
         self.gpu_snapshot: GpuSnapshot | None = None
         self.gpu_error: str | None = None
         self.gpu_history = GpuHistory()
+        # What a screen would lose if vtui quit now, each asked in turn (a download under
+        # way, a profile not saved, a conversation not saved): None when nothing.
+        self.unfinished_work: list[Callable[[], str | None]] = []
         self._gpu_reading = False
         self.keys_seen = KeysSeen()
 

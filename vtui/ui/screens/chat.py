@@ -81,7 +81,15 @@ class ChatScreen(VtuiScreen):
         yield VerticalScroll(id="chat-log")
         yield QuietInput(placeholder="Message the model, Enter to send", id="chat-input")
 
+    def unfinished(self) -> str | None:
+        turns = len(self.conversation.turns)
+        if turns <= self._saved_turns:
+            return None
+        return f"the chat's {turns} turns are not saved (Ctrl+S saves them)"
+
     def on_mount(self) -> None:
+        self._saved_turns = 0
+        self.vtui.unfinished_work.append(self.unfinished)
         self.watch(self.vtui, "deployments_seen", self._target_changed, init=True)
         log = self.query_one("#chat-log", VerticalScroll)
         self.watch(log, "scroll_y", self._scrolled, init=False)
@@ -353,6 +361,21 @@ class ChatScreen(VtuiScreen):
         await self._start_reply()
 
     async def action_new_chat(self) -> None:
+        lost = self.unfinished()
+        if lost is None:
+            await self._new_chat()
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self._new_chat()
+
+        from vtui.ui.widgets.dialogs import Confirm
+
+        self.app.push_screen(Confirm(f"Start a new chat? {lost}."), answered)
+
+    async def _new_chat(self) -> None:
+        self._saved_turns = 0
         if self._worker is not None:
             self._worker.cancel()
         self.conversation.turns.clear()
@@ -409,6 +432,7 @@ class ChatScreen(VtuiScreen):
             root.mkdir(parents=True, exist_ok=True)
             json_path = root / f"chat-{stamp}.json"
             md_path = root / f"chat-{stamp}.md"
+            turns = len(self.conversation.turns)
             json_path.write_text(self.conversation.to_json(model, url, saved_at), encoding="utf-8")
             md_path.write_text(
                 self.conversation.to_markdown(model, url, saved_at), encoding="utf-8"
@@ -418,4 +442,5 @@ class ChatScreen(VtuiScreen):
                 self.notify, f"Could not save the chat: {exc}", severity="error"
             )
             return
+        self.app.call_from_thread(setattr, self, "_saved_turns", turns)
         self.app.call_from_thread(self.notify, f"Saved {json_path} and {md_path.name}")

@@ -134,7 +134,14 @@ class LaunchScreen(VtuiScreen):
     def on_unmount(self) -> None:
         self._probe_stop.set()
 
+    def unfinished(self) -> str | None:
+        spec = self.spec
+        if spec is None or (self.saved and spec == self.base):
+            return None
+        return f"the profile {spec.name} has changes not saved (Ctrl+S saves them)"
+
     def on_mount(self) -> None:
+        self.vtui.unfinished_work.append(self.unfinished)
         self.load_profile(None)
         self.watch(self.vtui, "selected_model", self._model_picked, init=False)
 

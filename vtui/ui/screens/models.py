@@ -134,7 +134,19 @@ class ModelsScreen(VtuiScreen):
         local.display = False
         yield local
 
+    def unfinished(self) -> str | None:
+        panels = self.query(DownloadsPanel)
+        if not panels:
+            return None
+        panel = panels.first()
+        going = [r.repo_id for r in panel.rows.values() if r.state in ("queued", "downloading")]
+        if not going:
+            return None
+        many = "s" if len(going) > 1 else ""
+        return f"{len(going)} download{many} under way ({', '.join(going[:2])}); `d` resumes later"
+
     def on_mount(self) -> None:
+        self.vtui.unfinished_work.append(self.unfinished)
         self._waiting: deque[str] = deque()
         self._stop = threading.Event()
         # Guards _waiting and _downloading together, so a download asked for just as the
