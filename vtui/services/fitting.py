@@ -73,9 +73,15 @@ class Verdict:
     summary: str  # the details pane's sentence
 
 
-def verdict_at_defaults(backends: Backends, model: str, gpus: Sequence[GpuReading]) -> Verdict:
+def verdict_at_defaults(
+    backends: Backends,
+    model: str,
+    gpus: Sequence[GpuReading],
+    past: Sequence[StartRecord] | None = None,
+) -> Verdict:
     """The model on these GPUs at vLLM's defaults, as the Models screen shows it; the
-    memory other processes hold now is counted, as vLLM counts it."""
+    memory other processes hold now is counted, as vLLM counts it. `past`: the store's
+    records, read once for a screenful of models (read here when not given)."""
     spec = LaunchSpec(name="fit", model=model)
     memory = gpu_memory(spec, gpus)
     if memory is None:
@@ -86,7 +92,7 @@ def verdict_at_defaults(backends: Backends, model: str, gpus: Sequence[GpuReadin
             find_model(backends, model),
             memory,
             check_free=True,
-            learned=learned(backends).records,
+            learned=learned(backends).records if past is None else past,
         )
     except FitUnknown as exc:
         return Verdict(NOT_AVAILABLE, f"not known: {exc}")

@@ -18,7 +18,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from vtui.backends.files.safe_paths import inside
@@ -26,15 +25,11 @@ from vtui.backends.registry import Backends
 from vtui.core import labels
 from vtui.core.calibration import (
     Measured,
-    StartRecord,
-    estimated_of,
-    key_of,
     measured_from,
 )
 from vtui.core.errors import BackendUnavailable, EngineError, ProfileError, VtuiError
 from vtui.core.fit import FitEstimate
-from vtui.core.fit_launch import GpuMemory, fit_request, gpu_memory
-from vtui.core.kv_cache import GIB
+from vtui.core.fit_launch import GpuMemory
 from vtui.core.launch_spec import NO_GPU, LaunchSpec, run_request
 from vtui.core.log_explainer import Explanation
 from vtui.core.records import GpuReading, ModelCheckpoint
@@ -43,6 +38,7 @@ from vtui.services.fitting import FitUnknown, find_model, fit_of
 from vtui.services.following import DeploymentWatch, WatchUpdate
 from vtui.services.host_checks import check_profile
 from vtui.services.launching import free_port
+from vtui.services.learning import memory_from, record_start
 
 # Dummy loading, torch.compile and CUDA graphs took 40-90 s on an H200 with vLLM 0.26;
 # a first start that compiles kernels can take several minutes more.
@@ -182,7 +178,7 @@ def probe(
     figures = tracker.figures if tracker else LoadFigures()
     crashed = update.phase is Phase.CRASHED
     measured = measured_from(figures)
-    memory = _memory(spec, readings, figures)
+    memory = memory_from(spec, readings, figures)
     estimate = _estimate(spec, checkpoint, memory)
     result = ProbeResult(
         profile=spec.name,
@@ -198,8 +194,8 @@ def probe(
         command=request.command,
         log=tuple(log),
     )
-    if measured is not None and memory is not None:
-        _learn(backends, spec, memory, result, measured)
+    if memory is not None:
+        record_start(backends, "probe", spec, memory, figures, estimate)
     return result
 
 
@@ -251,15 +247,6 @@ def _remove(backends: Backends, container_id: str) -> None:
             time.sleep(0.25)
 
 
-def _memory(spec: LaunchSpec, readings: list[GpuReading], figures: LoadFigures) -> GpuMemory | None:
-    found = gpu_memory(spec, readings) if readings else None
-    if found is not None:
-        return found
-    if figures.total_gib:  # no NVML (the simulator): the total vLLM itself saw
-        return GpuMemory(int(figures.total_gib * GIB), 1, "")
-    return None
-
-
 def _estimate(
     spec: LaunchSpec, checkpoint: ModelCheckpoint, memory: GpuMemory | None
 ) -> FitEstimate | None:
@@ -270,29 +257,6 @@ def _estimate(
         return fit_of(spec, checkpoint, memory)
     except FitUnknown:
         return None
-
-
-def _learn(
-    backends: Backends,
-    spec: LaunchSpec,
-    memory: GpuMemory,
-    result: ProbeResult,
-    measured: Measured,
-) -> None:
-    request = fit_request(spec, memory)
-    record = StartRecord(
-        at=datetime.now(UTC).isoformat(timespec="seconds"),
-        source="probe",
-        key=key_of(spec.model, request),
-        vllm_version=result.figures.vllm_version or "",
-        runner=result.figures.runner or "",
-        max_model_len=result.figures.context_tokens or request.max_model_len,
-        utilization=result.figures.utilization or request.utilization,
-        measured=measured,
-        estimated=None if result.estimate is None else estimated_of(result.estimate),
-    )
-    with contextlib.suppress(OSError):  # the figures are shown either way
-        backends.calibration().add(record)
 
 
 def describe(result: ProbeResult) -> str:

@@ -414,14 +414,15 @@ class ModelsScreen(VtuiScreen):
     def judge_fit(self, repo_ids: list[str]) -> None:
         """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
         # Imported here: the Models screen opens at start-up, the fit check need not.
-        from vtui.services.fitting import verdict_at_defaults
+        from vtui.services.fitting import learned, verdict_at_defaults
         from vtui.services.host_checks import gpu_readings
 
         readings = gpu_readings(self.vtui.backends.gpu)
+        past = learned(self.vtui.backends).records  # once for the batch, not once a row
         for repo_id in repo_ids:
             if get_current_worker().is_cancelled:
                 return
-            said = verdict_at_defaults(self.vtui.backends, repo_id, readings)
+            said = verdict_at_defaults(self.vtui.backends, repo_id, readings, past)
             self.post_message(self.FitFound(repo_id, said.short, said.summary))
 
     def on_models_screen_fit_found(self, message: FitFound) -> None:
