@@ -15,6 +15,7 @@ from tests.support.chat_helpers import (
     chat,
     chat_app,
     chat_with_long_replies,
+    open_chat,
     reply_drawn,
     send_without_waiting,
     until,
@@ -136,10 +137,7 @@ async def test_reasoning_streams_into_a_folded_block_above_the_answer(
 async def test_settings_are_checked_then_shape_the_next_request() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app)
-        await pilot.press("5")
-        await settle(app)
-        screen = chat(app)
+        screen = await open_chat(app, pilot)
         await pilot.press("ctrl+o")
         await pilot.pause()
         dialog = app.screen
@@ -169,10 +167,7 @@ async def test_settings_are_checked_then_shape_the_next_request() -> None:
 async def test_copy_save_and_new_chat() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app)
-        await pilot.press("5")
-        await settle(app)
-        screen = chat(app)
+        screen = await open_chat(app, pilot)
         await pilot.press(*"first question", "enter")
         await settle(app)
         await pilot.press("ctrl+y")
@@ -197,10 +192,7 @@ async def test_a_stopped_container_is_named_in_the_error() -> None:
     backends.engine.stop(running.container_id)
     app = VtuiApp(backends, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app)
-        await pilot.press("5")
-        await settle(app)
-        screen = chat(app)
+        screen = await open_chat(app, pilot)
         assert "container exited" in text(screen.query_one("#chat-status", Static))
         await pilot.press(*"hello", "enter")
         await settle(app)
@@ -296,10 +288,7 @@ async def test_the_conversation_keeps_its_width_when_it_outgrows_the_view() -> N
 async def test_new_chat_and_quit_ask_first_when_the_conversation_is_not_saved() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app)
-        await pilot.press("5")
-        await settle(app)
-        screen = chat(app)
+        screen = await open_chat(app, pilot)
         await pilot.press(*"a question", "enter")
         await settle(app)
         await pilot.press("ctrl+n")

@@ -17,6 +17,7 @@ from vtui.core.chat import ChatTurn, Conversation, SamplingSettings
 from vtui.core.chat_stream import ChatEvent
 from vtui.sim.replies import reply_for
 from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
 from vtui.ui.screens.chat import ChatScreen
 
 MODEL = "Qwen/Qwen2.5-7B-Instruct"
@@ -105,6 +106,14 @@ def reply_drawn(screen: ChatScreen, turns: int = 2) -> bool:
 def chat(app: VtuiApp) -> ChatScreen:
     assert isinstance(app.screen, ChatScreen)
     return app.screen
+
+
+async def open_chat(app: VtuiApp, pilot: Pilot[None]) -> ChatScreen:
+    """The Chat screen, opened with its key once the app has settled."""
+    await settle(app)
+    await pilot.press("5")
+    await settle(app)
+    return chat(app)
 
 
 # Longer than the screen draws in one frame, however fast the machine: the reply is drawn
