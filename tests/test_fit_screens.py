@@ -85,6 +85,9 @@ async def test_the_models_table_gives_each_model_a_verdict_for_this_machine() ->
         # Sliding-window layers are counted as vLLM counts them, so Gemma 3 gets a verdict.
         assert verdicts["google/gemma-3-27b-it"].startswith("fits")
         assert verdicts["openai/gpt-oss-20b"].startswith("fits")
+        # The details say what holds GPU 0 by its container, as the Launch screen does.
+        summary = app.screen.fit_summaries["Qwen/Qwen3-8B"]  # type: ignore[attr-defined]
+        assert "vtui-qwen2.5-7b-instruct 71.7 GiB on GPU 0" in summary
         await pilot.press("q")
 
 

@@ -67,14 +67,16 @@ def read_host(
         )
         return not own and backends.port_in_use(host, port)
 
-    gpus = _attributed(backends, deployments)
+    gpus = attributed_readings(backends, deployments)
     facts = host_facts(gpus, spec.host, spec.port, taken_by_another)
     if spec.runtime == PROCESS and not backends.demo and shutil.which(spec.vllm_program) is None:
         facts = replace(facts, missing_program=spec.vllm_program)
     return HostReading(facts, model_facts(spec), gpus)
 
 
-def _attributed(backends: Backends, deployments: Sequence[Deployment]) -> tuple[GpuReading, ...]:
+def attributed_readings(
+    backends: Backends, deployments: Sequence[Deployment]
+) -> tuple[GpuReading, ...]:
     """The GPUs with each process's container named (the fit names what holds memory)."""
     from vtui.services.gpu_feed import read_gpus
 

@@ -415,9 +415,10 @@ class ModelsScreen(VtuiScreen):
         """Each model's verdict on this machine's GPUs at vLLM's defaults, row by row."""
         # Imported here: the Models screen opens at start-up, the fit check need not.
         from vtui.services.fitting import learned, verdict_at_defaults
-        from vtui.services.host_checks import gpu_readings
+        from vtui.services.host_checks import attributed_readings
 
-        readings = gpu_readings(self.vtui.backends.gpu)
+        # As the Launch screen reads them: what holds a GPU is named by its container.
+        readings = attributed_readings(self.vtui.backends, self.vtui.deployments)
         past = learned(self.vtui.backends).records  # once for the batch, not once a row
         for repo_id in repo_ids:
             if get_current_worker().is_cancelled:
