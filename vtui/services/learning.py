@@ -18,6 +18,7 @@ from vtui.core.fit_launch import GpuMemory, fit_request, gpu_memory
 from vtui.core.kv_cache import GIB
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.records import Deployment, GpuReading
+from vtui.core.safe_names import UnsafeName
 from vtui.core.startup import LoadFigures
 from vtui.services.fitting import FitUnknown, find_model, fit_of
 
@@ -54,8 +55,8 @@ def record_start(
     estimate: FitEstimate | None,
 ) -> None:
     """One line in the calibration store: the launch's key, vLLM's figures, vtui's
-    estimate. Nothing when vLLM printed no budget; a folder that cannot be written loses
-    the record, never the start."""
+    estimate. Nothing when vLLM printed no budget; a folder that cannot be written (or a
+    link planted in it) loses the record, never the start."""
     measured = measured_from(figures)
     if measured is None:
         return
@@ -71,7 +72,7 @@ def record_start(
         measured=measured,
         estimated=None if estimate is None else estimated_of(estimate),
     )
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, UnsafeName):
         backends.calibration().add(record)
 
 

@@ -30,7 +30,8 @@ class CalibrationStore:
         self.path = state_dir / FILE_NAME
 
     def add(self, record: StartRecord) -> None:
-        """Appends one line (0600); raises OSError when the folder cannot be written."""
+        """Appends one line (0600); raises OSError when the folder cannot be written and
+        UnsafeName when the file is a link planted to lead elsewhere."""
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         inside(self.root, self.path)
         line = (record.to_line() + "\n").encode()
