@@ -21,6 +21,9 @@ else
     echo "test: not root, so the Docker engine is not set up here; engine tests may skip"
 fi
 
+echo "test: install the README's way"
+scripts/install-check.sh
+
 echo "test: ruff"
 "$VENV/bin/ruff" check vtui tests bench scripts
 "$VENV/bin/ruff" format --check vtui tests bench scripts

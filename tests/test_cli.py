@@ -32,6 +32,16 @@ def test_help_names_every_screen_and_the_demo() -> None:
         assert word in out.stdout
 
 
+def test_version_names_vtui_and_the_vllm_release_it_targets() -> None:
+    from vtui import __version__
+    from vtui.core.vllm_release import VLLM_VERSION
+
+    out = vtui("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip().startswith(f"vtui {__version__} ")
+    assert f"vLLM {VLLM_VERSION}" in out.stdout
+
+
 def test_unknown_option_is_a_usage_error() -> None:
     out = vtui("--frobnicate")
     assert out.returncode == 2

@@ -20,7 +20,16 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 def test_readme_gives_the_run_command_with_the_demo() -> None:
-    assert "pip install -e . && vtui --demo" in fenced_commands((REPO / "README.md").read_text())
+    assert "pipx install . && vtui --demo" in fenced_commands((REPO / "README.md").read_text())
+
+
+def test_ci_installs_vtui_the_way_the_readme_says() -> None:
+    """scripts/test.sh runs the install check, which fails when README's command changes."""
+    test_script = (REPO / "scripts" / "test.sh").read_text()
+    assert "scripts/install-check.sh" in test_script
+    check = (REPO / "scripts" / "install-check.sh").read_text()
+    assert "README_COMMAND='pipx install . && vtui --demo'" in check
+    assert "pipx install --force ." in check
 
 
 def test_every_screenshot_the_readme_shows_is_in_the_repo() -> None:

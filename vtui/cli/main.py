@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from vtui import __version__
 from vtui.cli.common import fail, interactive_problem
 from vtui.core.terminal_size import parse_size
+from vtui.core.vllm_release import DEFAULT_IMAGE, VLLM_VERSION
 from vtui.ui.frame_rate import use_frame_rate
 
 if TYPE_CHECKING:
@@ -109,7 +110,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         metavar="WxH",
         help="terminal size for --headless, in cells (default: 120x40)",
     )
-    parser.add_argument("--version", action="version", version=f"vtui {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"vtui {__version__} (targets vLLM {VLLM_VERSION}, image {DEFAULT_IMAGE})",
+    )
     from vtui.cli.bench import add_command as add_bench
     from vtui.cli.chat import add_command as add_chat
     from vtui.cli.deploy import add_commands as add_deploy_commands
