@@ -139,6 +139,7 @@ async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
 def unavailable_backends() -> Backends:
     """Real backends pointed at things that are not there: no engine, no Hub, no driver."""
     from vtui.backends.engine.attached import AttachedEndpoints
+    from vtui.backends.host.machine import RealMachine
 
     engine = DockerEngine(base_url="unix:///nonexistent/docker.sock")
     places = demo_locations(Path(tempfile.mkdtemp(prefix="vtui-test-")))
@@ -151,6 +152,7 @@ def unavailable_backends() -> Backends:
         places=places,
         port_in_use=lambda host, port: False,
         attached=AttachedEndpoints(places.state),
+        machine=RealMachine("unix:///nonexistent/docker.sock"),
     )
 
 

@@ -133,6 +133,8 @@ class FakeHub:
     listing_edit: Callable[[dict[str, Any]], None] | None = None
     lies: dict[str, str] = field(default_factory=dict)  # file name -> a key of BODY_LIES
     accept_encodings: list[str] = field(default_factory=list)  # of every file GET
+    # The token whose account accepted the gated repo's terms (auth-check answers 200).
+    granted_token: str | None = None
 
 
 # How a hostile mirror can answer a file's GET: the status, the headers and the bytes.
@@ -178,7 +180,23 @@ def hub_server() -> Iterator[FakeHub]:
                 headers["Retry-After"] = str(hub.retry_after)
             self._send(status, body, headers)
 
+        def _auth_check(self, repo: str) -> None:
+            """The Hub's GET /api/models/REPO/auth-check: 200 when this token may read it."""
+            granted = hub.granted_token is not None and (
+                self.headers.get("authorization") == f"Bearer {hub.granted_token}"
+            )
+            if repo == GATED and not granted:
+                status = 403 if self.headers.get("authorization") else 401
+                self._error(status, "GatedRepo", f"Access to model {repo} is restricted")
+            elif repo in (TINY, GATED) or repo in BY_ID:
+                self._send(200, b"{}", {"content-type": "application/json"})
+            else:
+                self._error(404, "RepoNotFound", "Repository not found")
+
         def _model(self, path: str) -> None:
+            if path.endswith("/auth-check"):
+                self._auth_check(path.removeprefix("/api/models/").removesuffix("/auth-check"))
+                return
             repo = path.removeprefix("/api/models/").partition("/revision/")[0]
             if repo.startswith(TINY + "/tree/"):  # the listing `hf download` asks for
                 tree = [{"type": "file", "path": b["rfilename"], "size": b["size"],

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.backends.engine import ContainerEngine
 from vtui.backends.gpu import GpuMonitor, LazyGpus
+from vtui.backends.host import MachineProbe
 from vtui.backends.hub import ModelHub
 from vtui.core.records import Deployment
 from vtui.locations import Locations, demo_home, demo_locations, user_locations
@@ -38,6 +39,8 @@ class Backends:
     port_in_use: Callable[[str, int], bool]
     # Endpoints attached by URL (`vtui attach`); the engine lists them with the rest.
     attached: AttachedEndpoints
+    # What `vtui doctor` asks this machine (or the demo's).
+    machine: MachineProbe
 
     def profiles(self) -> ProfileStore:
         """The launch profiles of this run's config folder (tomlkit loads on first use).
@@ -87,6 +90,7 @@ def real_backends() -> Backends:
     from vtui.backends.engine.docker_engine import DockerEngine
     from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.process import ProcessEngine
+    from vtui.backends.host.machine import RealMachine
     from vtui.backends.hub.hf import HfHub
 
     places = user_locations()
@@ -111,6 +115,7 @@ def real_backends() -> Backends:
         places=places,
         port_in_use=port_in_use,
         attached=attached,
+        machine=RealMachine(),
     )
 
 
@@ -128,6 +133,7 @@ def demo_backends(
     from vtui.backends.engine.attached import AttachedEndpoints
     from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.simulated import SimulatedEngine
+    from vtui.backends.host.simulated import DemoMachine
     from vtui.backends.hub.simulated import SimulatedHub
     from vtui.sim.demo_world import DemoWorld
 
@@ -163,6 +169,7 @@ def demo_backends(
         places=places,
         port_in_use=port_in_use,
         attached=attached,
+        machine=DemoMachine(gpu_count),
     )
 
 

@@ -41,9 +41,11 @@ commands (each has --help):
   search QUERY [--json]             find models on the Hub
   download REPO [--local-dir DIR]   fetch what vLLM needs; rerun to resume
   models [--json]                   models already on this machine
+  doctor [--json] [--repo R]        is this machine ready? each check, its reason and fix
 
 examples:
   vtui --demo                       try it with no GPU, Docker or network
+  vtui doctor                       what this machine still needs, with the fix for each
   vtui profile new qwen --model Qwen/Qwen3-8B -- --max-model-len 32k
   vtui up qwen                      start it here and wait until it answers
   vtui compose qwen -o docker-compose.yml && docker compose up -d
@@ -118,6 +120,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     from vtui.cli.bench import add_command as add_bench
     from vtui.cli.chat import add_command as add_chat
     from vtui.cli.deploy import add_commands as add_deploy_commands
+    from vtui.cli.doctor import add_command as add_doctor
     from vtui.cli.estimate import add_command as add_estimate
     from vtui.cli.gpus import add_command as add_gpus
     from vtui.cli.models import add_commands as add_model_commands
@@ -134,6 +137,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     add_probe(commands)
+    add_doctor(commands)
     return parser
 
 

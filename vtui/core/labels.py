@@ -12,3 +12,7 @@ PROBE = "io.vtui.probe"
 
 def vtui_labels(model: str, profile: str) -> dict[str, str]:
     return {MANAGED: "true", MODEL: model, PROFILE: profile}
+
+
+# On `vtui doctor`'s short-lived `nvidia-smi -L` container.
+DOCTOR = "io.vtui.doctor"
