@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.widgets._footer import FooterKey
 
 from tests.support.helpers import demo_app
+from tests.support.screens import until
 from vtui.backends.endpoint.http import HttpEndpoint
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.gpu.nvml import NvmlGpus
@@ -35,9 +36,13 @@ from vtui.ui.widgets.top_bar import TopBar
 
 
 def text_of(widget: Widget) -> str:
-    """What the widget shows on screen, as plain text."""
-    region = Region(0, 0, widget.size.width, widget.size.height)
+    """What the widget shows on screen, as plain text (its border and padding too)."""
+    region = Region(0, 0, widget.region.width, widget.region.height)
     return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+def summary_of(app: VtuiApp) -> str:
+    return str(app.screen.query_one("#doctor-summary", Static).render())
 
 
 async def test_number_keys_reach_every_screen() -> None:
@@ -152,7 +157,7 @@ def unavailable_backends() -> Backends:
         places=places,
         port_in_use=lambda host, port: False,
         attached=AttachedEndpoints(places.state),
-        machine=RealMachine("unix:///nonexistent/docker.sock"),
+        machine=RealMachine("unix:///nonexistent/docker.sock", "http://127.0.0.1:9"),
     )
 
 
@@ -185,6 +190,45 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         assert "GPU figures are unavailable: no NVIDIA driver here" in gpu_notice
         assert "libnvidia-ml.so.1 was not found" in gpu_notice
         assert app.screen.query_one("#gpu-processes", DataTable).row_count == 0
+        assert "Ctrl+G: vtui doctor" in gpu_notice
+        await pilot.press("ctrl+g")
+        await until(app, "the doctor's report", lambda: "fail" in summary_of(app))
+        report = text_of(app.screen.query_one("#doctor-report"))
+        assert "no Docker engine socket at unix:///nonexistent/docker.sock" in report
+        assert "fix: " in report and "libnvidia-ml.so.1 was not found" in report
+        await pilot.press("escape")
+        assert isinstance(app.screen, GpuScreen)
         await pilot.press("5")
         await settle(app)
         assert "No server to talk to" in text_of(app.screen.query_one("#chat-status", Static))
+
+
+async def test_the_palette_finds_every_command_of_the_screen_by_name_with_its_key() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("3")
+        await settle(app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for words in ("Stop (x)", "Restart (R)", "Remove (D)", "Load test (b)", "Doctor (^g)"):
+            assert words in titles
+        # The table's cursor keys are Textual's own, not commands.
+        assert not any(title.startswith("Cursor") for title in titles)
+        await pilot.press("2")
+        await settle(app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Save (^s)", "Launch (^r)", "Probe (^t)"} <= set(titles)
+
+
+async def test_the_doctor_panel_opens_from_any_screen_and_shows_the_demos_checks() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app)
+        await pilot.press("4")
+        await settle(app)
+        await pilot.press("ctrl+g")
+        await until(app, "the doctor's report", lambda: "pass" in summary_of(app))
+        assert "2 simulated GPUs" in text_of(app.screen.query_one("#doctor-report"))
+        assert summary_of(app).endswith("this machine can serve a model")
+        await pilot.press("escape")
+        assert isinstance(app.screen, GpuScreen)

@@ -96,6 +96,7 @@ def real_backends() -> Backends:
     places = user_locations()
     attached = AttachedEndpoints(places.state)
     engine = EngineSet(DockerEngine(), ProcessEngine(places.state), attached)
+    hub = HfHub()
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
         url = deployment.base_url or "http://127.0.0.1:8000"
@@ -108,14 +109,14 @@ def real_backends() -> Backends:
 
     return Backends(
         engine=engine,
-        hub=HfHub(),
+        hub=hub,
         gpu=LazyGpus("NVML", _nvml),
         endpoint_for=endpoint_for,
         demo=False,
         places=places,
         port_in_use=port_in_use,
         attached=attached,
-        machine=RealMachine(),
+        machine=RealMachine(hub_endpoint=hub.endpoint),
     )
 
 

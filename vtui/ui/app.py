@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from importlib import import_module
 from typing import ClassVar
 
@@ -14,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widgets import Input
 
 from vtui.backends.endpoint import GivenEndpoint
 from vtui.backends.registry import Backends
@@ -59,6 +61,16 @@ def _lazy_screen(module: str, name: str) -> Callable[[], Screen[None]]:
     return make
 
 
+def _vtui_actions(node: object) -> set[str]:
+    """The actions bound by vtui's own classes in node's ancestry."""
+    actions = set()
+    for cls in type(node).__mro__:
+        if cls.__module__.startswith("vtui."):
+            for entry in cls.__dict__.get("BINDINGS", ()):
+                actions.add(entry.action if isinstance(entry, Binding) else entry[1])
+    return actions
+
+
 class VtuiApp(App[None]):
     CSS_PATH = "vtui.tcss"
     TITLE = "vtui"
@@ -78,6 +90,7 @@ class VtuiApp(App[None]):
             for mode, key, title, _ in SCREENS
         ),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+g", "doctor", "Doctor", show=False),
     ]
 
     deployments_seen: reactive[int] = reactive(0)
@@ -245,11 +258,47 @@ class VtuiApp(App[None]):
             self.gpu_history.add_gap()
         self.gpus_seen += 1
 
+    def _screen_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every key of the screen the palette opened on, by its name, with the key beside
+        it: "stop", "restart", "load test" are found by typing them."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            words = binding.description
+            if not words or binding.group is SCREENS_GROUP or active.node is self:
+                continue
+            # A widget's own cursor and editing keys (a table's, a text field's) are
+            # Textual's, not commands: only keys vtui's classes bind are listed.
+            if isinstance(active.node, Input) or binding.action not in _vtui_actions(active.node):
+                continue
+            if words in seen or not active.enabled:
+                continue
+            seen.add(words)
+            shown = self.get_key_display(binding)
+            yield SystemCommand(
+                f"{words} ({shown})",
+                binding.tooltip or f"{words}, on this screen (key {shown})",
+                partial(self.run_action, binding.action, active.node),
+            )
+
+    def action_doctor(self) -> None:
+        from vtui.ui.widgets.doctor_panel import DoctorPanel
+
+        if not isinstance(self.screen, DoctorPanel):
+            self.push_screen(DoctorPanel(self.backends))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         for mode, key, title, help_text in SCREENS:
             yield SystemCommand(
                 f"{title} screen ({key})", help_text, lambda mode=mode: self.switch_mode(mode)
             )
+        yield from self._screen_commands(screen)
+        yield SystemCommand(
+            "Doctor (^g)",
+            "check Docker, the NVIDIA runtime, the GPUs, disk, the Hub and the port, "
+            "each with its fix",
+            self.action_doctor,
+        )
         yield from super().get_system_commands(screen)
 
     def on_unmount(self) -> None:

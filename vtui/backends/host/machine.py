@@ -18,8 +18,9 @@ OS_RELEASE = (Path("/etc/os-release"), Path("/usr/lib/os-release"))
 
 
 class RealMachine:
-    def __init__(self, docker_url: str | None = None) -> None:
+    def __init__(self, docker_url: str | None = None, hub_endpoint: str | None = None) -> None:
         self._docker_url = docker_url
+        self._hub_endpoint = hub_endpoint
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -61,7 +62,7 @@ class RealMachine:
     def hub(self, gated_repo: str | None) -> HubFacts:
         from vtui.backends.hub.hub_facts import hub_facts
 
-        return hub_facts(gated_repo)
+        return hub_facts(gated_repo, self._hub_endpoint)
 
     def shm_bytes(self) -> int | None:
         try:

@@ -10,7 +10,9 @@ class Notice(Static):
 
     def show(self, text: str, *, error: bool = False) -> None:
         self.set_class(error, "error")
-        self.update(text)
+        # Every "unavailable" leads to the checks that say what to fix.
+        hint = "\nCtrl+G: vtui doctor checks this machine and names the fix." if error else ""
+        self.update(text + hint)
         self.display = True
 
     def hide(self) -> None:
