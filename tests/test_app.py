@@ -50,6 +50,12 @@ async def test_number_keys_reach_every_screen() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
         assert isinstance(app.screen, ModelsScreen)
+        # Models opens with the cursor in its search box, where a digit is text.
+        search = app.screen.query_one("#model-search", Input)
+        assert app.focused is search
+        await pilot.press("2")
+        assert isinstance(app.screen, ModelsScreen) and search.value == "2"
+        await pilot.press("backspace", "escape")
         expected = {"2": "LaunchScreen", "3": "ServerScreen", "4": "GpuScreen", "5": "ChatScreen"}
         for key, screen in expected.items():
             await pilot.press(key)
@@ -70,6 +76,7 @@ async def test_every_binding_in_the_footer_is_shown_whole_at_120_columns() -> No
         for key in "12345":
             if key == "1":
                 await settle(app)
+                await pilot.press("escape")  # out of the search box, to the screen keys
             else:
                 await pilot.press("escape", key)  # Chat's input takes digits as text
                 await settle(app)
@@ -109,7 +116,7 @@ async def test_search_filters_and_enter_picks_the_model_for_launch() -> None:
         await settle(app)
         table = app.screen.query_one(DataTable)
         assert table.row_count == len(CATALOGUE)
-        await pilot.press("slash", *"gemma", "enter")
+        await pilot.press("escape", "slash", *"gemma", "enter")
         await settle(app)
         assert table.row_count == 1
         await pilot.press("enter")
@@ -128,7 +135,7 @@ async def test_chat_streams_a_reply_and_digits_type_into_the_input() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        await pilot.press("5")
+        await pilot.press("escape", "5")
         await settle(app)
         assert isinstance(app.screen, ChatScreen)
         await pilot.press(*"what is 2+2", "enter")
@@ -177,7 +184,7 @@ async def test_unavailable_backends_say_why_and_invent_nothing() -> None:
         assert "Model search is unavailable" in text_of(notice)
         assert "127.0.0.1:9" in text_of(notice)
         assert app.screen.query_one(DataTable).row_count == 0
-        await pilot.press("3")
+        await pilot.press("escape", "3")
         await settle(app)
         assert isinstance(app.screen, ServerScreen)
         notice = text_of(app.screen.query_one(Notice))
@@ -207,7 +214,7 @@ async def test_the_palette_finds_every_command_of_the_screen_by_name_with_its_ke
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        await pilot.press("3")
+        await pilot.press("escape", "3")
         await settle(app)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for words in ("Stop (x)", "Restart (R)", "Remove (D)", "Load test (b)", "Doctor (^g)"):
@@ -224,7 +231,7 @@ async def test_the_doctor_panel_opens_from_any_screen_and_shows_the_demos_checks
     app = demo_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app)
-        await pilot.press("4")
+        await pilot.press("escape", "4")
         await settle(app)
         await pilot.press("ctrl+g")
         await until(app, "the doctor's report", lambda: "pass" in summary_of(app))

@@ -317,6 +317,6 @@ async def test_q_quits_at_once_when_nothing_would_be_lost() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        await pilot.press("q")
+        await pilot.press("escape", "q")
         await settle(app)
         assert app.return_code == 0

@@ -57,6 +57,7 @@ async def test_every_screen_survives_a_squeeze_to_40x12_and_grows_back() -> None
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
+        await pilot.press("escape")  # out of the search box, to the screen keys
         for key, name in (("1", "Models"), ("2", "Launch"), ("3", "Server"), ("4", "GPU")):
             await pilot.press(key)
             await settle(app)
@@ -89,7 +90,7 @@ async def test_a_profile_broken_by_hand_is_named_and_never_overwritten() -> None
     before = broken.read_bytes()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        await pilot.press("2")
+        await pilot.press("escape", "2")
         await settle(app)
         await settle(app)
         assert isinstance(app.screen, LaunchScreen)

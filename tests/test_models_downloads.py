@@ -31,6 +31,7 @@ async def pick_row(app: VtuiApp, pilot: Any, repo_id: str, *, wait: bool = True)
     if wait:  # for the table to fill; not while a download runs, which settle would wait out
         await settle(app)
     table: DataTable[Any] = app.screen.query_one(DataTable)
+    table.focus()  # the screen opens in its search box, where d and x are letters
     table.move_cursor(row=table.get_row_index(repo_id))
     await pilot.pause()
 
@@ -107,19 +108,19 @@ async def test_l_lists_local_models_and_enter_hands_one_to_launch() -> None:
     app.backends.hub = SimulatedHub(pause=lambda _s: time.sleep(0.002))
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(app)
-        await pilot.press("l")
+        await pilot.press("escape", "l")
         await settle(app)
         local: DataTable[Any] = app.screen.query_one("#local-table", DataTable)
         assert local.display and local.row_count == 1
         assert str(local.get_row_at(0)[0]) == "Qwen/Qwen2.5-7B-Instruct"
         await pilot.press("enter")
         assert app.selected_model == "Qwen/Qwen2.5-7B-Instruct"  # the repo id: vLLM finds it
-        await pilot.press("l")  # back to the Hub, download one, and it is listed
+        await pilot.press("escape", "l")  # back to the Hub, download one, and it is listed
         await settle(app)
         await pick_row(app, pilot, "Qwen/Qwen3-8B")
         await pilot.press("d")
         await wait_for(app, pilot, "done")
-        await pilot.press("l")
+        await pilot.press("escape", "l")
         await settle(app)
         assert local.row_count == 2
 
@@ -130,7 +131,7 @@ async def test_delete_asks_first_and_then_frees_the_disk() -> None:
     app.backends.hub = hub
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(app)
-        await pilot.press("l")
+        await pilot.press("escape", "l")
         await settle(app)
         await pilot.press("delete")
         await pilot.pause()

@@ -111,7 +111,7 @@ def chat(app: VtuiApp) -> ChatScreen:
 async def open_chat(app: VtuiApp, pilot: Pilot[None]) -> ChatScreen:
     """The Chat screen, opened with its key once the app has settled."""
     await settle(app)
-    await pilot.press("5")
+    await pilot.press("escape", "5")  # out of the Models search box first
     await settle(app)
     return chat(app)
 

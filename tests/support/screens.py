@@ -24,7 +24,7 @@ def shown(widget: Widget) -> str:
 
 async def open_launch(app: VtuiApp, pilot: Any) -> LaunchScreen:
     await settle(app)
-    await pilot.press("2")
+    await pilot.press("escape", "2")  # out of the Models search box first
     await settle(app)
     await settle(app)
     assert isinstance(app.screen, LaunchScreen)

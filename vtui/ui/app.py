@@ -90,6 +90,9 @@ class VtuiApp(App[None]):
             for mode, key, title, _ in SCREENS
         ),
         Binding("q", "quit", "Quit"),
+        # Ctrl+C and Ctrl+Q quit as q does: asking first when work would be lost.
+        # Its own action name: typing in a field does not switch it off, as it does q.
+        Binding("ctrl+c,ctrl+q", "quit_from_anywhere", "Quit", show=False),
         Binding("ctrl+g", "doctor", "Doctor", show=False),
     ]
 
@@ -97,6 +100,14 @@ class VtuiApp(App[None]):
     selected_model: reactive[str | None] = reactive(None)
     chosen_container: reactive[str | None] = reactive(None)
     gpus_seen: reactive[int] = reactive(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a field has the focus, 1-5 and q are letters typed into it: the footer
+        does not offer them then."""
+        return not (action in ("switch_mode", "quit") and isinstance(self.focused, Input))
+
+    async def action_quit_from_anywhere(self) -> None:
+        await self.action_quit()
 
     async def action_quit(self) -> None:
         """Quits at once when nothing would be lost; otherwise asks, saying what."""

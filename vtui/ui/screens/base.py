@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from vtui.ui.widgets.gpu_strip import GpuStrip
 from vtui.ui.widgets.top_bar import TopBar
@@ -19,6 +19,8 @@ class VtuiScreen(Screen[None]):
     SCREEN_TITLE: ClassVar[str] = ""
     # Every screen shows the GPUs under its top bar, but the GPU screen, which is all GPUs.
     GPU_STRIP: ClassVar[bool] = True
+    # Where Esc in a field puts the focus: the widget the screen keys act on.
+    MAIN_WIDGET: ClassVar[str | None] = None
 
     @property
     def vtui(self) -> VtuiApp:
@@ -35,3 +37,33 @@ class VtuiScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def leave_input(self) -> None:
+        """Esc in a field: focus goes to the main widget (or nowhere), so the screen's own
+        keys and 1-5 work again."""
+        target = self.query(self.MAIN_WIDGET).first() if self.MAIN_WIDGET else None
+        self.set_focus(target if target is not None and target.focusable else None)
+
+    def typing(self) -> bool:
+        """A text field has the focus: printable keys are its own."""
+        return isinstance(self.focused, Input)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While typing, a key that is a letter or digit goes into the field: the footer
+        leaves out the screen's keys it would have triggered (Ctrl keys stay)."""
+        return not (self.typing() and _printable_only(self, action))
+
+
+def _printable_only(screen: Screen[None], action: str) -> bool:
+    """Whether every key the screen binds `action` to is one a text field takes."""
+    keys = [
+        key
+        for key, bindings in screen._bindings.key_to_bindings.items()
+        for binding in bindings
+        if binding.action == action
+    ]
+    return bool(keys) and all(_typed(key) for key in keys)
+
+
+def _typed(key: str) -> bool:
+    return len(key) == 1 or key in ("slash", "space", "question_mark", "delete", "backspace")

@@ -33,6 +33,7 @@ NO_TARGET = "No server to talk to: launch one (2, Launch) or start vtui chat --e
 
 class ChatScreen(VtuiScreen):
     SCREEN_TITLE = "Chat"
+    MAIN_WIDGET = "#chat-log"
     BINDINGS = [
         # Esc stops a reply while one streams, else hands the keys 1-5 back from the input.
         Binding("escape", "stop", "Stop"),
@@ -326,6 +327,8 @@ class ChatScreen(VtuiScreen):
     # -- keys ----------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not super().check_action(action, parameters):
+            return False
         if action == "stop":
             return self.streaming
         if action == "leave_input":
@@ -339,6 +342,10 @@ class ChatScreen(VtuiScreen):
     def action_stop(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
+
+    def escape_taken(self) -> bool:
+        """Esc stops a streaming reply before it leaves the input."""
+        return self.streaming
 
     def action_leave_input(self) -> None:
         # Digits type into the input; leaving it gives them back to the screen keys 1-5.

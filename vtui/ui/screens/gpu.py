@@ -23,6 +23,7 @@ def container_cell(proc: GpuProcess, chosen: str | None, names: dict[str, str]) 
 
 class GpuScreen(VtuiScreen):
     SCREEN_TITLE = "GPU"
+    MAIN_WIDGET = "#gpu-processes"
     GPU_STRIP = False
 
     def compose_body(self) -> ComposeResult:

@@ -45,6 +45,7 @@ FIELD_HELP_HINT = (
 
 class LaunchScreen(VtuiScreen):
     SCREEN_TITLE = "Launch"
+    MAIN_WIDGET = "#launch-form"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+r", "launch", "Launch"),

@@ -160,13 +160,17 @@ class ModelsScreen(VtuiScreen):
         self.fit_summaries: dict[str, str] = {}
         self.details: dict[str, ModelDetails] = {}
         self.call_after_refresh(self.ask, self.asked)
-        self.query_one("#models-table", DataTable).focus()
+        # The cursor starts in the search box: typing "qwen" searches, it does not quit.
+        self.query_one("#model-search", Input).focus()
 
     def action_focus_search(self) -> None:
         self.query_one("#model-search", Input).focus()
 
     def action_leave_search(self) -> None:
-        self.query_one("#models-table", DataTable).focus()
+        self.query_one("#local-table" if self.local_mode else "#models-table").focus()
+
+    def leave_input(self) -> None:
+        self.action_leave_search()
 
     @on(ModelFilters.Changed)
     def _query_changed(self, event: ModelFilters.Changed) -> None:
@@ -225,6 +229,8 @@ class ModelsScreen(VtuiScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hub keys in the Hub list, the delete key in the local one (hidden elsewhere)."""
+        if not super().check_action(action, parameters):
+            return False
         local = getattr(self, "local_mode", False)
         if action == "delete_local":
             return local

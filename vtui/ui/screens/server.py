@@ -531,6 +531,9 @@ class ServerScreen(VtuiScreen):
         self.query_one("#log-search", Input).display = False
         self.query_one(LogView).focus()
 
+    def leave_input(self) -> None:
+        self.action_leave_search()
+
     def _find(self, needle: str, backwards: bool = False) -> None:
         found = self.query_one(LogView).search(needle, backwards)
         self._title("no match" if found is None else f"line {found + 1:,}")
