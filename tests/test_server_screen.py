@@ -168,8 +168,19 @@ async def test_serving_figures_and_a_load_test_from_the_server_screen() -> None:
         body = text_of(app, "#load-body")
         assert "TTFT" in body and "ITL" in body and "errors      none" in body
         assert "saved " in body
-    saved = list(backends.places.bench_runs.glob("*.json"))
-    assert len(saved) == 1
+        # A long one, stopped with b: it says stopped, and q asks while it runs.
+        await pilot.press("b")
+        await until(app, "the dialog", lambda: isinstance(app.screen, LoadTestDialog))
+        app.screen.query_one("#load-duration", Input).value = "60"
+        await pilot.press("enter")
+        await until(app, "the load test running", lambda: "b: stop" in text_of(app, "#load-title"))
+        assert "a load test is running" in " ".join(w for ask in app.unfinished_work
+                                                       if (w := ask()))  # fmt: skip
+        await pilot.press("b")
+        await until(app, "the load test stopped", lambda: "stopped" in text_of(app, "#load-title"))
+        assert "done" not in text_of(app, "#load-title")
+    saved = sorted(backends.places.bench_runs.glob("*.json"))
+    assert len(saved) == 2
     data = json.loads(saved[0].read_text())
     assert data["settings"]["concurrency"] == 3 and data["results"]["requests_completed"] > 0
     assert data["launch"]["container"] == "vtui-qwen2.5-7b-instruct"

@@ -136,12 +136,15 @@ class LaunchScreen(VtuiScreen):
         self._probe_stop.set()
 
     def unfinished(self) -> str | None:
+        if self._launching:
+            return "a launch is under way (the container may be left half made)"
         spec = self.spec
         if spec is None or (self.saved and spec == self.base):
             return None
         return f"the profile {spec.name} has changes not saved (Ctrl+S saves them)"
 
     def on_mount(self) -> None:
+        self._launching = False
         self.vtui.unfinished_work.append(self.unfinished)
         self.load_profile(None)
         self.watch(self.vtui, "selected_model", self._model_picked, init=False)
@@ -574,6 +577,7 @@ class LaunchScreen(VtuiScreen):
     def action_launch(self) -> None:
         spec = self._ready("launch", launching=True)
         if spec is not None:
+            self._launching = True
             self.launch(spec)
 
     @work(thread=True, exclusive=True, group="launch-run")
@@ -588,17 +592,20 @@ class LaunchScreen(VtuiScreen):
         try:
             deployment = launch(self.vtui.backends, spec, pulling)
         except LaunchFailed as exc:
-            self.app.call_from_thread(
-                self.notify, f"Launch failed: {exc}", severity="error", timeout=15
-            )
+            self.app.call_from_thread(self._launch_failed, str(exc))
             return
         self.app.call_from_thread(self._launched, deployment.name)
+
+    def _launch_failed(self, why: str) -> None:
+        self._launching = False
+        self.notify(f"Launch failed: {why}", severity="error", timeout=15)
 
     def _pulling(self, text: str, fraction: float | None) -> None:
         done = f" ({fraction:.0%})" if fraction is not None else ""
         self.query_one("#launch-status", Static).update(Text(text + done, style="yellow"))
 
     def _launched(self, name: str) -> None:
+        self._launching = False
         self.saved = True
         self.notify(f"Started {name}. Its log is on the Server screen.", title="Launch")
         self.vtui.follow_container = name

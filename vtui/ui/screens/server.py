@@ -134,6 +134,7 @@ class ServerScreen(VtuiScreen):
         yield search
 
     def on_mount(self) -> None:
+        self.vtui.unfinished_work.append(self.unfinished)
         self.query_one(Notice).hide()
         self.query_one("#server-advice").display = False
         self.query_one(ServingPanel).display = False
@@ -342,8 +343,16 @@ class ServerScreen(VtuiScreen):
             self.query_one(LoadTestPanel).progressed(message.progress)
 
     def on_server_screen_load_finished(self, message: LoadFinished) -> None:
+        stopped = self._load_stop is not None and self._load_stop.is_set()
         self._load_stop = None
-        self.query_one(LoadTestPanel).finished(message.report, message.saved, message.problem)
+        self.query_one(LoadTestPanel).finished(
+            message.report, message.saved, message.problem, stopped=stopped
+        )
+
+    def unfinished(self) -> str | None:
+        if self._load_stop is not None and not self._load_stop.is_set():
+            return "a load test is running (its result would be lost)"
+        return None
 
     def on_server_screen_key_read(self, message: KeyRead) -> None:
         if message.container_id == self._shown:

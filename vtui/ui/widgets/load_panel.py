@@ -115,12 +115,22 @@ class LoadTestPanel(Vertical):
         self.query_one(ProgressBar).update(progress=100 * progress.fraction)
         self.query_one("#load-body", Static).update(Text(progress.line(), style="dim"))
 
-    def finished(self, report: LoadReport | None, saved: str | None, problem: str | None) -> None:
+    def finished(
+        self,
+        report: LoadReport | None,
+        saved: str | None,
+        problem: str | None,
+        stopped: bool = False,
+    ) -> None:
+        """`stopped`: the user ended it early with b; what ran until then is the result."""
         self.query_one(ProgressBar).display = False
         title = Text("Load test  ", style="bold")
-        title.append(
-            "done" if problem is None else "failed", style="green" if not problem else "red"
-        )
+        if problem is not None:
+            title.append("failed", style="red")
+        elif stopped:
+            title.append("stopped early", style="yellow")
+        else:
+            title.append("done", style="green")
         title.append("  \u00b7  b: run again", style="dim")
         self.query_one("#load-title", Static).update(title)
         body = Text()
