@@ -99,6 +99,10 @@ def test_headless_demo_writes_every_screen(tmp_path: Path) -> None:
         assert f"vtui&#160;\u203a&#160;{title}" in svg
         assert "DEMO" in svg
     assert "NVIDIA&#160;H100&#160;80GB&#160;HBM3" in (tmp_path / "gpu.svg").read_text()
+    # No screen is caught half-loaded: the fit is drawn, the running container's log is in.
+    assert "reading&#160;the&#160;model" not in (tmp_path / "launch.svg").read_text()
+    assert "Application&#160;startup&#160;complete" in (tmp_path / "server.svg").read_text()
+    assert "did not come within" not in out.stderr
     # The chat is shown with one exchange in it, its figures line under the reply.
     chat = (tmp_path / "chat.svg").read_text()
     assert "What&#160;does&#160;vLLM&#160;do?" in chat and "completion" in chat

@@ -167,7 +167,7 @@ def _prepare_dir(directory: Path) -> str | None:
 
 
 def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
-    from vtui.ui.headless import write_screenshots
+    from vtui.ui.headless import DATA_WAIT_S, write_screenshots
 
     problem = _prepare_dir(args.screenshots)
     if problem:
@@ -175,6 +175,12 @@ def run_headless(args: argparse.Namespace, size: tuple[int, int]) -> int:
     run = write_screenshots(make_backends(args), args.screenshots, size)
     for path in run.written:
         print(path)
+    for mode in run.late:
+        print(
+            f"vtui: warning: the {mode} screen's data did not come within "
+            f"{DATA_WAIT_S:.0f} s; its screenshot shows it still loading",
+            file=sys.stderr,
+        )
     for mode, why in run.failed:
         print(f"vtui: error: the {mode} screen failed to render: {why}", file=sys.stderr)
     return 1 if run.failed else 0

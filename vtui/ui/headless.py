@@ -15,6 +15,28 @@ from vtui.ui.app import SCREENS, VtuiApp
 class ScreenshotRun:
     written: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Screens whose data did not come within DATA_WAIT_S: drawn as they were, and said.
+    late: list[str] = field(default_factory=list)
+
+
+# How long a screenshot waits for a screen's data (a slow box, a slow engine).
+DATA_WAIT_S = 30.0
+
+
+async def drawn(app: VtuiApp, limit: float = DATA_WAIT_S) -> bool:
+    """Wait until the screen says its data is drawn; False after `limit` seconds."""
+    from vtui.ui.screens.base import VtuiScreen
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        screen = app.screen
+        if not isinstance(screen, VtuiScreen) or screen.data_drawn():
+            await settle(app)  # what came with the data, drawn too
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
 
 
 SETTLE_ROUNDS = 60
@@ -49,6 +71,8 @@ async def render_screens(backends: Backends, out_dir: Path, size: tuple[int, int
             try:
                 await app.switch_mode(mode)
                 await settle(app)
+                if not await drawn(app):
+                    run.late.append(mode)
                 if mode == "chat" and backends.demo:
                     await ask_the_demo(app, DEMO_QUESTION)
                 svg = app.export_screenshot(title=f"vtui \u203a {title}")

@@ -38,6 +38,11 @@ class VtuiScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def data_drawn(self) -> bool:
+        """Whether what the screen reads from outside has been drawn (or why not, said):
+        headless screenshots wait for it, so none shows a half-loaded screen."""
+        return True
+
     def leave_input(self) -> None:
         """Esc in a field: focus goes to the main widget (or nowhere), so the screen's own
         keys and 1-5 work again."""

@@ -41,6 +41,9 @@ class GpuScreen(VtuiScreen):
         self.watch(self.app, "gpus_seen", self._show, init=True)
         self.watch(self.app, "chosen_container", self._show, init=False)
 
+    def data_drawn(self) -> bool:
+        return self.vtui.gpu_snapshot is not None or bool(self.vtui.gpu_error)
+
     def _set_status(self, text: str) -> None:
         if text != self._status:  # an update lays the screen out again
             self._status = text

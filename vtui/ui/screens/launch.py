@@ -135,6 +135,10 @@ class LaunchScreen(VtuiScreen):
     def on_unmount(self) -> None:
         self._probe_stop.set()
 
+    def data_drawn(self) -> bool:
+        bar = self.query_one(FitBar)
+        return self.spec is None or bar.fit is not None or bar.why_not is not None
+
     def unfinished(self) -> str | None:
         if self._launching:
             return "a launch is under way (the container may be left half made)"

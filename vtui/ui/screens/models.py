@@ -169,6 +169,10 @@ class ModelsScreen(VtuiScreen):
     def action_leave_search(self) -> None:
         self.query_one("#local-table" if self.local_mode else "#models-table").focus()
 
+    def data_drawn(self) -> bool:
+        table = self.query_one("#models-table", DataTable)
+        return table.row_count > 0 or self.query_one(Notice).display
+
     def leave_input(self) -> None:
         self.action_leave_search()
 

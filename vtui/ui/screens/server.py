@@ -540,6 +540,12 @@ class ServerScreen(VtuiScreen):
         self.query_one("#log-search", Input).display = False
         self.query_one(LogView).focus()
 
+    def data_drawn(self) -> bool:
+        """The chosen container's log has come (or there is none to show)."""
+        if self.query_one(Notice).display or self._shown is None:
+            return self.vtui.deployments_seen > 0
+        return self.query_one(LogView).buffer.held > 0
+
     def leave_input(self) -> None:
         self.action_leave_search()
 
