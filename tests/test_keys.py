@@ -4,7 +4,7 @@ asks when work would be lost."""
 
 from __future__ import annotations
 
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from tests.support.helpers import demo_app
 from tests.support.screens import open_launch, shown
@@ -13,12 +13,12 @@ from vtui.ui.headless import settle
 from vtui.ui.screens.launch import LaunchScreen
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.dialogs import Confirm
+from vtui.ui.widgets.key_bar import KeyBar
 
 
 def footer_words(app: VtuiApp) -> str:
-    """The footer as drawn: its keys and their words (a group's label too)."""
-    footer = app.screen.query_one(Footer)
-    return " ".join(shown(part) for part in footer.query("*") if part.display)
+    """The footer as drawn: its keys and their words."""
+    return shown(app.screen.query_one(KeyBar))
 
 
 async def focus_field(app: VtuiApp, pilot: object, field_id: str) -> Input:
@@ -66,7 +66,7 @@ async def test_the_footer_offers_the_keys_that_work_now() -> None:
         await settle(app)
         # Models opens in its search box: letters and digits are text there.
         typing = footer_words(app)
-        assert "Leave field" in typing
+        assert "esc Leave field" in typing and "tab Next field" in typing
         assert "Screens" not in typing and "Quit" not in typing and "Download" not in typing
         await pilot.press("escape")
         await settle(app)
@@ -109,3 +109,20 @@ async def test_esc_in_a_dialogs_field_cancels_the_dialog() -> None:
         await pilot.press("escape")
         await settle(app)
         assert answers == [None] and not isinstance(app.screen, AskText)
+
+
+def test_the_footer_drops_whole_entries_from_the_end_and_keeps_screens_and_quit() -> None:
+    from vtui.core.key_bar import KeyEntry, fit_keys
+
+    entries = [
+        KeyEntry("x", "Stop"),
+        KeyEntry("R", "Restart"),
+        KeyEntry("e", "First error"),
+        KeyEntry("12345", "Screens", keep=True),
+        KeyEntry("q", "Quit", keep=True),
+    ]
+    palette = KeyEntry("^p", "palette", keep=True)
+    assert fit_keys(entries, palette, 200) == [*entries, palette]
+    narrow = fit_keys(entries, palette, 40)
+    assert [e.words for e in narrow] == ["Stop", "Screens", "Quit", "more"]
+    assert sum(e.width for e in narrow) + 2 * (len(narrow) - 1) <= 40

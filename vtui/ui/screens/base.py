@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from vtui.ui.widgets.gpu_strip import GpuStrip
+from vtui.ui.widgets.key_bar import KeyBar
 from vtui.ui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class VtuiScreen(Screen[None]):
         if self.GPU_STRIP:
             yield GpuStrip()
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -30,6 +30,12 @@ class QuietInput(Input):
         kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
 
+    def on_mount(self) -> None:
+        # Without a terminal (screenshots, tests) a blinking cursor would be drawn or not by
+        # how long the run took.
+        if self.app.is_headless:
+            self.cursor_blink = False
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_field":
             # A dialog's Esc cancels it, and a screen may want Esc first (Chat stops a
