@@ -42,7 +42,7 @@ def test_utilization_must_be_a_fraction(util: float) -> None:
 
 def test_parallelism_cannot_exceed_the_chosen_gpus() -> None:
     found = problems(with_args(tensor_parallel_size=2, pipeline_parallel_size=2))
-    assert "= 4, but only 2 GPU(s)" in found["--tensor-parallel-size"]
+    assert "= 4, but only 2 GPUs are chosen" in found["--tensor-parallel-size"]
 
 
 def test_tensor_parallel_must_divide_the_heads() -> None:

@@ -54,7 +54,7 @@ async def test_a_bad_value_is_named_beside_its_field_and_clears_when_fixed() -> 
         screen = await open_launch(app, pilot)
         await type_into(app, pilot, "gpu-memory-utilization", "1.5")
         assert "at most 1" in field_problem(app, "gpu-memory-utilization")
-        assert "1 problem(s) to fix" in shown(app.screen.query_one("#launch-status"))
+        assert "1 problem to fix" in shown(app.screen.query_one("#launch-status"))
         await pilot.press("ctrl+r")
         await settle(app)
         assert len(screen.vtui.deployments) == 1  # nothing launched
@@ -138,7 +138,10 @@ async def test_a_port_held_by_another_container_is_a_warning_under_the_port() ->
         await settle(app)
         assert "8000 is already in use" in field_problem(app, "port")
         assert screen.query_one("#field-port", ArgField).has_class("-warning")
-        assert "fix the warning to launch" in shown(app.screen.query_one("#launch-status"))
+        status = shown(app.screen.query_one("#launch-status"))
+        # What blocks is said as blocking, with the reason; the compose file still works.
+        assert "cannot launch now:" in status and "8000" in status
+        assert "Ctrl+O still writes" in status
         await pilot.press("ctrl+r")
         await settle(app)
         assert isinstance(app.screen, LaunchScreen)  # a taken port stops a launch from here

@@ -139,3 +139,14 @@ def test_a_hub_that_keeps_rate_limiting_ends_with_the_fix(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert "HTTP 429" in done.stderr and "hf auth login" in done.stderr
     assert "retry 5 of 5" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_search_that_matches_nothing_names_the_filters_to_widen() -> None:
+    from vtui.core.model_search import SearchQuery
+
+    assert SearchQuery(text="nosuch").no_match() == (
+        "No model matches \u201cnosuch\u201d: try fewer or other words."
+    )
+    words = SearchQuery(author="meta", quant="AWQ").no_match()
+    assert "the author \u201cmeta\u201d (matched exactly" in words and "(AWQ)" in words
+    assert "size" not in words

@@ -268,7 +268,8 @@ def _combinations(spec: LaunchSpec, host: HostFacts, model: ModelFacts) -> list[
         out.append(
             Problem(
                 "--tensor-parallel-size",
-                f"tensor x pipeline parallel = {tp * pp}, but only {gpus} GPU(s) are chosen",
+                f"tensor x pipeline parallel = {tp * pp}, but only "
+                f"{'1 GPU is' if gpus == 1 else f'{gpus} GPUs are'} chosen",
             )
         )
     heads = model.num_attention_heads

@@ -54,6 +54,29 @@ class SearchQuery:
     size: str = ANY
     sort: str = "downloads"
 
+    def no_match(self) -> str:
+        """What to widen when nothing matched, naming the filters that are set."""
+        set_filters = []
+        if self.author.strip():
+            set_filters.append(
+                f"the author “{self.author.strip()}” (matched exactly, as the Hub "
+                "does: meta-llama, not meta)"
+            )
+        if self.quant != ANY:
+            set_filters.append(f"the quantization ({self.quant})")
+        if self.size != ANY:
+            set_filters.append(f"the size ({self.size})")
+        words = self.text.strip()
+        if not set_filters:
+            if words:
+                return f"No model matches “{words}”: try fewer or other words."
+            return "The Hub listed no model."
+        return (
+            "No model matches: widen "
+            + ", ".join(set_filters)
+            + (f", or try other words than “{words}”." if words else ".")
+        )
+
     def describe(self) -> str:
         """The query in words, for the status line: 'matching "qwen", AWQ, 4-16B'."""
         parts = [f"matching \u201c{self.text.strip()}\u201d" if self.text.strip() else ""]

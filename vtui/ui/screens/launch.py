@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Select, Static
 
+from vtui.core import units
 from vtui.core.errors import ProfileError
 from vtui.core.fit_launch import gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
@@ -440,12 +441,14 @@ class LaunchScreen(VtuiScreen):
         name = self.base.name if self.base else ""
         if self.blocking:
             line = Text(
-                f"{name} \u00b7 {state} \u00b7 {len(self.blocking)} problem(s) to fix",
+                f"{name} \u00b7 {state} \u00b7 {units.plural(len(self.blocking), 'problem')} to "
+                "fix (marked in red below)",
                 style="bold red",
             )
         elif self.stops_launch:
             line = Text(
-                f"{name} \u00b7 {state} \u00b7 fix the warning to launch",
+                f"{name} \u00b7 {state} \u00b7 cannot launch now: "
+                f"{self.stops_launch[0].message} (Ctrl+O still writes a compose file)",
                 style="bold yellow",
             )
         elif self.problems:

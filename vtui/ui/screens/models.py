@@ -229,7 +229,7 @@ class ModelsScreen(VtuiScreen):
             f"{where} \u00b7 Enter picks the model for Launch"
         )
         if not message.models:
-            self.query_one("#model-details", Static).update("No model matches: widen the filters.")
+            self.query_one("#model-details", Static).update(message.query.no_match())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hub keys in the Hub list, the delete key in the local one (hidden elsewhere)."""

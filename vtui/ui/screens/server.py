@@ -405,7 +405,7 @@ class ServerScreen(VtuiScreen):
             line.append("\u25cf ", style=PHASE_STYLE.get(update.phase, ""))
             line.append(update.progress, style=PHASE_STYLE.get(update.phase, ""))
             d = update.deployment
-            if update.models is not None and d is not None and d.base_url:
+            if update.models is not None and d is not None and d.base_url and d.live:
                 line.append(f"\n{d.base_url}/v1 serves {', '.join(update.models)}")
                 if self._key:
                     line.append(f"  \u00b7  key {masked(self._key)} (k copies it)", style="dim")
