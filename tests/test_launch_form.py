@@ -56,3 +56,22 @@ def test_the_form_shows_every_catalogue_form_flag_once() -> None:
     assert len(keys) == len(set(keys))
     assert set(FORM_FLAGS) <= set(keys)
     assert {"model", "image", "gpus", "extra"} <= set(keys)
+
+
+def test_a_bad_choice_lists_a_handful_of_the_nearest_values_and_json_says_where_it_breaks() -> None:
+    import pytest as _pytest
+
+    from vtui.core.arg_values import parse_value
+    from vtui.core.vllm_args import CATALOGUE, lookup
+
+    dtype = lookup("--dtype")
+    assert dtype is not None and dtype.choices is not None and len(dtype.choices) > 5
+    with _pytest.raises(ValueError) as bad:
+        parse_value(dtype, "bfloat61")
+    words = str(bad.value)
+    assert words.startswith("expected one of bfloat16") and "more: see the help box" in words
+    assert words.count(",") <= 4 and "\n" not in words
+    json_arg = next(spec for spec in CATALOGUE.values() if spec.kind == "json")
+    with _pytest.raises(ValueError) as broken:
+        parse_value(json_arg, '{"a": }')
+    assert "Expecting" not in str(broken.value) and "character 7" in str(broken.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from vtui.core.vllm_args import FLAG, FLOAT, INT, JSON, ArgSpec
 
@@ -41,12 +42,26 @@ def parse_value(spec: ArgSpec, text: str) -> object:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f'expected JSON such as {{"image": 2}}: {exc.msg}') from None
+            raise ValueError(
+                f'expected JSON such as {{"image": 2}}; this breaks at character {exc.pos + 1}'
+            ) from None
     if spec.many:
         return text.split()
     if spec.choices and text not in spec.choices:
-        raise ValueError(f"expected one of {', '.join(spec.choices)}")
+        raise ValueError(choice_problem(text, spec.choices))
     return text
+
+
+def choice_problem(text: str, choices: Sequence[str], most: int = 5) -> str:
+    """A bad choice, with at most `most` valid values: the nearest first."""
+    if len(choices) <= most:
+        return f"expected one of {', '.join(choices)}"
+    import difflib
+
+    near = difflib.get_close_matches(text, choices, n=most, cutoff=0.3)
+    shown = near or list(choices[:most])
+    rest = len(choices) - len(shown)
+    return f"expected one of {', '.join(shown)} (or {rest} more: see the help box)"
 
 
 def _integer(text: str) -> int:

@@ -69,8 +69,10 @@ def parse_extra(text: str) -> dict[str, Any]:
     if text.startswith("{"):
         try:
             value = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"not a JSON object: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON object: it breaks at character {exc.pos + 1}") from None
+        except ValueError as exc:  # nested too deep and the like
+            raise ValueError("not a JSON object vtui can read") from exc
         if not isinstance(value, dict):
             raise ValueError("give a JSON object, {...}")
         extra = value
