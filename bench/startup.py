@@ -34,16 +34,17 @@ def drain(fd: int) -> None:
         pass  # EIO: the child closed the terminal
 
 
-def one_run(which: str) -> float:
+def drain_terminal_run(args: list[str], timeout: float = 120) -> str:
+    """Run `python ARGS` on a fresh 120x40 pseudo-terminal; "{fd}" in ARGS becomes a pipe
+    the child writes its report to. Returns the report."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     reader = threading.Thread(target=drain, args=(master,), daemon=True)
     reader.start()
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
     report_r, report_w = os.pipe()
-    started = time.time()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.first_frame", which, str(report_w)],
+        [sys.executable, *(str(report_w) if a == "{fd}" else a for a in args)],
         cwd=REPO,
         stdin=slave,
         stdout=slave,
@@ -55,12 +56,18 @@ def one_run(which: str) -> float:
     os.close(slave)
     os.close(report_w)
     with os.fdopen(report_r) as report:
-        first_frame = report.read()
-    code = proc.wait(timeout=60)
+        text = report.read()
+    code = proc.wait(timeout=timeout)
     os.close(master)
     reader.join(timeout=1)
-    if code != 0 or not first_frame:
-        raise SystemExit(f"{which} exited with {code} before its first frame")
+    if code != 0 or not text:
+        raise SystemExit(f"{' '.join(args)} exited with {code} before it reported")
+    return text
+
+
+def one_run(which: str) -> float:
+    started = time.time()
+    first_frame = drain_terminal_run(["-m", "bench.first_frame", which, "{fd}"], timeout=60)
     return float(first_frame) - started
 
 

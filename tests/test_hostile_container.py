@@ -122,6 +122,8 @@ def test_the_server_screen_draws_the_attack_as_text_on_a_real_terminal(
 ) -> None:
     with vtui_on_a_terminal(env=vtui_env(tmp_path)) as tui:
         tui.read(8)
+        tui.type(b"\x1b")  # out of the Models search box, where the cursor starts
+        tui.read(1)
         tui.type(b"3")  # the Server screen
         drawn = tui.read_until(b"backlog done", 15) or tui.read_until(b"tick", 5)
         tui.type(b"\x11")  # ctrl+q
