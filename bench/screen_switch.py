@@ -36,9 +36,9 @@ def bare_app() -> Any:
             yield Footer()
 
     class Bare(App[None]):
-        MODES = {"a": lambda: Page("a"), "b": lambda: Page("b")}  # noqa: RUF012
+        MODES = {"a": lambda: Page("a"), "b": lambda: Page("b")}
         DEFAULT_MODE = "a"
-        BINDINGS = [("a", "switch_mode('a')", "A"), ("b", "switch_mode('b')", "B")]  # noqa: RUF012
+        BINDINGS = [("a", "switch_mode('a')", "A"), ("b", "switch_mode('b')", "B")]
 
     return Bare()
 

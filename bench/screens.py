@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.startup import drain_terminal_run  # noqa: E402
+from bench.startup import drain_terminal_run
 
 COLD_TARGET_MS, WARM_TARGET_MS = 150, 50
 
@@ -45,7 +45,9 @@ def main() -> int:
     print(f"{'':14}{'cold median':>12}{'cold p95':>10}{'warm median':>13}{'warm p95':>10}")
     bare_cold = statistics.median(samples[("bare", "cold", "b")])
     bare_warm = statistics.median(samples[("bare", "warm", "a")] + samples[("bare", "warm", "b")])
-    rows = [("bare app", "b")] + [(f"vtui {n}", n) for n in ("launch", "server", "gpu", "chat", "models")]
+    rows = [("bare app", "b")] + [
+        (f"vtui {n}", n) for n in ("launch", "server", "gpu", "chat", "models")
+    ]
     worst_cold = worst_warm = 0.0
     for label, name in rows:
         which = "bare" if label == "bare app" else "vtui"

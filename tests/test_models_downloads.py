@@ -61,6 +61,10 @@ async def test_x_stops_a_download_and_d_resumes_it_from_where_it_stopped() -> No
         await wait_for(app, pilot, "stopped")
         kept = hub.downloaded["meta-llama/Llama-3.3-70B-Instruct"]
         assert kept > 0
+        # The stopped row's bar and words show the bytes kept, not an empty bar.
+        stopped = panel_text(app)
+        assert "kept: d resumes" in stopped and " of " in stopped
+        assert "█" in stopped
         assert hub.plan_download("meta-llama/Llama-3.3-70B-Instruct").missing_bytes == (
             hub.plan_download("meta-llama/Llama-3.3-70B-Instruct").total_bytes - kept
         )

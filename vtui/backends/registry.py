@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.backends.engine import ContainerEngine
 from vtui.backends.gpu import GpuMonitor, LazyGpus
-from vtui.backends.host import MachineProbe
 from vtui.backends.hub import ModelHub
 from vtui.core.records import Deployment
 from vtui.locations import Locations, demo_home, demo_locations, user_locations
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from vtui.backends.engine.attached import AttachedEndpoints
     from vtui.backends.files.calibration_store import CalibrationStore
     from vtui.backends.files.profile_store import ProfileStore
+    from vtui.backends.host import MachineProbe
 
 
 @dataclass

@@ -406,8 +406,16 @@ class ModelsScreen(VtuiScreen):
         panel = self.query_one(DownloadsPanel)
         row = message.row
         previous = panel.rows.get(row.repo_id)
-        if row.state == "downloading" and row.progress is None and previous is not None:
-            row.progress = previous.progress  # keep the bar until the first figures come
+        if row.state in ("downloading", "stopped") and row.progress is None and previous:
+            # Keep the bar until the first figures come, and after a stop: it shows the
+            # bytes kept, which `d` resumes from.
+            row.progress = previous.progress
+            if row.state == "stopped" and previous.progress is not None:
+                p = previous.progress
+                row.note = (
+                    f"{units.human_bytes(p.done_bytes)} of {units.human_bytes(p.total_bytes)} "
+                    "kept: d resumes"
+                )
         panel.set_row(row)
         if row.state == "done":
             self.notify(f"{row.repo_id} is ready. Enter picks it for Launch.", title="Download")
