@@ -195,3 +195,23 @@ async def test_quitting_with_a_profile_changed_and_not_saved_asks_first() -> Non
         await pilot.press("y")
         await settle(app)
         assert app.return_code == 0
+
+
+async def test_a_running_profile_says_running_and_ctrl_r_restarts_it_after_asking() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await settle(app)
+        status = shown(app.screen.query_one("#launch-status"))
+        assert "running as vtui-qwen2.5-7b-instruct" in status and "Ctrl+R restarts" in status
+        before = {d.name: d for d in app.backends.engine.list_deployments()}
+        await pilot.press("ctrl+r")
+        await settle(app)
+        assert isinstance(app.screen, Confirm)
+        assert "Restart vtui-qwen2.5-7b-instruct" in app.screen.question
+        await pilot.press("y")
+        await settle(app)
+        await settle(app)
+        after = {d.name: d for d in app.backends.engine.list_deployments()}
+        name = "vtui-qwen2.5-7b-instruct"
+        assert after[name].live and after[name].container_id != before[name].container_id

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vtui.backends.engine import PullListener
 from vtui.backends.registry import Backends
+from vtui.core import labels
 from vtui.core.errors import BackendUnavailable, EngineError, ProfileError, VtuiError
 from vtui.core.image_pull import PullProgress
 from vtui.core.launch_spec import LaunchSpec, run_request, with_setting
@@ -51,6 +52,29 @@ def launch(backends: Backends, spec: LaunchSpec, on_pull: PullListener | None = 
         raise LaunchFailed(_explained(str(exc))) from exc
     except OSError as exc:
         raise LaunchFailed(f"cannot save the profile: {exc.strerror or exc}") from exc
+
+
+def running_for(deployments: Sequence[Deployment], profile: str) -> Deployment | None:
+    """The container of this profile that runs now, if one does."""
+    for deployment in deployments:
+        if deployment.live and deployment.labels.get(labels.PROFILE) == profile:
+            return deployment
+    return None
+
+
+def restart_with(
+    backends: Backends,
+    spec: LaunchSpec,
+    running: Deployment,
+    on_pull: PullListener | None = None,
+) -> Deployment:
+    """Stop the profile's running container (SIGTERM, SIGKILL after 30 s), then launch the
+    profile as it is now. Raises LaunchFailed."""
+    try:
+        backends.engine.stop(running.container_id, timeout=30)
+    except (EngineError, BackendUnavailable) as exc:
+        raise LaunchFailed(f"cannot stop {running.name} to restart it: {exc}") from exc
+    return launch(backends, spec, on_pull)
 
 
 def relaunch_with(backends: Backends, profile: str, flag: str, value: object) -> Deployment:

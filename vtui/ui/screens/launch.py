@@ -24,7 +24,7 @@ from vtui.core.fit_launch import gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.records import GpuReading, ModelCheckpoint
+from vtui.core.records import Deployment, GpuReading, ModelCheckpoint
 from vtui.core.renderings import render_compose, render_vllm_serve
 from vtui.ui.screens.base import VtuiScreen
 from vtui.ui.widgets.arg_field import ArgField
@@ -153,6 +153,9 @@ class LaunchScreen(VtuiScreen):
         self.vtui.unfinished_work.append(self.unfinished)
         self.load_profile(None)
         self.watch(self.vtui, "selected_model", self._model_picked, init=False)
+        self._loose: list[Problem] = []
+        # "running as ..." follows the containers as the app reads them.
+        self.watch(self.vtui, "deployments_seen", self._deployments_changed, init=False)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
@@ -409,6 +412,7 @@ class LaunchScreen(VtuiScreen):
                 found.message if found else None,
                 warning=bool(found and not found.blocks_compose),
             )
+        self._loose = loose
         self._show_status(loose)
         self.refit()
         preview = self.query_one("#compose-preview", Static)
@@ -418,7 +422,9 @@ class LaunchScreen(VtuiScreen):
                 preview.update(Syntax(line, "bash", theme="ansi_dark", word_wrap=True))
             else:
                 yaml = render_compose(spec)
-                preview.update(Syntax(yaml, "yaml", theme="ansi_dark", word_wrap=True))
+                # Never soft-wrapped: a wrapped `#` comment reads as broken YAML. The pane
+                # scrolls sideways instead.
+                preview.update(Syntax(yaml, "yaml", theme="ansi_dark", word_wrap=False))
             self._previewed = True
         elif not self._previewed:
             preview.update(
@@ -456,6 +462,12 @@ class LaunchScreen(VtuiScreen):
                 f"{name} \u00b7 {state} \u00b7 ready to launch \u00b7 "
                 f"{len(self.problems)} caution{'s' if len(self.problems) > 1 else ''}",
                 style="yellow",
+            )
+        elif (running := self.running()) is not None:
+            line = Text(
+                f"{name} \u00b7 {state} \u00b7 running as {running.name} \u00b7 Ctrl+R restarts "
+                "it with these settings",
+                style="green",
             )
         else:
             line = Text(f"{name} \u00b7 {state} \u00b7 ready to launch", style="green")
@@ -581,15 +593,43 @@ class LaunchScreen(VtuiScreen):
             title="Compose",
         )
 
+    def _deployments_changed(self, _seen: int) -> None:
+        if self.spec is not None:
+            self._show_status(self._loose)
+
+    def running(self) -> Deployment | None:
+        """This profile's container, when one runs now."""
+        from vtui.services.launching import running_for
+
+        name = self.base.name if self.base else None
+        return running_for(self.vtui.deployments, name) if name else None
+
     def action_launch(self) -> None:
         spec = self._ready("launch", launching=True)
-        if spec is not None:
+        if spec is None:
+            return
+        running = self.running()
+        if running is None:
             self._launching = True
             self.launch(spec)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._launching = True
+                self.launch(spec, running)
+
+        self.app.push_screen(
+            Confirm(
+                f"Restart {running.name} with these settings? The running server stops "
+                "first (SIGTERM, then SIGKILL after 30 s): requests in flight are cut."
+            ),
+            answered,
+        )
 
     @work(thread=True, exclusive=True, group="launch-run")
-    def launch(self, spec: LaunchSpec) -> None:
-        from vtui.services.launching import LaunchFailed, launch, pull_reporter
+    def launch(self, spec: LaunchSpec, running: Deployment | None = None) -> None:
+        from vtui.services.launching import LaunchFailed, launch, pull_reporter, restart_with
 
         pulling = pull_reporter(
             spec.image,
@@ -597,7 +637,10 @@ class LaunchScreen(VtuiScreen):
             lambda pull: self.app.call_from_thread(self._pulling, pull.describe(), pull.fraction),
         )
         try:
-            deployment = launch(self.vtui.backends, spec, pulling)
+            if running is not None:
+                deployment = restart_with(self.vtui.backends, spec, running, pulling)
+            else:
+                deployment = launch(self.vtui.backends, spec, pulling)
         except LaunchFailed as exc:
             self.app.call_from_thread(self._launch_failed, str(exc))
             return
