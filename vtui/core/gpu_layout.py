@@ -74,6 +74,13 @@ def panel_lines(gpu: GpuReading) -> int:
     return 4 + len(gpu.mig)
 
 
+def two_line_panels_fit(gpus: tuple[GpuReading, ...], height: int, process_rows: int) -> bool:
+    """Whether a two-line panel per GPU (figures; memory bar and legend), as nvitop draws
+    8 GPUs at 120x40, leaves room for the process table."""
+    table = 3 + min(process_rows, 4)
+    return sum(2 + len(g.mig) for g in gpus) + 1 + table <= height
+
+
 def panels_fit(gpus: tuple[GpuReading, ...], height: int, process_rows: int) -> bool:
     """Whether full panels leave room for the process table (else one line per GPU)."""
     table = 3 + min(process_rows, 4)  # title, header, a few rows, a gap

@@ -15,7 +15,7 @@ from textual.widget import Widget
 from vtui.core import units
 from vtui.core.bars import EMPTY, FULL, sparkline, split_cells
 from vtui.core.gpu_history import GpuHistory
-from vtui.core.gpu_layout import panels_fit
+from vtui.core.gpu_layout import panels_fit, two_line_panels_fit
 from vtui.core.gpu_owners import MemorySplit, memory_split
 from vtui.core.records import GpuReading, GpuSnapshot
 
@@ -91,7 +91,10 @@ def _problem_line(gpu: GpuReading) -> Text:
     )
 
 
-def full_panel(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int) -> list[Text]:
+def full_panel(
+    gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int, sparklines: bool = True
+) -> list[Text]:
+    """Figures, the memory bar with its legend, and (with `sparklines`) the last minutes."""
     if gpu.problem:
         return [_problem_line(gpu), Text()]
     head = Text.assemble((f" GPU {gpu.index} ", "bold"), (gpu.name, "bold cyan"))
@@ -105,6 +108,9 @@ def full_panel(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int)
         # The bar gives way to the legend: the figures matter more than the cells.
         bar_width = max(10, min(48, width // 2 - 4, width - 5 - legend.cell_len))
         lines.append(Text.assemble("   ", split_bar(split, bar_width), " ", legend))
+    if not sparklines:
+        lines.extend(_mig_lines(gpu))
+        return lines
     spark = max(8, (width - 22) // 2)
     lines.append(
         Text.assemble(
@@ -114,17 +120,23 @@ def full_panel(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: int)
             (sparkline(history.utilization(gpu.index), spark), "magenta"),
         )
     )
+    lines.extend(_mig_lines(gpu))
+    lines.append(Text())
+    return lines
+
+
+def _mig_lines(gpu: GpuReading) -> list[Text]:
+    lines = []
     for mig in gpu.mig:
         used = "N/A" if mig.memory_used_mib is None else f"{mig.memory_used_mib / 1024:.1f}"
         total = "N/A" if mig.memory_total_mib is None else f"{mig.memory_total_mib / 1024:.1f}"
         lines.append(
             Text(
                 f"   MIG {mig.name} (GI {units.or_na(mig.gpu_instance)})"
-                f"  {used}/{total} GiB  {len(mig.processes)} process(es)",
+                f"  {used}/{total} GiB  {units.plural(len(mig.processes), 'process')}",
                 style="dim",
             )
         )
-    lines.append(Text())
     return lines
 
 
@@ -136,9 +148,13 @@ def compact_line(gpu: GpuReading, history: GpuHistory, chosen: Chosen, width: in
     if split is None:
         line.append("memory N/A".ljust(22), style="dim")
     else:
-        line.append_text(split_bar(split, 10))
         used = split.deployment + split.others  # as NVML and nvidia-smi count "used"
-        line.append(f" {used / 1024:>4.0f}/{split.total / 1024:.0f}G")
+        # Used memory only, as the strip draws it: an idle GPU's meter is empty (the
+        # driver's reserve is not a process's memory), and the same rounding as the strip.
+        filled = min(10, round(10 * used / split.total)) if split.total else 0
+        line.append(FULL * filled, style=MINE if split.deployment else OTHERS)
+        line.append(EMPTY * (10 - filled), style=FREE)
+        line.append(f" {used / 1024:>4.1f}/{split.total / 1024:.1f} GiB")
     util = "N/A" if gpu.utilization_pct is None else f"{gpu.utilization_pct:>3}%"
     line.append(f" {util} ", style="bold")
     temp = f" {gpu.temperature_c}\u00b0C" if gpu.temperature_c is not None else ""
@@ -154,6 +170,13 @@ def panels_text(
     process_rows = sum(len(g.processes) for g in snapshot.gpus)
     if panels_fit(snapshot.gpus, height, process_rows):
         lines = [line for g in snapshot.gpus for line in full_panel(g, history, chosen, width)]
+    elif two_line_panels_fit(snapshot.gpus, height, process_rows):
+        lines = [
+            line
+            for g in snapshot.gpus
+            for line in full_panel(g, history, chosen, width, sparklines=False)
+        ]
+        lines.append(Text())
     else:
         lines = [compact_line(g, history, chosen, width) for g in snapshot.gpus]
         lines.append(Text())
