@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from tests.support.helpers import demo_app
-from tests.support.screens import open_launch, shown
+from tests.support.screens import open_launch, screen_lines, shown
 from vtui.ui.app import VtuiApp
 from vtui.ui.headless import settle
 from vtui.ui.screens.launch import LaunchScreen
@@ -126,3 +126,19 @@ def test_the_footer_drops_whole_entries_from_the_end_and_keeps_screens_and_quit(
     narrow = fit_keys(entries, palette, 40)
     assert [e.words for e in narrow] == ["Stop", "Screens", "Quit", "more"]
     assert sum(e.width for e in narrow) + 2 * (len(narrow) - 1) <= 40
+
+
+async def test_a_long_question_wraps_inside_its_dialog_at_80_and_120_columns() -> None:
+    question = (
+        "Stop vtui-qwen2.5-7b-instruct? vLLM gets SIGTERM, then SIGKILL after 30 s; the "
+        "container is kept (D removes it)."
+    )
+    for size in ((80, 24), (120, 40)):
+        app = demo_app()
+        async with app.run_test(size=size) as pilot:
+            await settle(app)
+            app.push_screen(Confirm(question))
+            await settle(app)
+            drawn = " ".join(" ".join(screen_lines(app)).replace("\u2588", " ").split())
+            assert "(D removes it)." in drawn and "y: yes" in drawn
+            await pilot.press("n")

@@ -52,3 +52,24 @@ async def until(app: VtuiApp, what: str, test: Callable[[], bool], limit: float 
         if test():
             return
     raise AssertionError(f"the Server screen never showed {what}")
+
+
+def screen_lines(app: VtuiApp) -> list[str]:
+    """The whole screen as the terminal would show it, one string per row."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text().splitlines()
