@@ -90,6 +90,10 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--max-num-batched-tokens": ["-3"],
         "--vllm-version": ["latest", "0.26"],
     },
+    ("--demo", "doctor"): {
+        "--port": ["0", "65536", "eighty"],
+        "--repo": ["not a repo", "../x"],
+    },
     ("--demo", "probe", "qwen2.5-7b"): {
         "--timeout": ["0", "soon"],
         "--log": ["/dev/null/probe.log"],
@@ -127,7 +131,7 @@ def value_options(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) 
 def _command_words(prefix: tuple[str, ...]) -> tuple[str, ...]:
     words = [w for w in prefix if not w.startswith("-")]
     commands = {"compose", "profile", "new", "search", "download", "models", "up", "logs"}
-    commands |= {"down", "chat", "bench", "estimate", "attach", "probe"}
+    commands |= {"down", "chat", "bench", "estimate", "attach", "probe", "doctor"}
     return tuple(w for w in words if w in commands)
 
 

@@ -38,6 +38,21 @@ def whole(low: int) -> Callable[[str], int]:
     return read
 
 
+def port(text: str) -> int:
+    value = whole(1)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {text}")
+    return value
+
+
+def repo_id(text: str) -> str:
+    from vtui.core.safe_names import REPO_ID
+
+    if not REPO_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a repo id such as owner/name, not {text!r}")
+    return text
+
+
 positive_int = whole(1)
 count = whole(0)  # 0 allowed: "none" or "all", as the option's help says
 seconds = number(0, what="seconds", low_open=True)

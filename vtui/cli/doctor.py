@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 
 def add_command(commands: Any) -> None:
+    from vtui.cli.arg_types import port, repo_id
+
     doctor = commands.add_parser(
         "doctor",
         help="check Docker, the NVIDIA runtime, the GPUs, disk, the Hub and the port",
@@ -29,10 +31,13 @@ def add_command(commands: Any) -> None:
     doctor.set_defaults(run=run)
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
     doctor.add_argument(
-        "--repo", metavar="OWNER/NAME", help="a gated repo the Hub token must be able to read"
+        "--repo",
+        type=repo_id,
+        metavar="OWNER/NAME",
+        help="a gated repo the Hub token must be able to read",
     )
     doctor.add_argument(
-        "--port", type=int, default=8000, metavar="N", help="the port vLLM will take (8000)"
+        "--port", type=port, default=8000, metavar="N", help="the port vLLM will take (8000)"
     )
     doctor.add_argument(
         "--no-gpu-run",
@@ -42,12 +47,9 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.cli.common import fail
     from vtui.core.doctor import as_json, report_lines
     from vtui.services.doctoring import gather
 
-    if not 0 < args.port <= 65535:
-        return fail(f"--port {args.port}: a port is 1 to 65535")
     try:
         from vtui.core.doctor import diagnose
 
