@@ -194,3 +194,12 @@ def test_max_model_len_auto_picks_the_longest_that_fits_and_says_what_limits_it(
         "--json",
     )  # fmt: skip
     assert json.loads(longer.stdout)["verdict"] == "max-model-len too large"
+
+
+def test_an_unknown_model_is_named_once() -> None:
+    from tests.support.helpers import run_vtui
+
+    out = run_vtui("--demo", "estimate", "nosuch/model")
+    assert out.returncode == 1
+    assert out.stderr.count("nosuch/model") == 1, out.stderr
+    assert "no such model" in out.stderr

@@ -213,7 +213,9 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
             spec, checkpoint, memory, check_free=args.gpu_mem_gib is None, learned=past.records
         )
     except FitUnknown as exc:
-        return fail(f"{args.model}: {exc}", "vtui estimate")
+        # One message per failure: the Hub's own words often name the model already.
+        words = str(exc)
+        return fail(words if args.model in words else f"{args.model}: {words}", "vtui estimate")
     if args.json:
         answer = _as_json(fit, checkpoint.source, gpu_source, memory)
         if chosen_length:
