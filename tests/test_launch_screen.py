@@ -44,7 +44,9 @@ async def test_the_demo_profile_fills_the_form_and_the_preview() -> None:
         preview = shown(screen.query_one("#compose-preview", Static))
         assert 'container_name: "vtui-qwen2.5-7b-instruct"' in preview
         assert '- "127.0.0.1:8000:8000"' in preview
-        assert "ready to launch" in shown(app.screen.query_one("#launch-status"))
+        # Its container runs: the status says so (and how to restart it), not "ready".
+        status = shown(app.screen.query_one("#launch-status"))
+        assert "running as vtui-qwen2.5-7b-instruct" in status and "ready" not in status
 
 
 @pytest.mark.input_check("form-fields")
@@ -101,15 +103,20 @@ async def test_launch_starts_a_container_and_opens_the_server_screen() -> None:
         assert ProfileStore(app.backends.places.config).names() == ["phi", DEMO_PROFILE]
 
 
-async def test_launching_over_an_existing_container_says_why_it_failed() -> None:
+async def test_launching_over_its_running_container_asks_and_no_leaves_it_alone() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_launch(app, pilot)
+        before = [(d.name, d.container_id) for d in app.backends.engine.list_deployments()]
         await pilot.press("ctrl+r")
         await settle(app)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await settle(app)
         assert isinstance(app.screen, LaunchScreen)
-        messages = [n.message for n in app._notifications]
-        assert any("Launch failed" in m and "is already running" in m for m in messages)
+        after = [(d.name, d.container_id) for d in app.backends.engine.list_deployments()]
+        assert after == before
+        assert not any("Launch failed" in str(n.message) for n in app._notifications)
 
 
 async def test_write_compose_writes_the_file_and_a_private_env(tmp_path: Path) -> None:
