@@ -25,7 +25,8 @@ class ModelFilters(Horizontal):
             self.submitted = submitted  # Enter: the user wants the results now
 
     def compose(self) -> ComposeResult:
-        yield QuietInput(placeholder="Search models as you type", id="model-search", compact=True)
+        # Short enough to be read whole in the box at 80 columns ("Search models as yo").
+        yield QuietInput(placeholder="Search models", id="model-search", compact=True)
         yield QuietInput(placeholder="author", id="model-author", compact=True)
         yield Select(
             [(f"quant: {q}", q) for q in QUANTS], value="any", allow_blank=False,
