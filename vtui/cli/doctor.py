@@ -47,12 +47,12 @@ def add_command(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, backends: Backends) -> int:
-    from vtui.core.doctor import as_json, report_lines
+    import shutil
+
+    from vtui.core.doctor import as_json, diagnose, report_lines
     from vtui.services.doctoring import gather
 
     try:
-        from vtui.core.doctor import diagnose
-
         facts = gather(backends, args.repo, args.port, not args.no_gpu_run)
         report = diagnose(facts)
     finally:
@@ -61,8 +61,6 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         print(json.dumps(as_json(report), indent=2))
     else:
         where = facts.distro.pretty or "this machine"
-        import shutil
-
         width = shutil.get_terminal_size((100, 24)).columns
         title = where + (" (demo)" if backends.demo else "")
         print("\n".join(report_lines(report, title, width)))

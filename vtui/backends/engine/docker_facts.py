@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from vtui.core import labels
 from vtui.core.doctor import EngineFacts, GpuRun
 from vtui.core.terminal_text import visible
+from vtui.core.units import plural
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 ANSWER_TIMEOUT = 5  # seconds for one API call
@@ -110,7 +111,7 @@ def gpu_run(client: Any, image: str | None) -> GpuRun:
         lines = [visible(line)[:160] for line in output.splitlines() if line.strip()]
         ok = result.get("StatusCode") == 0 and any(line.startswith("GPU ") for line in lines)
         gpus = sum(line.startswith("GPU ") for line in lines)
-        summary = f"nvidia-smi -L lists {gpus} GPU{'s' if gpus != 1 else ''}" if ok else ""
+        summary = f"nvidia-smi -L lists {plural(gpus, 'GPU')}" if ok else ""
         return GpuRun(image=image, ok=ok, output=summary or (lines[-1] if lines else "no output"))
     except Exception as exc:
         explanation = getattr(exc, "explanation", None) or str(exc) or type(exc).__name__

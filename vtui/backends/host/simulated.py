@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from vtui.core.doctor import DiskFacts, EngineFacts, GpuRun, HubFacts
 from vtui.core.doctor_fixes import Distro
+from vtui.core.units import plural
 from vtui.core.vllm_release import DEFAULT_IMAGE
 
 DEMO_FREE_DISK = 1_800 * 10**9
@@ -28,8 +29,9 @@ class DemoMachine:
         )
 
     def gpu_run(self, image: str | None) -> GpuRun:
-        plural = "" if self._gpu_count == 1 else "s"
-        return GpuRun(image, ok=True, output=f"nvidia-smi -L lists {self._gpu_count} GPU{plural}")
+        return GpuRun(
+            image, ok=True, output=f"nvidia-smi -L lists {plural(self._gpu_count, 'GPU')}"
+        )
 
     def disk(self, label: str, path: str) -> DiskFacts:
         return DiskFacts(label, path, DEMO_FREE_DISK)

@@ -54,8 +54,9 @@ class KeyBar(Static):
             KeyEntry("".join(groups[e.words]), e.words, keep=True) if not e.keys else e for e in out
         ]
         if isinstance(self.screen.focused, Input):
-            # Typing: the keys that end or move on from the field come first.
-            joined[1:1] = [KeyEntry("tab", "Next field"), KeyEntry("enter", "Done")]
+            # Typing: the keys that end or move on from the field come first, after Esc.
+            after_esc = next((i + 1 for i, e in enumerate(joined) if e.keys == "esc"), 0)
+            joined[after_esc:after_esc] = [KeyEntry("tab", "Next field"), KeyEntry("enter", "Done")]
         return joined, palette
 
     def draw(self) -> None:
