@@ -262,3 +262,13 @@ def test_the_demo_doctor_reads_the_simulated_gpus_and_passes(gpus: str) -> None:
     assert out.returncode == 0, out.stdout
     assert f"{gpus} simulated GPUs" in out.stdout
     assert "FAIL" not in out.stdout and "Traceback" not in out.stderr
+
+
+def test_a_hostile_os_release_reaches_the_report_as_text_and_bounded() -> None:
+    hostile = 'ID=debian\nPRETTY_NAME="\x1b]0;pwned\x07Debian \x1b[2J' + "x" * 5000 + '"\n' * 2
+    distro = parse_os_release(hostile + "JUNK LINE\n" * 10_000)
+    assert distro.family == "debian"
+    assert "\x1b" not in distro.pretty and "\x07" not in distro.pretty
+    assert len(distro.pretty) < 400
+    lines = report_lines(diagnose(healthy(distro=distro)), distro.pretty)
+    assert not any("\x1b" in line for line in lines)
