@@ -44,8 +44,9 @@ async def test_d_downloads_the_selected_model_with_progress_until_done() -> None
         await pilot.press("d")
         await wait_for(app, pilot, "done")
         text = panel_text(app)
-        assert "Qwen/Qwen3-8B" in text and "/snapshots/" in text
-        assert "ready" in " ".join(str(n.message) for n in app._notifications)
+        assert "Qwen/Qwen3-8B" in text and "in the HF cache" in text
+        told = " ".join(str(n.message) for n in app._notifications)
+        assert "ready in " in told and "models--Qwen--Qwen3-8B/snapshots/" in told
 
 
 @pytest.mark.fault("download-resume")
@@ -148,3 +149,25 @@ async def test_delete_asks_first_and_then_frees_the_disk() -> None:
         await settle(app)
         assert "Qwen/Qwen2.5-7B-Instruct" not in hub.downloaded
         assert app.screen.query_one("#local-table", DataTable).row_count == 0
+
+
+def test_a_download_row_fits_its_width_giving_up_the_file_name_then_the_rate() -> None:
+    progress = Progress(
+        "Qwen/Qwen3-8B", 3_200_000_000, 16_400_000_000, "model-00002-of-00004.safetensors",
+        rate=85_000_000.0,
+    )  # fmt: skip
+    row = DownloadRow("Qwen/Qwen3-8B", "downloading", progress)
+    whole = render_downloads([row]).plain
+    assert "model-00002-of-00004.safetensors" in whole and "85.0 MB/s" in whole
+    narrow = render_downloads([row], 78).plain
+    assert len(narrow) <= 78 and "\n" not in narrow
+    assert "(20%)" in narrow and "ETA 2m35s" in narrow
+    assert "safetensors" not in narrow and "MB/s" not in narrow  # the least telling went
+    assert "85.0 MB/s" in render_downloads([row], 90).plain  # the rate, where it fits
+
+
+def test_a_failure_too_long_for_its_row_goes_on_below_it_whole() -> None:
+    why = "org/a is gated: accept its terms at https://huggingface.co/org/a, then hf auth login"
+    lines = render_downloads([DownloadRow("org/a", "failed", note=why)], 60).plain.splitlines()
+    assert all(len(line) <= 60 for line in lines) and len(lines) > 1
+    assert " ".join(" ".join(lines[1:]).split()) == why

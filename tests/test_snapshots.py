@@ -163,7 +163,7 @@ def test_models_with_downloads_under_way(snap_compare: Snap) -> None:
                             "model-00002-of-00005.safetensors", 1_200_000_000,
                             3_960_000_000, rate=112_000_000)  # fmt: skip
         for row in (
-            DownloadRow("openai/gpt-oss-20b", "done", note="/srv/hf-cache/hub/gpt-oss-20b"),
+            DownloadRow("openai/gpt-oss-20b", "done", note="in the HF cache: l lists it"),
             DownloadRow("Qwen/Qwen3-8B", "downloading", progress),
             DownloadRow("google/gemma-3-27b-it", "queued"),
         ):

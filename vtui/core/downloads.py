@@ -171,22 +171,26 @@ class Progress:
             return None
         return (self.total_bytes - self.done_bytes) / self.rate
 
-    def line(self) -> str:
-        """ "3.2 GB / 16.4 GB (19%) · 85.0 MB/s · ETA 2m35s · model-00002-of-00004.safetensors"."""
-        parts = [
-            f"{human_bytes(self.done_bytes)} / {human_bytes(self.total_bytes)} "
+    def parts(self) -> dict[str, str]:
+        """The line's parts by name, in the order they are shown: bytes, rate, eta, file."""
+        parts = {
+            "bytes": f"{human_bytes(self.done_bytes)} / {human_bytes(self.total_bytes)} "
             f"({self.fraction:.0%})"
-        ]
+        }
         if self.finished:
-            return parts[0] + " · done"
+            return {"bytes": parts["bytes"] + " · done"}
         if self.rate > 0:
-            parts.append(f"{human_bytes(self.rate)}/s")
+            parts["rate"] = f"{human_bytes(self.rate)}/s"
         eta = self.eta_seconds
         if eta is not None:
-            parts.append(f"ETA {human_duration(eta)}")
+            parts["eta"] = f"ETA {human_duration(eta)}"
         if self.file:
-            parts.append(self.file)
-        return " · ".join(parts)
+            parts["file"] = self.file
+        return parts
+
+    def line(self) -> str:
+        """ "3.2 GB / 16.4 GB (19%) · 85.0 MB/s · ETA 2m35s · model-00002-of-00004.safetensors"."""
+        return " · ".join(self.parts().values())
 
 
 class RateMeter:

@@ -68,8 +68,11 @@ def _dtypes(parameters: Mapping[str, int]) -> str:
     return f"{total / 1e9:.2f}B ({split})"
 
 
-def detail_lines(details: ModelDetails, fit: str | None) -> list[str]:
-    """The details pane, line by line; `fit` is the verdict for this machine's GPUs."""
+def detail_lines(
+    details: ModelDetails, fit: str | None, popularity: str | None = None
+) -> list[str]:
+    """The details pane, line by line; `fit` is the verdict for this machine's GPUs,
+    `popularity` the listing's downloads and likes where the table has no room for them."""
     d = details
     files = (
         f"{units.plural(d.needed_files, 'file')}, {units.human_bytes(d.needed_bytes)}"
@@ -95,6 +98,8 @@ def detail_lines(details: ModelDetails, fit: str | None) -> list[str]:
         f"Licence    {d.license or units.NOT_AVAILABLE} \u00b7 updated "
         f"{d.last_modified or units.NOT_AVAILABLE}",
     ]
+    if popularity:
+        lines.append(f"Hub        {popularity}")
     if d.quant == GGUF:
         lines.insert(2, GGUF_HELP)
     return lines

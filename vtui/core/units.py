@@ -40,3 +40,14 @@ def or_na(value: object, fmt: str = "{}") -> str:
 def plural(n: int, noun: str) -> str:
     """1 model, 2 models."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def shorten_front(name: str, width: int) -> str:
+    """A repo id within width, losing its owner first, then the front of its name: the tail
+    ("-Instruct-FP8") is what tells the variants apart."""
+    if len(name) <= width:
+        return name
+    _owner, _, model = name.rpartition("/")
+    if len(model) + 2 <= width:
+        return f"\u2026/{model}"
+    return "\u2026" + model[len(model) - width + 1 :]

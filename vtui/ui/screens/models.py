@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
@@ -47,19 +48,30 @@ def _cancelled_after(seconds: float) -> bool:
     return worker.is_cancelled
 
 
-def search_row(m: ModelSummary) -> tuple[str, ...]:
+def search_row(m: ModelSummary, wide: bool) -> tuple[str, ...]:
+    """A row of the Hub table; a narrow terminal gets the columns that fit whole (the
+    popularity figures move to the details pane) and names shortened from the front."""
     quant = "GGUF exp" if m.quant == GGUF else (m.quant or "-")
-    return (
-        m.repo_id,
+    row = (
+        m.repo_id if wide else units.shorten_front(m.repo_id, MODEL_WIDTH_NARROW),
         "\u2026",
         units.or_na(m.params_billions, "{:.1f}B"),
         units.human_bytes(m.size_bytes),
         quant[:QUANT_WIDTH],
+    )
+    if not wide:
+        return row
+    return (
+        *row,
         units.count(m.downloads),
         units.count(m.likes),
         "gated" if m.gated else "-",
         m.last_modified or units.NOT_AVAILABLE,
     )
+
+
+def popularity(m: ModelSummary) -> str:
+    return f"{units.count(m.downloads)} downloads \u00b7 {units.count(m.likes)} likes"
 
 
 LOCAL_COLUMNS = ("Model", "Size", "Revision", "Last used", "Where")
@@ -123,12 +135,18 @@ class ModelsScreen(VtuiScreen):
         # Fixed widths: verdicts arrive row by row, and a column that grew with them would
         # be drawn at whatever width it had reached. The fit comes second, so that even a
         # narrow terminal shows it.
-        wide = self.app.size.width >= WIDE
+        # Decided once, as the columns are: a resize keeps the table it has.
+        wide = self.wide_table = self.app.size.width >= WIDE
         table.add_column("Model", width=MODEL_WIDTH if wide else MODEL_WIDTH_NARROW)
         self.fit_column = table.add_column("Fit here", width=FIT_WIDTH)
-        table.add_columns("Params", "Size", "Quant", "Downloads", "Likes", "Gated", "Updated")
+        table.add_columns("Params", "Size", "Quant")
+        if wide:
+            table.add_columns("Downloads", "Likes", "Gated", "Updated")
         yield table
-        yield Static(id="model-details")
+        # Long verdicts wrap and the pane scrolls: cutting them with an ellipsis hid the
+        # reason a model does not fit.
+        with VerticalScroll(id="model-details-pane"):
+            yield Static(id="model-details")
         local: PlainTable[str] = PlainTable(id="local-table", cursor_type="row", zebra_stripes=True)
         local.add_columns(*LOCAL_COLUMNS)
         local.display = False
@@ -159,6 +177,7 @@ class ModelsScreen(VtuiScreen):
         self.asked = SearchQuery()
         self.fit_summaries: dict[str, str] = {}
         self.details: dict[str, ModelDetails] = {}
+        self.listed: dict[str, ModelSummary] = {}
         self.call_after_refresh(self.ask, self.asked)
         # The cursor starts in the search box: typing "qwen" searches, it does not quit.
         self.query_one("#model-search", Input).focus()
@@ -221,7 +240,8 @@ class ModelsScreen(VtuiScreen):
             return
         notice.hide()
         for m in message.models:
-            table.add_row(*search_row(m), key=m.repo_id)
+            table.add_row(*search_row(m, self.wide_table), key=m.repo_id)
+            self.listed[m.repo_id] = m
         self.judge_fit([m.repo_id for m in message.models])
         where = self.vtui.backends.hub.label
         status.update(
@@ -244,7 +264,7 @@ class ModelsScreen(VtuiScreen):
 
     def action_toggle_local(self) -> None:
         self.local_mode = not self.local_mode
-        for hub_part in ("#models-table", "#model-filters", "#model-details"):
+        for hub_part in ("#models-table", "#model-filters", "#model-details-pane"):
             self.query_one(hub_part).display = not self.local_mode
         self.query_one("#local-table").display = self.local_mode
         self.query_one("#local-table" if self.local_mode else "#models-table").focus()
@@ -393,7 +413,10 @@ class ModelsScreen(VtuiScreen):
                     lambda p: self._tell(DownloadRow(p.repo_id, "downloading", p)),
                     self._stop,
                 )
-                self._tell(DownloadRow(repo_id, "done", note=path))
+                # The snapshot's path, cut at the edge of the row, told nothing: the
+                # message that says it is ready has room for it.
+                done = DownloadRow(repo_id, "done", note="in the HF cache: l lists it", path=path)
+                self._tell(done)
             except Cancelled:
                 self._tell(DownloadRow(repo_id, "stopped", note="what came is kept: d resumes"))
             except DownloadError as exc:
@@ -418,7 +441,10 @@ class ModelsScreen(VtuiScreen):
                 )
         panel.set_row(row)
         if row.state == "done":
-            self.notify(f"{row.repo_id} is ready. Enter picks it for Launch.", title="Download")
+            self.notify(
+                f"{row.repo_id} is ready in {row.path}. Enter picks it for Launch.",
+                title="Download",
+            )
             if self.local_mode:
                 self.load_local()
 
@@ -489,5 +515,7 @@ class ModelsScreen(VtuiScreen):
     def _show_details(self, repo_id: str) -> None:
         details = self.details.get(repo_id)
         if details is not None:
-            lines = detail_lines(details, self.fit_summaries.get(repo_id))
+            listed = self.listed.get(repo_id)
+            hub_line = None if listed is None or self.wide_table else popularity(listed)
+            lines = detail_lines(details, self.fit_summaries.get(repo_id), hub_line)
             self.query_one("#model-details", Static).update(Text("\n".join(lines)))

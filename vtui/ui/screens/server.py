@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from vtui.core import units
 from vtui.core.errors import BackendUnavailable, EngineError
 from vtui.core.load_runs import LoadProgress, LoadReport, LoadSettings
 from vtui.core.masking import masked
@@ -43,6 +44,8 @@ PHASE_STYLE = {
     Phase.STOPPED: "bold",
 }
 SERVING_PHASES = (Phase.READY, Phase.SERVING)  # the serving figures show from here on
+WIDE = 110  # columns: room for the owner and image columns
+MODEL_NARROW = 26
 DEMO_READINGS = 31  # a minute of the demo's clients at one reading every 2 s
 
 
@@ -119,7 +122,11 @@ class ServerScreen(VtuiScreen):
     def compose_body(self) -> ComposeResult:
         yield Notice(id="server-notice")
         table: PlainTable[str | Text] = PlainTable(id="deployments", cursor_type="row")
-        table.add_columns("Container", "Model", "State", "Address", "Owner", "Image")
+        table.add_columns("Container", "Model", "State", "Address")
+        # Decided once, as on Models: a narrow terminal gets the columns that fit whole.
+        self.wide_table = self.app.size.width >= WIDE
+        if self.wide_table:
+            table.add_columns("Owner", "Image")
         yield table
         yield Static(id="server-phase", classes="status")
         yield Static(id="server-advice")
@@ -170,15 +177,15 @@ class ServerScreen(VtuiScreen):
         cursor = table.cursor_row
         table.clear()
         for d in self._deployments:
-            table.add_row(
+            cells: list[str | Text] = [
                 d.name,
-                d.model,
+                d.model if self.wide_table else units.shorten_front(d.model, MODEL_NARROW),
                 Text(state_text(d), style=STATE_STYLE.get(d.state, "")),
                 d.address,
-                "vtui" if d.managed else "found",
-                d.image,
-                key=d.container_id,
-            )
+            ]
+            if self.wide_table:
+                cells += ["vtui" if d.managed else "found", d.image]
+            table.add_row(*cells, key=d.container_id)
         ids = [d.container_id for d in self._deployments]
         followed = [i for i, d in enumerate(self._deployments) if d.name == app.follow_container]
         if followed:

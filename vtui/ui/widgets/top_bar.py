@@ -29,22 +29,28 @@ def state_text(deployment: Deployment) -> str:
     return deployment.state.value
 
 
-def deployment_text(deployment: Deployment | None, error: str | None) -> Text:
+def deployment_text(
+    deployment: Deployment | None, error: str | None, width: int | None = None
+) -> Text:
+    """The deployment's name, state, address and model, as many of them whole as width
+    holds (a model cut to "Qwe..." told nothing); an error is cut at the end, if it must."""
     if error:
         return Text.assemble(("engine unavailable", "bold red"), f"  {error}")
     if deployment is None:
         return Text("no deployment yet", style="dim")
-    state = state_text(deployment)
-    return Text.assemble(
-        ("\u25cf ", STATE_STYLE.get(deployment.state, "")),
-        (deployment.name, "bold"),
-        "  ",
-        (state, STATE_STYLE.get(deployment.state, "")),
-        "  ",
+    style = STATE_STYLE.get(deployment.state, "")
+    line = Text.assemble(("\u25cf ", style), (deployment.name, "bold"))
+    rest = [
+        (state_text(deployment), style),
         (deployment.address, "cyan"),
-        "  ",
         (deployment.model, "dim"),
-    )
+    ]
+    for text, part_style in rest:
+        if width is not None and line.cell_len + 2 + len(text) > width:
+            break
+        line.append("  ")
+        line.append(text, part_style)
+    return line
 
 
 class TopBar(Widget):
@@ -61,9 +67,14 @@ class TopBar(Widget):
 
     @property
     def deployment_line(self) -> Text:
+        return self._deployment_line(None)
+
+    def _deployment_line(self, width: int | None) -> Text:
         app = self.app
         return deployment_text(
-            getattr(app, "active_deployment", None), getattr(app, "deployments_error", None)
+            getattr(app, "active_deployment", None),
+            getattr(app, "deployments_error", None),
+            width,
         )
 
     def render(self) -> RenderableType:
@@ -72,8 +83,11 @@ class TopBar(Widget):
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         title = Text.assemble(" ", ("vtui", "bold"), " \u203a ", self.screen_title, " ")
         title.stylize(f"on {self.app.current_theme.primary}")
-        cells: list[RenderableType] = [title, self.deployment_line]
-        if getattr(self.app, "demo", False):
+        demo = getattr(self.app, "demo", False)
+        # The grid's padding: one cell between columns.
+        room = self.size.width - title.cell_len - 1 - (DEMO_BADGE.cell_len + 1 if demo else 0)
+        cells: list[RenderableType] = [title, self._deployment_line(max(room, 0))]
+        if demo:
             grid.add_column(no_wrap=True)
             cells.append(DEMO_BADGE)
         grid.add_row(*cells)
