@@ -31,7 +31,7 @@ def vtui_app() -> Any:
     # The same path `vtui --demo` takes: parse, build the demo backends, build the app.
     from vtui.cli.main import build_app, build_parser
 
-    return build_app(build_parser().parse_args(["--demo"]))
+    return build_app(build_parser(["--demo"]).parse_args(["--demo"]))
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ def bare_app() -> Any:
 def vtui_app() -> Any:
     from vtui.cli.main import build_app, build_parser
 
-    return build_app(build_parser().parse_args(["--demo"]))
+    return build_app(build_parser(["--demo"]).parse_args(["--demo"]))
 
 
 def main() -> None:

@@ -59,9 +59,16 @@ points vtui at a Hub mirror, and HF_TOKEN (never shown or stored) at gated model
 """
 
 
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """argv (default: this process's) only decides whether `estimate` gets vLLM's help
-    texts, which cost loading the argument catalogue."""
+def build_parser(
+    argv: list[str] | None = None, with_commands: bool | None = None
+) -> argparse.ArgumentParser:
+    """argv (default: this process's) decides what the parser needs: the commands only
+    when a word that could name one (or --help) is there, since importing them all cost
+    40 ms of the TUI's start-up; vLLM's help texts for `estimate` only when it is named,
+    since they cost loading the argument catalogue."""
+    wanted = sys.argv[1:] if argv is None else argv
+    if with_commands is None:
+        with_commands = any(not word.startswith("-") or word in ("-h", "--help") for word in wanted)
     parser = argparse.ArgumentParser(
         prog="vtui",
         description="Serve a model with vLLM from one terminal screen: pick it, launch it, "
@@ -117,6 +124,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         action="version",
         version=f"vtui {__version__} (targets vLLM {VLLM_VERSION}, image {DEFAULT_IMAGE})",
     )
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     from vtui.cli.bench import add_command as add_bench
     from vtui.cli.chat import add_command as add_chat
     from vtui.cli.deploy import add_commands as add_deploy_commands
@@ -134,7 +144,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     add_gpus(commands)
     add_chat(commands)
     add_bench(commands)
-    wanted = sys.argv[1:] if argv is None else argv
     add_estimate(commands, catalogue_help="estimate" in wanted)
     add_probe(commands)
     add_doctor(commands)

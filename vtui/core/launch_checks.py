@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from vtui.core.arg_values import AUTO_FLAGS, AUTO_LENGTH, parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
+from vtui.core.model_facts import ModelFacts
 from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_args import CATALOGUE, FLAG, FLOAT, INT, did_you_mean, lookup
@@ -56,15 +57,6 @@ class Problem:
     def blocks_compose(self) -> bool:
         """An error: no compose file is written, nor anything launched, until it is fixed."""
         return not self.warning and not self.caution
-
-
-@dataclass(frozen=True)
-class ModelFacts:
-    """What the model's config.json says, where vtui has it."""
-
-    num_attention_heads: int | None = None
-    max_position_embeddings: int | None = None
-    rope_scaling: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vtui.core.launch_checks import ModelFacts
+from vtui.core.model_facts import ModelFacts
 
 
 def facts_from_config(config: dict[str, Any]) -> ModelFacts:

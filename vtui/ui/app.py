@@ -40,6 +40,7 @@ SCREENS_GROUP = Binding.Group("Screens", compact=True)
 # Each second: a container killed from outside shows within two.
 DEPLOYMENTS_POLL_SECONDS = 1.0
 GPU_POLL_SECONDS = 1.0
+FREEZE_AFTER_S = 0.5
 
 
 def freeze_startup_heap() -> None:
@@ -221,7 +222,8 @@ class VtuiApp(App[None]):
         # After the first frame: a worker thread running now would hold the GIL against it.
         self.call_after_refresh(self.read_deployments)
         self.call_after_refresh(self.poll_gpus)
-        self.call_after_refresh(freeze_startup_heap)
+        # Well after the first frame, which it would hold back by 30-40 ms.
+        self.set_timer(FREEZE_AFTER_S, freeze_startup_heap)
         if self.live:
             self.set_interval(DEPLOYMENTS_POLL_SECONDS, self.read_deployments)
             self.set_interval(self.gpu_interval, self.poll_gpus)

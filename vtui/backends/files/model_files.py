@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from vtui.backends.files.checkpoints import cache_snapshot
-from vtui.core.launch_checks import ModelFacts
 from vtui.core.launch_spec import LaunchSpec
 from vtui.core.model_config import facts_from_config
+from vtui.core.model_facts import ModelFacts
 
 
 def config_path(spec: LaunchSpec) -> Path | None:

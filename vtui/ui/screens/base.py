@@ -23,6 +23,19 @@ class VtuiScreen(Screen[None]):
     # Where Esc in a field puts the focus: the widget the screen keys act on.
     MAIN_WIDGET: ClassVar[str | None] = None
 
+    def __init__(self) -> None:
+        super().__init__(classes=" ".join(self._breakpoint_classes()))
+
+    def _breakpoint_classes(self) -> set[str]:
+        """The size classes the first resize would add: set now, the first frame does not
+        restyle the whole screen for them (that cost 50-60 ms of start-up)."""
+        width, height = self.app.size
+        horizontal = self.HORIZONTAL_BREAKPOINTS or []
+        vertical = self.VERTICAL_BREAKPOINTS or []
+        return self._get_breakpoint_classes(width, horizontal) | self._get_breakpoint_classes(
+            height, vertical
+        )
+
     @property
     def vtui(self) -> VtuiApp:
         from vtui.ui.app import VtuiApp
