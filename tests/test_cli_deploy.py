@@ -89,12 +89,23 @@ def test_up_of_a_failing_profile_exits_1_with_why_and_fix(config_home: Path) -> 
     assert "Traceback" not in up.stderr
 
 
-def test_up_again_while_it_runs_is_refused_with_the_reason(config_home: Path) -> None:
+def test_up_again_leaves_a_running_profile_as_it_is_and_restart_starts_it_anew(
+    config_home: Path, docker_engine: DockerEngine
+) -> None:
     name = make_profile(config_home)
     assert vtui(config_home, "up", name).returncode == 0
+    first = {d.name: d.container_id for d in docker_engine.list_deployments()}[f"vtui-{name}"]
     again = vtui(config_home, "up", name)
-    assert again.returncode == 1
-    assert f'a container named "vtui-{name}" is already running' in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert f"{name} runs already as vtui-{name} (running, 127.0.0.1:" in again.stdout
+    assert f"vtui up {name} --restart" in again.stdout
+    ids = {d.name: d.container_id for d in docker_engine.list_deployments()}
+    assert ids[f"vtui-{name}"] == first  # untouched
+    restarted = vtui(config_home, "up", name, "--restart")
+    assert restarted.returncode == 0, restarted.stderr
+    assert f"restarting vtui-{name}" in restarted.stdout and "ready" in restarted.stdout
+    ids = {d.name: d.container_id for d in docker_engine.list_deployments()}
+    assert ids[f"vtui-{name}"] != first  # a new container, from the profile as saved
 
 
 @pytest.mark.fault("ctrl-c-launch")

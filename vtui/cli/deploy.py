@@ -31,8 +31,10 @@ def add_commands(commands: Any) -> None:
         description="Start a profile's container and follow it until vLLM serves: the image\n"
         "pulled if missing, then each start-up phase with its time, then the address.\n"
         "On a failure it says why and how to fix it, and exits 1. Ctrl-C leaves the\n"
-        "container running (see `vtui ps`, `vtui down NAME`).",
-        epilog="example:\n  vtui up qwen && curl -s localhost:8000/health",
+        "container running (see `vtui ps`, `vtui down NAME`). A profile that runs\n"
+        "already is left as it is (exit 0) unless --restart is given.",
+        epilog="examples:\n  vtui up qwen && curl -s localhost:8000/health\n"
+        "  vtui up qwen --restart    after `vtui profile` edits: stop it, start it anew",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     up.set_defaults(run=run)
@@ -44,6 +46,12 @@ def add_commands(commands: Any) -> None:
         metavar="S",
         help=f"give up waiting after S seconds (default {UP_TIMEOUT_SECONDS}; the container "
         "keeps starting)",
+    )
+    up.add_argument(
+        "--restart",
+        action="store_true",
+        help="if the profile runs already, stop it (SIGTERM, SIGKILL after 30 s) and start "
+        "it again as the profile now says",
     )
     ps = commands.add_parser(
         "ps",
@@ -202,18 +210,37 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import ProfileError
     from vtui.services.following import DeploymentWatch
     from vtui.services.host_checks import check_profile, gpu_readings
-    from vtui.services.launching import LaunchFailed, launch, pull_reporter
+    from vtui.services.launching import (
+        LaunchFailed,
+        launch,
+        pull_reporter,
+        restart_with,
+        running_for,
+    )
 
     try:
         spec = backends.profiles().load(args.profile)
+        running = running_for(backends.engine.list_deployments(), spec.name)
+        if running is not None and not args.restart:
+            print(
+                f"{args.profile} runs already as {running.name} ({running.state.value}, "
+                f"{running.address}); left as it is. `vtui up {args.profile} --restart` "
+                "starts it anew as the profile now says."
+            )
+            return 0
         problems = [p for p in check_profile(backends, spec) if not p.warning]
         if not report_problems(args.profile, problems, sys.stderr):
             return fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
-        print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
         printer = pull_reporter(
             spec.image, 1.0, lambda pull: print(pull.describe(), file=sys.stderr, flush=True)
         )
-        deployment = launch(backends, spec, printer)
+        if running is not None:
+            print(f"restarting {running.name}: stopping it (SIGKILL after 30 s)...")
+            print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
+            deployment = restart_with(backends, spec, running, printer)
+        else:
+            print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
+            deployment = launch(backends, spec, printer)
     except (ProfileError, LaunchFailed) as exc:
         return fail(exc)
     try:
