@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Collection, Iterator
 from typing import Any
 
 from vtui.backends.engine import PullListener
+from vtui.backends.engine.engine_address import engine_address, why_unreachable
 from vtui.backends.engine.log_stamps import parse_stamp, stamped_line
 from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
@@ -26,7 +26,6 @@ from vtui.core.terminal_text import visible
 from vtui.core.vllm_command import served_model
 from vtui.core.vllm_release import VLLM_IMAGE
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 _STATES = {
     "created": ContainerState.CREATED,
     "restarting": ContainerState.STARTING,
@@ -150,9 +149,9 @@ class DockerEngine:
                 )
                 version = client.version().get("Version", "?")
             except Exception as exc:  # docker-py lets the socket's own errors through
-                where = self._base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+                where = engine_address(self._base_url)
                 raise EngineUnavailable(
-                    f"cannot reach the Docker engine at {where}: {_why(exc)}"
+                    f"cannot reach the Docker engine at {where}: {why_unreachable(where, exc)}"
                 ) from exc
             self._client = client
             self.label = f"Docker Engine {version}"
@@ -169,9 +168,8 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             raise EngineFailed(f"{what}: {exc.explanation or exc}") from exc
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            raise EngineUnavailable(
-                f"the Docker engine stopped answering ({what}): {_why(exc)}"
-            ) from exc
+            why = why_unreachable(engine_address(self._base_url), exc)
+            raise EngineUnavailable(f"the Docker engine stopped answering ({what}): {why}") from exc
 
     def _attrs(self, container_id: str) -> dict[str, Any]:
         api = self._docker().api
@@ -382,23 +380,3 @@ class DockerEngine:
         if self.inspect(container_id).live:
             raise EngineRefused("the container is running: stop it before removing it")
         self._call("remove", self._docker().api.remove_container, container_id)
-
-
-def _why(exc: Exception) -> str:
-    """docker-py wraps the socket error in layers of text; say what it means instead."""
-    text = str(exc)
-    if "FileNotFoundError" in text or "No such file" in text:
-        return "no socket there. Is Docker Engine installed and dockerd running?"
-    if "PermissionError" in text or "Permission denied" in text:
-        return (
-            "permission denied on the socket. Run vtui as root, or add this user to the "
-            "docker group (sudo usermod -aG docker $USER, then log in again)."
-        )
-    if "Connection refused" in text or "Connection aborted" in text:
-        return "connection refused. Is dockerd running?"
-    return _short(exc)
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]

@@ -5,46 +5,16 @@ a deadline; nothing here raises."""
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 from typing import Any
-from urllib.parse import urlsplit
 
+from vtui.backends.engine.engine_address import engine_address, short_words, socket_problem
 from vtui.core import labels
 from vtui.core.doctor import EngineFacts, GpuRun
 from vtui.core.terminal_text import visible
 from vtui.core.units import plural
 
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 ANSWER_TIMEOUT = 5  # seconds for one API call
 GPU_RUN_TIMEOUT = 90  # a cold container with the NVIDIA hook takes some seconds
-
-
-def _where(base_url: str | None) -> str:
-    return base_url or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
-
-
-def _socket_problem(where: str) -> tuple[str, str] | None:
-    """For a unix socket, the plain reason it cannot be used, found by trying it: docker-py
-    buries the errno in layers of text."""
-    parts = urlsplit(where)
-    if parts.scheme not in ("unix", "") or not parts.path:
-        return None
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(ANSWER_TIMEOUT)
-    try:
-        probe.connect(parts.path)
-    except FileNotFoundError:
-        return "missing", "no such file"
-    except PermissionError:
-        return "permission", "permission denied"
-    except ConnectionRefusedError:
-        return "refused", "connection refused"
-    except OSError as exc:
-        return "other", exc.strerror or type(exc).__name__
-    finally:
-        probe.close()
-    return None
 
 
 def _text(value: object, limit: int = 200) -> str:
@@ -53,10 +23,10 @@ def _text(value: object, limit: int = 200) -> str:
 
 def engine_facts(base_url: str | None = None) -> tuple[EngineFacts, Any]:
     """The facts, and the client to try a GPU container with (None when out of reach)."""
-    where = _where(base_url)
-    problem = _socket_problem(where)
+    where = engine_address(base_url)
+    problem = socket_problem(where)
     if problem is not None:
-        return EngineFacts(where=where, problem_kind=problem[0], problem=problem[1]), None
+        return EngineFacts(where=where, problem_kind=problem.kind, problem=problem.words), None
     try:
         import docker
 
@@ -65,8 +35,7 @@ def engine_facts(base_url: str | None = None) -> tuple[EngineFacts, Any]:
         info = client.info()
         images = client.api.images()
     except Exception as exc:  # docker-py lets the socket's own errors through
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return EngineFacts(where=where, problem_kind="other", problem=_text(text)), None
+        return EngineFacts(where=where, problem_kind="other", problem=short_words(exc)), None
     runtimes = info.get("Runtimes") if isinstance(info, dict) else None
     cdi = info.get("DiscoveredDevices") if isinstance(info, dict) else None
     tags = [
