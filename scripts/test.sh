@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vtui's whole check, from a fresh machine: a virtual environment with the test extras,
-# the Docker engine and the simulator image (as root), then lint, types and every test.
+# the Docker engine and the simulator image (as root), a second engine behind an sshd on
+# 127.0.0.1 for the remote-host tests, then lint, types and every test.
 # Under CI=true the engine tests must run: a missing engine fails them instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,7 @@ echo "test: installing vtui with its test extras"
 
 if [ "$(id -u)" = 0 ]; then
     scripts/test-engine.sh
+    scripts/test-remote.sh
 else
     echo "test: not root, so the Docker engine is not set up here; engine tests may skip"
 fi

@@ -51,8 +51,10 @@ def test_a_socket_this_user_may_not_open_says_how_to_get_in(docker_engine: Docke
 
 
 def _dockerd_pid() -> int | None:
-    found = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True)
-    pids = found.stdout.split()
+    """The first engine's dockerd: the one started without a --host of its own (the second
+    engine of the remote-host tests runs beside it with its own socket)."""
+    found = subprocess.run(["pgrep", "-a", "-x", "dockerd"], capture_output=True, text=True)
+    pids = [line.split()[0] for line in found.stdout.splitlines() if "--host" not in line]
     return int(pids[0]) if pids else None
 
 

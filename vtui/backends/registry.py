@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from vtui.backends.files.calibration_store import CalibrationStore
     from vtui.backends.files.profile_store import ProfileStore
     from vtui.backends.host import MachineProbe
+    from vtui.backends.hosts.engines import HostEngines
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Backends:
     attached: AttachedEndpoints
     # What `vtui doctor` asks this machine (or the demo's).
     machine: MachineProbe
+    # The Docker hosts behind `engine` (the same object): their states, and running on one.
+    hosts: HostEngines | None = None
 
     def profiles(self) -> ProfileStore:
         """The launch profiles of this run's config folder (tomlkit loads on first use).
@@ -91,11 +94,21 @@ def real_backends() -> Backends:
     from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.process import ProcessEngine
     from vtui.backends.host.machine import RealMachine
+    from vtui.backends.hosts.connect import remote_engine
+    from vtui.backends.hosts.engines import HostEngines, RemoteHost
+    from vtui.backends.hosts.files import FileHostBook
     from vtui.backends.hub.hf import HfHub
+    from vtui.core.hosts import LOCAL
 
     places = user_locations()
     attached = AttachedEndpoints(places.state)
-    engine = EngineSet(DockerEngine(), ProcessEngine(places.state), attached)
+    hosts, problems = FileHostBook(places.config).hosts()
+    engine = HostEngines(
+        EngineSet(DockerEngine(), ProcessEngine(places.state), attached),
+        hosts[0],
+        [RemoteHost(h, remote_engine) for h in hosts if h.name != LOCAL],
+        problems=problems,
+    )
     hub = HfHub()
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
@@ -117,6 +130,7 @@ def real_backends() -> Backends:
         port_in_use=port_in_use,
         attached=attached,
         machine=RealMachine(hub_endpoint=hub.endpoint),
+        hosts=engine,
     )
 
 
@@ -135,7 +149,9 @@ def demo_backends(
     from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.simulated import SimulatedEngine
     from vtui.backends.host.simulated import DemoMachine
+    from vtui.backends.hosts.engines import HostEngines
     from vtui.backends.hub.simulated import SimulatedHub
+    from vtui.core.hosts import LOCAL, Host
     from vtui.sim.demo_world import DemoWorld
 
     kept = home is not None
@@ -146,7 +162,11 @@ def demo_backends(
 
     # A URL attached under --demo is real (as --endpoint is); the demo keeps its list.
     attached = AttachedEndpoints(places.state)
-    engine = EngineSet(SimulatedEngine(world), None, attached)
+    engine = HostEngines(
+        EngineSet(SimulatedEngine(world), None, attached),
+        Host(LOCAL, "simulated://demo", "local"),
+        [],
+    )
 
     def simulated_gpus() -> GpuMonitor:
         from vtui.backends.gpu.simulated import simulated_gpus
@@ -171,6 +191,7 @@ def demo_backends(
         port_in_use=port_in_use,
         attached=attached,
         machine=DemoMachine(gpu_count),
+        hosts=engine,
     )
 
 

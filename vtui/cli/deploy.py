@@ -48,6 +48,11 @@ def add_commands(commands: Any) -> None:
         "keeps starting)",
     )
     up.add_argument(
+        "--host",
+        metavar="NAME",
+        help="start it on this Docker host (see `vtui hosts`; default: this machine)",
+    )
+    up.add_argument(
         "--restart",
         action="store_true",
         help="if the profile runs already, stop it (SIGTERM, SIGKILL after 30 s) and start "
@@ -61,11 +66,13 @@ def add_commands(commands: Any) -> None:
     )
     ps.set_defaults(run=run)
     ps.add_argument("--json", action="store_true", help="one JSON list instead of a table")
+    ps.add_argument("--host", metavar="NAME", help="only this Docker host's (see `vtui hosts`)")
     logs = commands.add_parser(
         "logs", help="a container's log", description="Print a vLLM container's log."
     )
     logs.set_defaults(run=run)
     logs.add_argument("name", help="container name, id prefix, or profile name")
+    logs.add_argument("--host", metavar="NAME", help="the Docker host it runs on, if not clear")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     logs.add_argument(
         "--tail", type=count, default=0, metavar="N", help="only the last N lines (default: all)"
@@ -79,6 +86,7 @@ def add_commands(commands: Any) -> None:
     )
     down.set_defaults(run=run)
     down.add_argument("name", help="container name, id prefix, or profile name")
+    down.add_argument("--host", metavar="NAME", help="the Docker host it runs on, if not clear")
     down.add_argument(
         "--timeout", type=count, default=30, metavar="S", help="seconds before SIGKILL (default 30)"
     )
@@ -104,32 +112,60 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import BackendUnavailable, EngineError
+    from vtui.core.hosts import HostProblem
     from vtui.services.deployments import find
+    from vtui.services.hosts import checked_host, on_host, survey
 
     try:
+        host = checked_host(backends, getattr(args, "host", None))
         if args.command == "ps":
-            return _ps(args, backends)
+            return _ps(args, backends, host)
         if args.command == "up":
-            return _up(args, backends)
+            return _up(args, backends, host)
         if args.command == "attach":
             return _attach(args, backends)
-        deployment = find(backends.engine.list_deployments(), args.name)
+        deployments, _states = survey(backends, patient=True)
+        mine = on_host(deployments, host)
+        deployment = find(mine, args.name)
         if deployment is None:
-            return fail(f"no vLLM container called {args.name!r} here (see `vtui ps`)")
+            where = f"on host {host}" if host else "here"
+            return fail(f"no vLLM container called {args.name!r} {where} (see `vtui ps`)")
+        hosts = sorted({d.engine_host for d in mine if find([d], args.name)})
+        if host is None and len(hosts) > 1:
+            return fail(
+                f"{args.name!r} is on several hosts ({', '.join(hosts)}): say which with --host"
+            )
         if args.command == "logs":
             return _logs(args, backends, deployment)
         return _down(args, backends, deployment)
-    except (BackendUnavailable, EngineError) as exc:
+    except (BackendUnavailable, EngineError, HostProblem) as exc:
         return fail(exc)
 
 
-def _ps(args: argparse.Namespace, backends: Backends) -> int:
-    deployments = backends.engine.list_deployments()
+def _short_id(container_id: str) -> str:
+    host, slash, inner = container_id.rpartition("/")
+    return f"{host}/{inner[:12]}" if slash else container_id[:12]
+
+
+def _ps(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
+    from vtui.core.terminal_text import visible
+    from vtui.services.hosts import on_host, survey
+
+    found, states = survey(backends, patient=True)
+    deployments = on_host(found, host)
+    silent = [s for s in states if not s.reachable and (host is None or s.host.name == host)]
+    several = len(states) > 1
+    if silent and not several:  # this machine's engine alone, and it did not answer
+        return fail(silent[0].error or "the Docker engine did not answer")
+    for quiet in silent:
+        why = quiet.error or "no answer yet"
+        print(f"vtui: warning: host {quiet.host.name}: {visible(why)}", file=sys.stderr)
     if args.json:
         rows = [
             {
                 "name": d.name,
-                "id": d.container_id[:12],
+                "host": d.engine_host,
+                "id": _short_id(d.container_id),
                 "state": str(d.state),
                 "exit_code": d.exit_code,
                 "model": d.model,
@@ -143,14 +179,19 @@ def _ps(args: argparse.Namespace, backends: Backends) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return 0
-    if not deployments:
-        print("no vLLM containers here; start one with `vtui up PROFILE`")
+    if not deployments and not (several and silent):
+        where = f"on host {host}" if host else "here"
+        print(f"no vLLM containers {where}; start one with `vtui up PROFILE`")
         return 0
-    print(f"{'NAME':28} {'STATE':12} {'MODEL':40} {'ADDRESS':22} {'OWNER':6} RUNTIME")
+    head = f"{'HOST':12} " if several else ""
+    print(f"{head}{'NAME':28} {'STATE':12} {'MODEL':40} {'ADDRESS':22} {'OWNER':6} RUNTIME")
     for d in deployments:
         state = f"exited ({d.exit_code})" if d.exit_code is not None else str(d.state)
         owner = "vtui" if d.managed else "found"
-        print(f"{d.name:28} {state:12} {d.model:40} {d.address:22} {owner:6} {d.runtime}")
+        row = f"{d.name:28} {state:12} {d.model:40} {d.address:22} {owner:6} {d.runtime}"
+        print(f"{d.engine_host:12} {row}" if several else row)
+    for s in silent:  # a host that did not answer is a row, with why
+        print(f"{s.host.name:12} {'-':28} {'unreachable':12} {visible(s.error or 'no answer')}")
     return 0
 
 
@@ -206,7 +247,7 @@ def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
 # -- up -------------------------------------------------------------------------------------------
 
 
-def _up(args: argparse.Namespace, backends: Backends) -> int:
+def _up(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
     from vtui.core.errors import ProfileError
     from vtui.services.following import DeploymentWatch
     from vtui.services.host_checks import check_profile, gpu_readings
@@ -220,15 +261,18 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
 
     try:
         spec = backends.profiles().load(args.profile)
-        running = running_for(backends.engine.list_deployments(), spec.name)
+        from vtui.services.hosts import on_host, survey
+
+        deployments, _states = survey(backends, patient=True)
+        running = running_for(on_host(deployments, host), spec.name)
         if running is not None and not args.restart:
             print(
                 f"{args.profile} runs already as {running.name} ({running.state.value}, "
-                f"{running.address}); left as it is. `vtui up {args.profile} --restart` "
-                "starts it anew as the profile now says."
+                f"{running.address}{_on(running.engine_host)}); left as it is. "
+                f"`vtui up {args.profile} --restart` starts it anew as the profile now says."
             )
             return 0
-        problems = [p for p in check_profile(backends, spec) if not p.warning]
+        problems = [p for p in check_profile(backends, spec, host) if not p.warning]
         if not report_problems(args.profile, problems, sys.stderr):
             return fail(f"{args.profile}: fix the profile first (vtui profile show NAME)")
         printer = pull_reporter(
@@ -239,8 +283,11 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
             print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
             deployment = restart_with(backends, spec, running, printer)
         else:
-            print(f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}")
-            deployment = launch(backends, spec, printer)
+            print(
+                f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}"
+                f"{_on(host)}"
+            )
+            deployment = launch(backends, spec, printer, host)
     except (ProfileError, LaunchFailed) as exc:
         return fail(exc)
     try:
@@ -260,6 +307,10 @@ def _up(args: argparse.Namespace, backends: Backends) -> int:
         )
         return 130
     return report.code
+
+
+def _on(host: str | None) -> str:
+    return f" of host {host}" if host and host != "local" else ""
 
 
 class _UpReport:

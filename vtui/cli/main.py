@@ -28,7 +28,8 @@ screens (one key each, also in the command palette, ctrl+p):
 
 commands (each has --help):
   up PROFILE                        launch a profile; wait until it serves, or say why not
-  ps [--json]                       vLLM containers here (vtui's and any vllm/vllm-openai)
+  ps [--json] [--host H]            vLLM containers on every host (vtui's and any vLLM image)
+  hosts [--json]                    the Docker hosts (local, contexts, config.toml), each asked
   logs NAME [-f]                    a container's log
   down NAME                         stop and remove a container
   attach URL [--api-key-env VAR]    add any OpenAI-compatible server as a deployment
@@ -133,6 +134,7 @@ def build_parser(
     from vtui.cli.doctor import add_command as add_doctor
     from vtui.cli.estimate import add_command as add_estimate
     from vtui.cli.gpus import add_command as add_gpus
+    from vtui.cli.hosts import add_command as add_hosts
     from vtui.cli.models import add_commands as add_model_commands
     from vtui.cli.probe import add_command as add_probe
     from vtui.cli.profiles import add_commands
@@ -142,6 +144,7 @@ def build_parser(
     add_model_commands(commands)
     add_deploy_commands(commands)
     add_gpus(commands)
+    add_hosts(commands)
     add_chat(commands)
     add_bench(commands)
     add_estimate(commands, catalogue_help="estimate" in wanted)

@@ -137,6 +137,8 @@ class Deployment:
     # When this run of the container began, on the engine's clock (None: never started).
     started_at: float | None = None
     oom_killed: bool = False
+    # The Docker host whose engine runs it, by name ("local": this machine's).
+    engine_host: str = "local"
 
     @property
     def runtime(self) -> str:

@@ -12,6 +12,7 @@ from vtui.backends.gpu import GpuMonitor
 from vtui.backends.registry import Backends
 from vtui.core import labels
 from vtui.core.errors import BackendUnavailable
+from vtui.core.hosts import LOCAL
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_spec import PROCESS, LaunchSpec
 from vtui.core.records import Deployment, GpuReading
@@ -86,5 +87,11 @@ def attributed_readings(
         return ()
 
 
-def check_profile(backends: Backends, spec: LaunchSpec) -> list[Problem]:
+def check_profile(
+    backends: Backends, spec: LaunchSpec, engine_host: str | None = None
+) -> list[Problem]:
+    """The profile against this machine; on a remote host only what the profile says
+    alone is checked (that host's ports and GPUs are its engine's to judge)."""
+    if engine_host not in (None, LOCAL):
+        return check(spec, HostFacts(), model_facts(spec))
     return read_host(backends, spec).problems(spec)

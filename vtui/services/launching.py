@@ -41,14 +41,24 @@ def new_spec(name: str, model: str, **fields: Any) -> LaunchSpec:
     return LaunchSpec(name=name, model=model, hf_cache=hf_home(), **fields)
 
 
-def launch(backends: Backends, spec: LaunchSpec, on_pull: PullListener | None = None) -> Deployment:
-    """Raises LaunchFailed."""
+def launch(
+    backends: Backends,
+    spec: LaunchSpec,
+    on_pull: PullListener | None = None,
+    engine_host: str | None = None,
+) -> Deployment:
+    """On this machine, or on the Docker host named. Raises LaunchFailed."""
+    from vtui.core.hosts import HostProblem
+    from vtui.services.hosts import run_on
+
     store = backends.profiles()
     try:
         store.put(spec)
         request = run_request(spec, store.api_key(spec.name), os.environ)
+        if engine_host is not None:
+            return run_on(backends, engine_host, request, on_pull)
         return backends.engine.run(request, on_pull)
-    except (ProfileError, EngineError, BackendUnavailable) as exc:
+    except (ProfileError, EngineError, BackendUnavailable, HostProblem) as exc:
         raise LaunchFailed(_explained(str(exc))) from exc
     except OSError as exc:
         raise LaunchFailed(f"cannot save the profile: {exc.strerror or exc}") from exc
@@ -69,12 +79,12 @@ def restart_with(
     on_pull: PullListener | None = None,
 ) -> Deployment:
     """Stop the profile's running container (SIGTERM, SIGKILL after 30 s), then launch the
-    profile as it is now. Raises LaunchFailed."""
+    profile as it is now, on the host it ran on. Raises LaunchFailed."""
     try:
         backends.engine.stop(running.container_id, timeout=30)
     except (EngineError, BackendUnavailable) as exc:
         raise LaunchFailed(f"cannot stop {running.name} to restart it: {exc}") from exc
-    return launch(backends, spec, on_pull)
+    return launch(backends, spec, on_pull, running.engine_host)
 
 
 def relaunch_with(backends: Backends, profile: str, flag: str, value: object) -> Deployment:

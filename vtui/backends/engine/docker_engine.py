@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from vtui.backends.engine import PullListener
@@ -18,6 +18,7 @@ from vtui.core.errors import (
     EngineUnavailable,
     NoSuchContainer,
 )
+from vtui.core.hosts import TlsFiles
 from vtui.core.image_pull import pull_problem
 from vtui.core.launch_conflicts import ExistingContainer, replaced_by
 from vtui.core.log_buffer import MAX_LINE_BYTES, cut_line
@@ -128,8 +129,23 @@ class DockerLogFollow:
 
 
 class DockerEngine:
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        tls: TlsFiles | None = None,
+        where: str | None = None,
+        why: Callable[[Exception], str] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """base_url: the engine's socket or address (default: DOCKER_HOST, else the local
+        socket). A remote host passes the address to show (`where`), its own reason for a
+        failure (`why`: ssh's words, say) and a deadline for every call."""
         self._base_url = base_url
+        self._tls = tls
+        self._where = where
+        self._why = why
+        self._timeout = timeout
         self._client: Any = None
         self.label = "Docker Engine"
         self._owners = ProcessOwners(self._running_vllm, self._host_pids)
@@ -137,21 +153,49 @@ class DockerEngine:
     def now(self) -> float:
         return time.time()
 
+    @property
+    def where(self) -> str:
+        return self._where or engine_address(self._base_url)
+
+    def _reason(self, exc: Exception) -> str:
+        return (self._why(exc) if self._why else None) or why_unreachable(
+            engine_address(self._base_url), exc
+        )
+
+    def _connect(self, docker: Any) -> Any:
+        options: dict[str, Any] = {}
+        if self._timeout is not None:
+            options["timeout"] = self._timeout
+        if self._tls is not None:
+            from docker.tls import TLSConfig
+
+            tls = self._tls
+            options["tls"] = TLSConfig(
+                client_cert=(tls.cert, tls.key) if tls.cert and tls.key else None,
+                ca_cert=tls.ca,
+                verify=tls.ca if tls.verify and tls.ca else tls.verify,
+            )
+        if self._base_url:
+            return docker.DockerClient(base_url=self._base_url, **options)
+        return docker.from_env(**options)
+
     def _docker(self) -> Any:
         if self._client is None:
             import docker  # imported here: docker-py costs start-up time
 
             try:
-                client = (
-                    docker.DockerClient(base_url=self._base_url)
-                    if self._base_url
-                    else docker.from_env()
-                )
-                version = client.version().get("Version", "?")
-            except Exception as exc:  # docker-py lets the socket's own errors through
-                where = engine_address(self._base_url)
+                client = self._connect(docker)
+                answer = client.version()
+                if not isinstance(answer, dict) or "ApiVersion" not in answer:
+                    raise ValueError("its /version has no ApiVersion")
+                version = answer.get("Version", "?")
+            except (docker.errors.APIError, ValueError) as exc:
                 raise EngineUnavailable(
-                    f"cannot reach the Docker engine at {where}: {why_unreachable(where, exc)}"
+                    f"{self.where} answers, but not as a Docker engine: {why_unreachable('', exc)}"
+                ) from exc
+            except Exception as exc:  # docker-py lets the socket's own errors through
+                raise EngineUnavailable(
+                    f"cannot reach the Docker engine at {self.where}: {self._reason(exc)}"
                 ) from exc
             self._client = client
             self.label = f"Docker Engine {version}"
@@ -168,7 +212,7 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             raise EngineFailed(f"{what}: {exc.explanation or exc}") from exc
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            why = why_unreachable(engine_address(self._base_url), exc)
+            why = self._reason(exc)
             raise EngineUnavailable(f"the Docker engine stopped answering ({what}): {why}") from exc
 
     def _attrs(self, container_id: str) -> dict[str, Any]:

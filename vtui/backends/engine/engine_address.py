@@ -66,9 +66,27 @@ def short_words(exc: BaseException, limit: int = 200) -> str:
     return visible((text.splitlines()[0] if text else type(exc).__name__)[:limit])
 
 
+# A network address's failures as requests words them, deep in its layers of text.
+NETWORK_WORDS = (
+    ("Connection refused", "connection refused: nothing listens there"),
+    ("Name or service not known", "the host name does not resolve"),
+    ("Temporary failure in name resolution", "the host name does not resolve"),
+    ("No route to host", "no route to that host"),
+    ("timed out", "no answer in time"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted (check tls_ca)"),
+    ("SSLError", "the TLS handshake failed (is it a TLS port? are the files right?)"),
+    ("RemoteDisconnected", "it closed the connection without an answer"),
+    ("Connection aborted", "it closed the connection without an answer"),
+)
+
+
 def why_unreachable(where: str, exc: BaseException) -> str:
     """Why the engine at `where` did not answer, in words with the fix where one is known."""
     problem = socket_problem(where)
     if problem is not None:
         return ADVICE.get(problem.kind, problem.words)
+    text = str(exc)
+    for found, words in NETWORK_WORDS:
+        if found in text:
+            return words
     return short_words(exc)

@@ -1,0 +1,52 @@
+"""An engine for one remote host: ssh:// through vtui's relay, tcp:// (with TLS files when
+given), or another unix socket; each call with a deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from vtui.backends.engine import ContainerEngine
+from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S
+from vtui.core.errors import EngineUnavailable
+from vtui.core.hosts import Host, TlsFiles
+
+
+def _checked_tls(host: Host) -> TlsFiles | None:
+    tls = host.tls
+    if tls is None:
+        return None
+    paths = {}
+    for field in ("ca", "cert", "key"):
+        value = getattr(tls, field)
+        if value is None:
+            continue
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise EngineUnavailable(f"host {host.name}: its TLS {field} file {path} does not exist")
+        paths[field] = str(path)
+    return TlsFiles(verify=tls.verify, **paths)
+
+
+def remote_engine(host: Host) -> tuple[ContainerEngine, Callable[[], None]]:
+    """The engine, and what closes it. Raises EngineUnavailable (TLS files missing, ssh not
+    runnable)."""
+    if host.scheme == "ssh":
+        from vtui.backends.engine.ssh_relay import SshRelay
+
+        target = host.ssh_target
+        if target is None:
+            raise EngineUnavailable(f"host {host.name}: {host.docker} names no ssh host")
+        relay = SshRelay(target, host.ssh_port)
+        engine = DockerEngine(
+            relay.url,
+            where=host.docker,
+            why=lambda _exc: relay.last_error or "",
+            timeout=REMOTE_TIMEOUT_S,
+        )
+        return engine, relay.close
+    engine = DockerEngine(
+        host.docker, tls=_checked_tls(host), where=host.docker, timeout=REMOTE_TIMEOUT_S
+    )
+    return engine, lambda: None

@@ -1,0 +1,249 @@
+"""Several Docker hosts as one engine: this machine's (with its processes and attached
+endpoints) and each remote host's, side by side.
+
+A remote deployment's id is "HOST/ID" (Docker's ids and names never hold a '/'), so every
+call finds its host by the id alone and the services and screens work unchanged. Remote
+hosts are asked concurrently, each in its own thread with its own deadline: a slow host
+delays no other, and a listing waits for a host at most `wait_s` before it shows that
+host's last answer, marked as waiting.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from dataclasses import dataclass, replace
+
+from vtui.backends.engine import ContainerEngine, LogFollow, PullListener
+from vtui.core.errors import BackendUnavailable, EngineUnavailable, NoSuchContainer
+from vtui.core.hosts import LOCAL, Host
+from vtui.core.records import Deployment, LogLine, RunRequest
+
+EngineMaker = Callable[[Host], tuple[ContainerEngine, Callable[[], None]]]
+REMOTE_TIMEOUT_S = 8.0  # one API call to a remote engine
+LIST_WAIT_S = 1.5  # how long a listing waits for a slow host before showing its last answer
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One host as the last listing found it."""
+
+    host: Host
+    engine: str | None = None  # the engine's label (with its version), once it answered
+    error: str | None = None  # why it did not, in words
+    deployments: int = 0
+    waiting_s: float | None = None  # asked, no answer yet, for this long
+    answered_at: float | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.engine is not None and self.error is None
+
+
+class RemoteHost:
+    """A remote engine made on first use (an ssh relay for ssh://), closed at exit."""
+
+    def __init__(
+        self, host: Host, make: Callable[[Host], tuple[ContainerEngine, Callable[[], None]]]
+    ) -> None:
+        self.host = host
+        self._make = make
+        self._engine: ContainerEngine | None = None
+        self._close: Callable[[], None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> ContainerEngine:
+        with self._lock:
+            if self._engine is None:
+                self._engine, self._close = self._make(self.host)
+            return self._engine
+
+    def close(self) -> None:
+        with self._lock:
+            if self._close is not None:
+                self._close()
+            self._engine = self._close = None
+
+
+class HostEngines:
+    def __init__(
+        self,
+        local: ContainerEngine,
+        local_host: Host,
+        remotes: Iterable[RemoteHost],
+        wait_s: float = LIST_WAIT_S,
+        problems: Iterable[str] = (),
+    ) -> None:
+        self.local = local
+        self.problems = list(problems)  # host entries that could not be used, and why
+        self.remotes = {r.host.name: r for r in remotes}
+        self.wait_s = wait_s
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, min(32, len(self.remotes))), thread_name_prefix="vtui-host"
+        )
+        self._asked: dict[str, tuple[float, Future[list[Deployment]]]] = {}
+        self._last: dict[str, list[Deployment]] = {}
+        self._states: dict[str, HostState] = {LOCAL: HostState(local_host)}
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    @property
+    def label(self) -> str:
+        extra = f" + {len(self.remotes)} remote" if self.remotes else ""
+        return self.local.label + extra
+
+    def now(self) -> float:
+        return self.local.now()
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def host_states(self) -> list[HostState]:
+        """Every host as the last listing found it, local first."""
+        with self._lock:
+            return list(self._states.values())
+
+    def _ask(self, name: str) -> Future[list[Deployment]]:
+        with self._lock:
+            asked = self._asked.get(name)
+            if asked is None or asked[1].done():
+                future = self._pool.submit(self._list_remote, name)
+                self._asked[name] = asked = (time.monotonic(), future)
+            return asked[1]
+
+    def _list_remote(self, name: str) -> list[Deployment]:
+        remote = self.remotes[name]
+        found = remote.engine.list_deployments()
+        return [
+            replace(d, container_id=f"{name}/{d.container_id}", engine_host=name) for d in found
+        ]
+
+    def list_deployments(self) -> list[Deployment]:
+        futures = {name: self._ask(name) for name in self.remotes}
+        local_error: BackendUnavailable | None = None
+        try:
+            local = self.local.list_deployments()
+            self._set(LOCAL, engine=self.local.label, deployments=len(local))
+        except BackendUnavailable as exc:
+            local, local_error = [], exc
+            self._set(LOCAL, error=str(exc))
+        if futures:
+            wait_for(futures.values(), timeout=self.wait_s)
+        listed = list(local)
+        for name, future in futures.items():
+            listed += self._collect(name, future)
+        if local_error is not None and not self.remotes:
+            raise local_error
+        return listed
+
+    def _collect(self, name: str, future: Future[list[Deployment]]) -> list[Deployment]:
+        if not future.done():
+            with self._lock:
+                since = self._asked[name][0]
+            waited = time.monotonic() - since
+            error = f"no answer within {waited:.0f} s" if waited > REMOTE_TIMEOUT_S else None
+            self._set(name, waiting_s=waited, error=error, keep=True)
+            return self._last.get(name, []) if error is None else []
+        try:
+            found = future.result()
+        except BackendUnavailable as exc:
+            self._last[name] = []
+            self._set(name, error=str(exc))
+            return []
+        except Exception as exc:  # a host's failure stays that host's
+            self._last[name] = []
+            self._set(name, error=f"{type(exc).__name__}: {exc}"[:300])
+            return []
+        self._last[name] = found
+        self._set(name, engine=self.remotes[name].engine.label, deployments=len(found))
+        return found
+
+    def _set(self, name: str, keep: bool = False, **fields: object) -> None:
+        with self._lock:
+            old = self._states.get(name) or HostState(self.remotes[name].host)
+            if keep:
+                self._states[name] = replace(old, **fields)  # type: ignore[arg-type]
+            else:
+                base = HostState(old.host, answered_at=time.time())
+                self._states[name] = replace(base, **fields)  # type: ignore[arg-type]
+
+    # -- one deployment -----------------------------------------------------------------------
+
+    def _route(self, container_id: str) -> tuple[ContainerEngine, str]:
+        host, slash, inner = container_id.partition("/")
+        if not slash:
+            return self.local, container_id
+        remote = self.remotes.get(host)
+        if remote is None:
+            raise NoSuchContainer(f"{container_id}: no host called {host!r} here")
+        return remote.engine, inner
+
+    def inspect(self, container_id: str) -> Deployment:
+        engine, inner = self._route(container_id)
+        found = engine.inspect(inner)
+        if engine is self.local:
+            return found
+        host = container_id.partition("/")[0]
+        return replace(found, container_id=f"{host}/{found.container_id}", engine_host=host)
+
+    def log_lines(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> list[LogLine]:
+        engine, inner = self._route(container_id)
+        return engine.log_lines(inner, since_ns, tail)
+
+    def logs(self, container_id: str, tail: int = 1000) -> list[str]:
+        engine, inner = self._route(container_id)
+        return engine.logs(inner, tail)
+
+    def follow_logs(
+        self, container_id: str, since_ns: int | None = None, tail: int | None = None
+    ) -> LogFollow:
+        engine, inner = self._route(container_id)
+        return engine.follow_logs(inner, since_ns, tail)
+
+    def run(self, request: RunRequest, on_pull: PullListener | None = None) -> Deployment:
+        """On this machine; `run_on` starts one on a named host."""
+        return self.local.run(request, on_pull)
+
+    def run_on(
+        self, host: str, request: RunRequest, on_pull: PullListener | None = None
+    ) -> Deployment:
+        if host == LOCAL:
+            return self.local.run(request, on_pull)
+        remote = self.remotes.get(host)
+        if remote is None:
+            raise EngineUnavailable(f"no host called {host!r} (see `vtui hosts`)")
+        found = remote.engine.run(request, on_pull)
+        return replace(found, container_id=f"{host}/{found.container_id}", engine_host=host)
+
+    def containers_of(self, pids: Collection[int]) -> dict[int, str]:
+        # Host PIDs are this machine's: only its own engine can own them.
+        return self.local.containers_of(pids)
+
+    def api_key(self, container_id: str) -> str | None:
+        engine, inner = self._route(container_id)
+        return engine.api_key(inner)
+
+    def stop(self, container_id: str, timeout: int = 10) -> None:
+        engine, inner = self._route(container_id)
+        engine.stop(inner, timeout)
+
+    def restart(self, container_id: str, timeout: int = 10) -> None:
+        engine, inner = self._route(container_id)
+        engine.restart(inner, timeout)
+
+    def remove(self, container_id: str) -> None:
+        engine, inner = self._route(container_id)
+        engine.remove(inner)
+
+    def close(self) -> None:
+        for remote in self.remotes.values():
+            with contextlib.suppress(Exception):
+                remote.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,66 @@
+"""What both front ends do with Docker hosts: list them with their state, pick one by
+name, start a profile on one, and keep a command to one host's deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from vtui.core.hosts import LOCAL, Host, HostProblem
+from vtui.core.records import Deployment
+
+if TYPE_CHECKING:
+    from vtui.backends.engine import PullListener
+    from vtui.backends.hosts.engines import HostState
+    from vtui.backends.registry import Backends
+    from vtui.core.records import RunRequest
+
+
+def known_hosts(backends: Backends) -> list[Host]:
+    layer = backends.hosts
+    if layer is None:
+        return [Host(LOCAL, "", "local")]
+    return [layer.host_states()[0].host, *(r.host for r in layer.remotes.values())]
+
+
+def checked_host(backends: Backends, name: str | None) -> str | None:
+    """The host name as given, once it is known to be one. Raises HostProblem."""
+    if name is None:
+        return None
+    from vtui.core.hosts import pick
+
+    return pick(known_hosts(backends), name).name
+
+
+def survey(backends: Backends, patient: bool = False) -> tuple[list[Deployment], list[HostState]]:
+    """Every host's deployments and every host's state; `patient` (a one-shot command)
+    waits for each host up to its deadline instead of showing its last answer."""
+    from vtui.core.errors import BackendUnavailable
+
+    layer = backends.hosts
+    if layer is not None and patient:
+        from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S
+
+        layer.wait_s = REMOTE_TIMEOUT_S + 1
+    try:
+        deployments = backends.engine.list_deployments()
+    except BackendUnavailable:
+        if layer is None:
+            raise
+        deployments = []
+    states = layer.host_states() if layer is not None else []
+    return deployments, states
+
+
+def on_host(deployments: Sequence[Deployment], host: str | None) -> list[Deployment]:
+    return [d for d in deployments if host is None or d.engine_host == host]
+
+
+def run_on(
+    backends: Backends, host: str, request: RunRequest, on_pull: PullListener | None = None
+) -> Deployment:
+    if backends.hosts is None:
+        if host != LOCAL:
+            raise HostProblem(f"no host called {host!r} here")
+        return backends.engine.run(request, on_pull)
+    return backends.hosts.run_on(host, request, on_pull)
