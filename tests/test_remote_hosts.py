@@ -1,0 +1,359 @@
+"""Remote Docker hosts with real parts: a second dockerd behind an sshd on 127.0.0.1
+(scripts/test-remote.sh), reached through the system ssh, as a user's ~/.ssh/config would
+reach a GPU box; and the faults a fleet has: a wrong key, an sshd that stops, an engine
+down behind a working sshd, a host that takes the connection and never answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SIM_IMAGE
+from tests.support.helpers import REPO, free_port
+from vtui.backends.files.profile_store import ProfileStore
+from vtui.core.launch_spec import LaunchSpec
+
+pytestmark = pytest.mark.engine
+SSH_DIR = Path("/run/vtui-ssh")
+SSH_PORT = int(os.environ.get("VTUI_SSH_PORT", "2222"))
+SECOND_SOCKET = "/run/vtui-engine2/docker.sock"
+
+
+@pytest.fixture(scope="module")
+def second_host() -> Path:
+    if not (SSH_DIR / "ssh_config").exists():
+        reason = "no second host here: run scripts/test-remote.sh as root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return SSH_DIR
+
+
+class Fleet:
+    """A user's machine: vtui's config folder with [hosts] tables, and `ssh` as the user's
+    would run (here: with the test's own ssh config and key, through a wrapper on PATH)."""
+
+    def __init__(self, root: Path, identity: Path) -> None:
+        self.root = root
+        self.config = root / "config"
+        (self.config / "vtui").mkdir(parents=True)
+        self.bin = root / "bin"
+        self.bin.mkdir()
+        self.known_hosts = root / "known_hosts"
+        self.known_hosts.write_text((SSH_DIR / "known_hosts").read_text())
+        self.use_key(identity)
+        self.hosts: dict[str, str] = {}
+
+    def use_key(self, identity: Path) -> None:
+        ssh_config = self.root / "ssh_config"
+        ssh_config.write_text(
+            f"Host 127.0.0.1\n    User root\n    IdentityFile {identity}\n"
+            f"    IdentitiesOnly yes\n    UserKnownHostsFile {self.known_hosts}\n"
+            "    StrictHostKeyChecking yes\n"
+        )
+        wrapper = self.bin / "ssh"
+        wrapper.write_text(f'#!/bin/sh\nexec /usr/bin/ssh -F {ssh_config} "$@"\n')
+        wrapper.chmod(0o755)
+
+    def add(self, name: str, docker: str) -> None:
+        self.hosts[name] = docker
+        tables = "".join(f'[hosts.{n}]\ndocker = "{d}"\n\n' for n, d in self.hosts.items())
+        (self.config / "vtui" / "config.toml").write_text(tables)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PATH": f"{self.bin}:{os.environ['PATH']}",
+            "XDG_CONFIG_HOME": str(self.config),
+            "XDG_STATE_HOME": str(self.root / "state"),
+            "HF_HOME": str(self.root / "hf"),
+            "DOCKER_CONFIG": str(self.root / "docker"),
+        }
+
+    def vtui(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "vtui", *args],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            cwd=REPO,
+            env=self.env(),
+        )
+
+    def hosts_json(self) -> dict[str, dict[str, object]]:
+        done = self.vtui("hosts", "--json")
+        assert done.returncode == 0, done.stderr
+        return {row["name"]: row for row in json.loads(done.stdout)["hosts"]}
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, second_host: Path) -> Iterator[Fleet]:
+    fleet = Fleet(tmp_path, second_host / "client_key")
+    fleet.add("gpu-2", f"ssh://root@127.0.0.1:{SSH_PORT}")
+    yield fleet
+    # What a test left on the second engine goes.
+    env = {**os.environ, "DOCKER_HOST": f"unix://{SECOND_SOCKET}"}
+    for name in ProfileStore(fleet.config / "vtui").names():
+        subprocess.run(["docker", "rm", "-f", f"vtui-{name}"], env=env, capture_output=True)
+
+
+def make_profile(fleet: Fleet, name: str) -> str:
+    ProfileStore(fleet.config / "vtui").create(
+        LaunchSpec(
+            name=name,
+            model="Qwen/Qwen2.5-7B-Instruct",
+            image=SIM_IMAGE,
+            gpus="none",
+            port=free_port(),
+        )
+    )
+    return name
+
+
+class SpareSshd:
+    """A throwaway sshd for one test, on its own port: it can be stopped mid-test, or point
+    its sessions at an engine that is not there, without touching the shared one."""
+
+    def __init__(self, fleet: Fleet, docker_host: str) -> None:
+        self.port = free_port()
+        root = fleet.root / f"sshd-{self.port}"
+        root.mkdir()
+        config = root / "sshd_config"
+        config.write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {SSH_DIR}/host_key\n"
+            f"PidFile {root}/sshd.pid\nAuthorizedKeysFile {SSH_DIR}/authorized_keys\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\nUsePAM no\n"
+            f"StrictModes no\nSetEnv DOCKER_HOST={docker_host}\n"
+        )
+        key = (SSH_DIR / "host_key.pub").read_text().strip()
+        with fleet.known_hosts.open("a") as handle:
+            handle.write(f"[127.0.0.1]:{self.port} {key}\n")
+        self.proc = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise AssertionError("the spare sshd did not listen")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def spare_sshd(fleet: Fleet) -> Iterator[Callable[[str], SpareSshd]]:
+    made: list[SpareSshd] = []
+
+    def make(docker_host: str = f"unix://{SECOND_SOCKET}") -> SpareSshd:
+        made.append(SpareSshd(fleet, docker_host))
+        return made[-1]
+
+    yield make
+    for sshd in made:
+        sshd.stop()
+
+
+def test_hosts_lists_the_local_engine_and_the_one_over_ssh_with_their_engines(
+    fleet: Fleet,
+) -> None:
+    hosts = fleet.hosts_json()
+    assert list(hosts) == ["local", "gpu-2"]
+    assert hosts["local"]["reachable"] and hosts["gpu-2"]["reachable"]
+    assert str(hosts["gpu-2"]["engine"]).startswith("Docker Engine 20.10")
+    assert hosts["gpu-2"]["source"] == "config"
+    table = fleet.vtui("hosts")
+    assert table.returncode == 0
+    assert (
+        f"ssh://root@127.0.0.1:{SSH_PORT}" in table.stdout and "reachable: Docker" in table.stdout
+    )
+
+
+def test_a_docker_context_made_by_the_docker_cli_is_a_host(fleet: Fleet) -> None:
+    env = fleet.env()
+    made = subprocess.run(
+        ["docker", "context", "create", "lab", "--docker", f"host=unix://{SECOND_SOCKET}"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    hosts = fleet.hosts_json()
+    assert hosts["lab"]["source"] == "context" and hosts["lab"]["reachable"]
+    assert hosts["lab"]["docker"] == f"unix://{SECOND_SOCKET}"
+
+
+def test_up_ps_logs_down_on_the_host_over_ssh(fleet: Fleet) -> None:
+    name = make_profile(fleet, "remote1")
+    up = fleet.vtui("up", name, "--host", "gpu-2")
+    assert up.returncode == 0, up.stderr
+    assert "of host gpu-2" in up.stdout and "ready" in up.stdout
+    # The container is on the second engine, not on this machine's.
+    second = subprocess.run(
+        ["docker", "ps", "--format", "{{.Names}}"],
+        env={**os.environ, "DOCKER_HOST": f"unix://{SECOND_SOCKET}"},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert f"vtui-{name}" in second.stdout.split()
+    mine = subprocess.run(
+        ["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True
+    )
+    assert f"vtui-{name}" not in mine.stdout.split()
+
+    ps = fleet.vtui("ps")
+    assert ps.stdout.splitlines()[0].startswith("HOST")
+    row = next(line for line in ps.stdout.splitlines() if f"vtui-{name}" in line)
+    assert row.split()[:3] == ["gpu-2", f"vtui-{name}", "running"]
+    listed = json.loads(fleet.vtui("ps", "--json", "--host", "gpu-2").stdout)
+    assert [(r["host"], r["name"]) for r in listed] == [("gpu-2", f"vtui-{name}")]
+    assert listed[0]["id"].startswith("gpu-2/")
+    assert json.loads(fleet.vtui("ps", "--json", "--host", "local").stdout) == [
+        r for r in json.loads(fleet.vtui("ps", "--json").stdout) if r["host"] == "local"
+    ]
+
+    logs = fleet.vtui("logs", name, "--tail", "3")
+    assert logs.returncode == 0 and len(logs.stdout.splitlines()) == 3
+
+    again = fleet.vtui("up", name)
+    assert again.returncode == 0 and "of host gpu-2); left as it is" in again.stdout
+
+    down = fleet.vtui("down", name)
+    assert down.returncode == 0, down.stderr
+    assert f"stopped and removed vtui-{name}" in down.stdout
+    assert not json.loads(fleet.vtui("ps", "--json", "--host", "gpu-2").stdout)
+
+
+def test_a_wrong_key_is_said_in_ssh_s_own_words(fleet: Fleet) -> None:
+    fleet.use_key(SSH_DIR / "wrong_key")
+    gpu2 = fleet.hosts_json()["gpu-2"]
+    assert not gpu2["reachable"]
+    assert "Permission denied (publickey)" in str(gpu2["error"])
+    ps = fleet.vtui("ps")
+    assert ps.returncode == 0  # the local engine still answers
+    assert "gpu-2" in ps.stdout and "unreachable" in ps.stdout and "Permission denied" in ps.stdout
+
+
+def test_an_engine_down_behind_a_working_sshd_is_named(
+    fleet: Fleet, spare_sshd: Callable[[str], SpareSshd]
+) -> None:
+    sshd = spare_sshd("unix:///run/vtui-no-such-engine.sock")
+    fleet.add("gpu-9", f"ssh://root@127.0.0.1:{sshd.port}")
+    gpu9 = fleet.hosts_json()["gpu-9"]
+    assert not gpu9["reachable"]
+    assert "dial unix /run/vtui-no-such-engine.sock" in str(gpu9["error"])
+    assert "no such file or directory" in str(gpu9["error"])
+
+
+def test_an_sshd_that_stops_between_two_listings_makes_its_host_unreachable(
+    fleet: Fleet, spare_sshd: Callable[[str], SpareSshd]
+) -> None:
+    sshd = spare_sshd(f"unix://{SECOND_SOCKET}")
+    fleet.add("gpu-5", f"ssh://root@127.0.0.1:{sshd.port}")
+    assert fleet.hosts_json()["gpu-5"]["reachable"]
+    sshd.stop()
+    began = time.monotonic()
+    gpu5 = fleet.hosts_json()["gpu-5"]
+    assert time.monotonic() - began < 20
+    assert not gpu5["reachable"] and "Connection refused" in str(gpu5["error"])
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """Takes every connection and never says a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def test_a_host_that_never_answers_costs_its_deadline_and_no_more(
+    fleet: Fleet, silent_server: int
+) -> None:
+    fleet.add("mute-ssh", f"ssh://root@127.0.0.1:{silent_server}")
+    fleet.add("mute-tcp", f"tcp://127.0.0.1:{silent_server}")
+    began = time.monotonic()
+    hosts = fleet.hosts_json()
+    took = time.monotonic() - began
+    assert hosts["gpu-2"]["reachable"]  # the others answer meanwhile
+    assert not hosts["mute-ssh"]["reachable"] and not hosts["mute-tcp"]["reachable"]
+    assert "no answer" in str(hosts["mute-tcp"]["error"])
+    # Both asked at once, each bounded by its deadline (8 s) plus start-up: never their sum.
+    assert took < 16, took
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ('docker = "ftp://gpu-3"', "vtui reaches engines by unix://, ssh://, tcp://, not ftp"),
+        ('docker = "tcp://gpu-3"', "a tcp:// address needs its port"),
+        ('docker = "ssh://-oProxyCommand=x@gpu-3"', "is not a user name"),
+        ('docker = "ssh://me@-oProxyCommand=x"', "is not a host name"),
+        ('docker = "ssh://me:secret@gpu-3"', "give no password in the URL"),
+        ('docker = "ssh://me@gpu-3/x"', "nothing may follow the host and port"),
+        ('docker = "tcp://gpu-3:99999"', "is not a valid URL"),
+        ('docker = "ssh://me@gpu 3"', "holds a space or a control character"),
+        ('docker = "tcp://gpu-3:2376"\ntls_cert = "/c.pem"', "tls_cert and tls_key come together"),
+        ('docker = "ssh://gpu-3"\ntls_ca = "/ca.pem"', "TLS files go with a tcp:// address"),
+        ('docker = "tcp://gpu-3:2376"\nport = 3', "unknown settings port"),
+    ],
+)
+def test_a_bad_host_entry_is_refused_with_its_name_and_the_others_still_work(
+    fleet: Fleet, table: str, words: str
+) -> None:
+    path = fleet.config / "vtui" / "config.toml"
+    path.write_text(path.read_text() + f"[hosts.broken]\n{table}\n")
+    done = fleet.vtui("hosts")
+    assert done.returncode == 0
+    assert "host broken" in done.stderr and words in done.stderr, done.stderr
+    assert "gpu-2" in done.stdout and "broken" not in done.stdout
+
+
+def test_tls_files_that_do_not_exist_are_named(fleet: Fleet) -> None:
+    path = fleet.config / "vtui" / "config.toml"
+    path.write_text(
+        path.read_text() + '[hosts.tls]\ndocker = "tcp://127.0.0.1:2376"\n'
+        'tls_ca = "/nonexistent/ca.pem"\ntls_cert = "/nonexistent/c.pem"\n'
+        'tls_key = "/nonexistent/k.pem"\n'
+    )
+    tls = fleet.hosts_json()["tls"]
+    assert not tls["reachable"] and "TLS ca file /nonexistent/ca.pem does not exist" in str(
+        tls["error"]
+    )
+
+
+def test_an_unknown_host_is_refused_listing_the_known_ones(fleet: Fleet) -> None:
+    for argv in (["ps"], ["up", "x"], ["logs", "x"]):
+        argv = [*argv, "--host", "gpu-7"]
+        done = fleet.vtui(*argv)
+        assert done.returncode == 1
+        assert "no host called 'gpu-7'; known: local, gpu-2" in done.stderr
