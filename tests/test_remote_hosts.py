@@ -200,6 +200,7 @@ def test_up_ps_logs_down_on_the_host_over_ssh(fleet: Fleet) -> None:
     up = fleet.vtui("up", name, "--host", "gpu-2")
     assert up.returncode == 0, up.stderr
     assert "of host gpu-2" in up.stdout and "ready" in up.stdout
+    assert f"from here: vtui chat --name vtui-{name} (vtui opens an ssh tunnel" in up.stdout
     # The container is on the second engine, not on this machine's.
     second = subprocess.run(
         ["docker", "ps", "--format", "{{.Names}}"],
@@ -357,3 +358,40 @@ def test_an_unknown_host_is_refused_listing_the_known_ones(fleet: Fleet) -> None
         done = fleet.vtui(*argv)
         assert done.returncode == 1
         assert "no host called 'gpu-7'; known: local, gpu-2" in done.stderr
+
+
+def test_chat_and_bench_reach_a_remote_deployment_through_an_ssh_tunnel(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vtui.backends.registry import real_backends
+    from vtui.services.deployments import find
+
+    name = make_profile(fleet, "remote2")
+    assert fleet.vtui("up", name, "--host", "gpu-2").returncode == 0
+    chat = fleet.vtui("chat", "--name", name, "--prompt", "hello over ssh")
+    assert chat.returncode == 0, chat.stderr
+    assert "You asked: \u201chello over ssh\u201d" in chat.stdout
+    bench = fleet.vtui("bench", "--name", name, "--duration", "3", "--max-tokens", "16")
+    assert bench.returncode == 0, bench.stderr
+    assert "errors      none" in bench.stdout
+
+    for key, value in fleet.env().items():
+        monkeypatch.setenv(key, value)
+    backends = real_backends()
+    assert backends.hosts is not None
+    try:
+        deployment = find(backends.engine.list_deployments(), name)
+        assert deployment is not None and deployment.engine_host == "gpu-2"
+        endpoint = backends.endpoint_for(deployment)
+        # Not the port it publishes over there: a port of this machine that ssh holds.
+        tunnel_port = int(endpoint.base_url.rsplit(":", 1)[1])
+        assert tunnel_port != deployment.port
+        listeners = subprocess.run(
+            ["ss", "-Hltnp", f"sport = :{tunnel_port}"], capture_output=True, text=True
+        ).stdout
+        assert '"ssh"' in listeners and "127.0.0.1" in listeners
+        assert endpoint.served_models() == ["Qwen/Qwen2.5-7B-Instruct"]
+    finally:
+        backends.hosts.close()
+    with socket.socket() as probe:  # closed with the hosts: nothing is left listening
+        assert probe.connect_ex(("127.0.0.1", tunnel_port)) != 0

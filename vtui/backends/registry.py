@@ -112,7 +112,8 @@ def real_backends() -> Backends:
     hub = HfHub()
 
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
-        url = deployment.base_url or "http://127.0.0.1:8000"
+        # A remote host's deployment through its tunnel: its port stays bound over there.
+        url = engine.base_url(deployment) or "http://127.0.0.1:8000"
         return HttpEndpoint(url, engine.api_key(deployment.container_id))
 
     def port_in_use(host: str, port: int) -> bool:

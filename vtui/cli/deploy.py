@@ -349,7 +349,14 @@ class _UpReport:
         elif update.models is not None and update.deployment is not None:
             url = update.deployment.base_url
             print(f"{self.name} is up: {update.progress}")
-            print(f"  {url}/v1 serves {', '.join(update.models)}")
+            print(
+                f"  {url}/v1 serves {', '.join(update.models)}{_on(update.deployment.engine_host)}"
+            )
+            if update.deployment.engine_host != "local":
+                print(
+                    f"  from here: vtui chat --name {self.name} (vtui opens an ssh tunnel; the "
+                    "port stays bound over there)"
+                )
             print(f"  log: vtui logs {self.name} -f   stop: vtui down {self.name}")
             self.code = 0
             stopping.set()

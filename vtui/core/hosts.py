@@ -59,6 +59,10 @@ class Host:
         return f"{parts.username}@{parts.hostname}" if parts.username else parts.hostname
 
     @property
+    def hostname(self) -> str:
+        return urlsplit(self.docker).hostname or ""
+
+    @property
     def ssh_port(self) -> int | None:
         return urlsplit(self.docker).port if self.scheme == "ssh" else None
 

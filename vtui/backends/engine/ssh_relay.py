@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections import deque
 from pathlib import Path
 
@@ -44,6 +45,23 @@ def ssh_options(control_path: Path, port: int | None) -> list[str]:
     return options
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _listening(port: int, proc: subprocess.Popen[bytes], limit: float) -> bool:
+    """Whether the tunnel's port takes connections before ssh gives up or time runs out."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 class SshRelay:
     """Serves `socket_path` while open; close() ends every relayed connection and the
     shared ssh master. `last_error` holds ssh's own words when a connection failed."""
@@ -62,6 +80,7 @@ class SshRelay:
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._errors: deque[str] = deque(maxlen=STDERR_LINES)
+        self._tunnels: dict[tuple[str, int], tuple[subprocess.Popen[bytes], int]] = {}
         threading.Thread(target=self._accept, daemon=True, name=f"ssh-relay {target}").start()
 
     @property
@@ -76,6 +95,41 @@ class SshRelay:
     def command(self, *remote: str) -> list[str]:
         """The ssh command line that runs `remote` on the host over the shared master."""
         return ["ssh", *ssh_options(self._control, self.port), "--", self.target, *remote]
+
+    def forward(self, remote_host: str, remote_port: int) -> int:
+        """A local port on 127.0.0.1 that reaches remote_host:remote_port as seen from the
+        far side (an ssh -L tunnel), kept while the relay is open. Raises OSError."""
+        key = (remote_host, remote_port)
+        with self._lock:
+            known = self._tunnels.get(key)
+            if known is not None and known[0].poll() is None:
+                return known[1]
+        for _attempt in range(3):  # a port taken between choosing it and ssh binding it
+            port = _free_port()
+            proc = subprocess.Popen(
+                [
+                    "ssh", *ssh_options(self._control, self.port),
+                    "-o", "ExitOnForwardFailure=yes", "-N",
+                    "-L", f"127.0.0.1:{port}:{remote_host}:{remote_port}",
+                    "--", self.target,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )  # fmt: skip
+            if _listening(port, proc, CONNECT_TIMEOUT_S * 2):
+                with self._lock:
+                    self._tunnels[key] = (proc, port)
+                    self._procs.add(proc)
+                return port
+            self._end(proc)
+            if proc.stderr is not None:
+                for raw in proc.stderr.read().splitlines()[-STDERR_LINES:]:
+                    self._note(visible(raw[:400].decode("utf-8", "replace").strip()))
+        raise OSError(
+            f"no tunnel to {remote_host}:{remote_port}: {self.last_error or 'ssh failed'}"
+        )
 
     def _accept(self) -> None:
         while not self._closed.is_set():

@@ -3,12 +3,10 @@ given), or another unix socket; each call with a deadline."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from vtui.backends.engine import ContainerEngine
 from vtui.backends.engine.docker_engine import DockerEngine
-from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S
+from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S, Connection
 from vtui.core.errors import EngineUnavailable
 from vtui.core.hosts import Host, TlsFiles
 
@@ -29,9 +27,9 @@ def _checked_tls(host: Host) -> TlsFiles | None:
     return TlsFiles(verify=tls.verify, **paths)
 
 
-def remote_engine(host: Host) -> tuple[ContainerEngine, Callable[[], None]]:
-    """The engine, and what closes it. Raises EngineUnavailable (TLS files missing, ssh not
-    runnable)."""
+def remote_engine(host: Host) -> Connection:
+    """The engine, what closes it, and its tunnels. Raises EngineUnavailable (TLS files
+    missing, ssh not runnable)."""
     if host.scheme == "ssh":
         from vtui.backends.engine.ssh_relay import SshRelay
 
@@ -45,8 +43,8 @@ def remote_engine(host: Host) -> tuple[ContainerEngine, Callable[[], None]]:
             why=lambda _exc: relay.last_error or "",
             timeout=REMOTE_TIMEOUT_S,
         )
-        return engine, relay.close
+        return Connection(engine, relay.close, relay.forward)
     engine = DockerEngine(
         host.docker, tls=_checked_tls(host), where=host.docker, timeout=REMOTE_TIMEOUT_S
     )
-    return engine, lambda: None
+    return Connection(engine, lambda: None)

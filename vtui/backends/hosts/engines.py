@@ -24,7 +24,18 @@ from vtui.core.errors import BackendUnavailable, EngineUnavailable, NoSuchContai
 from vtui.core.hosts import LOCAL, Host
 from vtui.core.records import Deployment, LogLine, RunRequest
 
-EngineMaker = Callable[[Host], tuple[ContainerEngine, Callable[[], None]]]
+
+@dataclass(frozen=True)
+class Connection:
+    """A remote host's engine, what closes it, and (over ssh) a tunnel maker: the local
+    port that reaches a port of the far side."""
+
+    engine: ContainerEngine
+    close: Callable[[], None]
+    tunnel: Callable[[str, int], int] | None = None
+
+
+EngineMaker = Callable[[Host], Connection]
 REMOTE_TIMEOUT_S = 8.0  # one API call to a remote engine
 LIST_WAIT_S = 1.5  # how long a listing waits for a slow host before showing its last answer
 
@@ -48,27 +59,49 @@ class HostState:
 class RemoteHost:
     """A remote engine made on first use (an ssh relay for ssh://), closed at exit."""
 
-    def __init__(
-        self, host: Host, make: Callable[[Host], tuple[ContainerEngine, Callable[[], None]]]
-    ) -> None:
+    def __init__(self, host: Host, make: EngineMaker) -> None:
         self.host = host
         self._make = make
-        self._engine: ContainerEngine | None = None
-        self._close: Callable[[], None] | None = None
+        self._connection: Connection | None = None
         self._lock = threading.Lock()
+
+    def _connected(self) -> Connection:
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._make(self.host)
+            return self._connection
 
     @property
     def engine(self) -> ContainerEngine:
-        with self._lock:
-            if self._engine is None:
-                self._engine, self._close = self._make(self.host)
-            return self._engine
+        return self._connected().engine
+
+    def base_url(self, deployment: Deployment) -> str | None:
+        """Where vtui reaches the deployment's server from here: through an ssh tunnel to
+        the port it publishes on the far side (a 127.0.0.1 port stays bound there), or
+        directly at the host's name when it publishes on an address opened on purpose."""
+        if deployment.port is None or deployment.runtime == "endpoint":
+            return deployment.base_url
+        tunnel = self._connected().tunnel
+        bound = deployment.host
+        far_side = "127.0.0.1" if bound in ("0.0.0.0", "::", "") else bound
+        if tunnel is not None:
+            try:
+                return f"http://127.0.0.1:{tunnel(far_side, deployment.port)}"
+            except OSError as exc:
+                raise EngineUnavailable(f"host {self.host.name}: {exc}") from exc
+        if bound in ("0.0.0.0", "::"):
+            return f"http://{self.host.hostname}:{deployment.port}"
+        raise EngineUnavailable(
+            f"{deployment.name} listens on {bound}:{deployment.port} of host {self.host.name}, "
+            f"which only that host reaches: reach {self.host.name} by ssh:// (vtui opens a "
+            "tunnel), or publish the port on an address you opened (--host 0.0.0.0)"
+        )
 
     def close(self) -> None:
         with self._lock:
-            if self._close is not None:
-                self._close()
-            self._engine = self._close = None
+            if self._connection is not None:
+                self._connection.close()
+            self._connection = None
 
 
 class HostEngines:
@@ -221,6 +254,12 @@ class HostEngines:
             raise EngineUnavailable(f"no host called {host!r} (see `vtui hosts`)")
         found = remote.engine.run(request, on_pull)
         return replace(found, container_id=f"{host}/{found.container_id}", engine_host=host)
+
+    def base_url(self, deployment: Deployment) -> str | None:
+        """Where vtui reaches the deployment's server from this machine. Raises
+        EngineUnavailable when it cannot be reached from here, saying why."""
+        remote = self.remotes.get(deployment.engine_host)
+        return deployment.base_url if remote is None else remote.base_url(deployment)
 
     def containers_of(self, pids: Collection[int]) -> dict[int, str]:
         # Host PIDs are this machine's: only its own engine can own them.
