@@ -8,14 +8,16 @@ import json
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable
 
 from tests.support.helpers import ManualClock, demo
 from tests.support.screens import text_of, until
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.records import ContainerState
+from vtui.core.records import ContainerState, Deployment
 from vtui.services.launching import launch
 from vtui.ui.app import VtuiApp
+from vtui.ui.headless import settle
 from vtui.ui.screens.server import ServerScreen
 from vtui.ui.widgets.top_bar import TopBar
 
@@ -185,3 +187,30 @@ async def test_serving_figures_and_a_load_test_from_the_server_screen() -> None:
     data = json.loads(saved[0].read_text())
     assert data["settings"]["concurrency"] == 3 and data["results"]["requests_completed"] > 0
     assert data["launch"]["container"] == "vtui-qwen2.5-7b-instruct"
+
+
+async def test_a_host_that_does_not_answer_is_named_and_the_others_stay() -> None:
+    from vtui.backends.registry import demo_backends
+    from vtui.core.errors import EngineUnavailable
+    from vtui.ui.widgets.notice import Notice
+
+    backends = demo_backends(7, ManualClock(), remote_hosts=2)
+    assert backends.hosts is not None
+    gone = backends.hosts.remotes["gpu-3"].engine
+
+    def refuse() -> list[Deployment]:
+        raise EngineUnavailable(
+            "cannot reach the Docker engine at ssh://demo@gpu-3: Connection refused"
+        )
+
+    gone.list_deployments = refuse  # type: ignore[method-assign]
+    app = VtuiApp(backends, live=False)
+    async with app.run_test(size=(120, 40)):
+        await settle(app)
+        await app.switch_mode("server")
+        await settle(app)
+        notice = str(app.screen.query_one(Notice).render())
+        assert "host gpu-3: cannot reach the Docker engine at ssh://demo@gpu-3" in notice
+        table = app.screen.query_one("#deployments", DataTable)
+        hosts = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert hosts == ["local", "gpu-2"]  # grouped by host, the silent one left out

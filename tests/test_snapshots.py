@@ -18,8 +18,9 @@ from tests.support.helpers import ManualClock, demo_app
 from vtui.backends.endpoint import ChatEndpoint
 from vtui.core import labels
 from vtui.core.records import Deployment, RunRequest
+from vtui.core.ticking_clock import TickingClock
 from vtui.core.vllm_release import DEFAULT_IMAGE
-from vtui.ui.app import SCREENS
+from vtui.ui.app import SCREENS, VtuiApp
 from vtui.ui.headless import settle
 
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
@@ -358,3 +359,20 @@ def test_server_load_test_dialog_names_a_bad_setting(snap_compare: Snap) -> None
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_server_with_two_hosts_a_remote_one_chosen(snap_compare: Snap) -> None:
+    """The demo with a simulated second host: a Host column, grouped by host, and the
+    header naming host/container for the remote one."""
+    from vtui.backends.registry import demo_backends
+
+    app = VtuiApp(demo_backends(7, ManualClock(), token_delay=0, remote_hosts=1), live=False)
+    app.clock = TickingClock()
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("server")(pilot)
+        pilot.app.screen.query_one("#deployments", DataTable).move_cursor(row=1)
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -7,6 +7,7 @@ real systems and the user's folders, or the demo world and its own folder.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,11 +67,17 @@ class Backends:
         return CalibrationStore(self.places.state)
 
 
-def backends_for(demo: bool, seed: int = 7, gpu_count: int = 2) -> Backends:
+def backends_for(demo: bool, seed: int = 7, gpu_count: int = 2, host_count: int = 1) -> Backends:
     """What every command and screen runs on: the real systems, or (demo) the demo world
-    kept in its folder for this seed and GPU count."""
+    kept in its folder for this seed and GPU count, with host_count - 1 simulated remote
+    hosts beside this machine."""
     if demo:
-        return demo_backends(seed, gpu_count=gpu_count, home=demo_home(seed, gpu_count))
+        return demo_backends(
+            seed,
+            gpu_count=gpu_count,
+            home=demo_home(seed, gpu_count),
+            remote_hosts=host_count - 1,
+        )
     return real_backends()
 
 
@@ -141,6 +148,7 @@ def demo_backends(
     token_delay: float = 0.03,
     gpu_count: int = 2,
     home: Path | None = None,
+    remote_hosts: int = 0,
 ) -> Backends:
     """The demo world. With `home`, its containers are kept in home's journal (so separate
     commands share them) on the wall clock; without, it lives in this process alone, in a
@@ -150,7 +158,7 @@ def demo_backends(
     from vtui.backends.engine.engine_set import EngineSet
     from vtui.backends.engine.simulated import SimulatedEngine
     from vtui.backends.host.simulated import DemoMachine
-    from vtui.backends.hosts.engines import HostEngines
+    from vtui.backends.hosts.engines import Connection, HostEngines, RemoteHost
     from vtui.backends.hub.simulated import SimulatedHub
     from vtui.core.hosts import LOCAL, Host
     from vtui.sim.demo_world import DemoWorld
@@ -163,10 +171,24 @@ def demo_backends(
 
     # A URL attached under --demo is real (as --endpoint is); the demo keeps its list.
     attached = AttachedEndpoints(places.state)
+    # Each simulated remote host is a world of its own, as a second GPU box would be.
+    worlds = {LOCAL: world}
+    for number in range(2, remote_hosts + 2):
+        name = f"gpu-{number}"
+        journal = home / f"world-{name}.jsonl" if kept else None
+        worlds[name] = DemoWorld(seed + number, clock, gpu_count, journal=journal)
+
+    def simulated_host(host: Host) -> Connection:
+        return Connection(SimulatedEngine(worlds[host.name]), lambda: None)
+
     engine = HostEngines(
         EngineSet(SimulatedEngine(world), None, attached),
         Host(LOCAL, "simulated://demo", "local"),
-        [],
+        [
+            RemoteHost(Host(name, f"ssh://demo@{name}", "demo"), simulated_host)
+            for name in worlds
+            if name != LOCAL
+        ],
     )
 
     def simulated_gpus() -> GpuMonitor:
@@ -177,7 +199,10 @@ def demo_backends(
     def endpoint_for(deployment: Deployment) -> ChatEndpoint:
         if deployment.runtime == "endpoint":
             return endpoint_at(deployment.image, engine.api_key(deployment.container_id))
-        return SimulatedEndpoint(world, deployment, token_delay)
+        if deployment.engine_host != LOCAL:  # the host's own world knows it by its own id
+            inner = deployment.container_id.partition("/")[2]
+            deployment = dataclasses.replace(deployment, container_id=inner)
+        return SimulatedEndpoint(worlds[deployment.engine_host], deployment, token_delay)
 
     def port_in_use(host: str, port: int) -> bool:
         return any(d.port == port and d.state == "running" for d in world.deployments())

@@ -99,6 +99,15 @@ def build_parser(
         help="how many GPUs the demo simulates, 1 to 8 (default: 2)",
     )
     parser.add_argument(
+        "--demo-hosts",
+        type=int,
+        default=1,
+        choices=range(1, 5),
+        metavar="N",
+        help="how many Docker hosts the demo simulates, this machine and N-1 remote ones "
+        "(gpu-2, ...), 1 to 4 (default: 1)",
+    )
+    parser.add_argument(
         "--gpu-interval",
         type=float,
         default=1.0,
@@ -157,7 +166,7 @@ def make_backends(args: argparse.Namespace) -> Backends:
     """The one registry call: every command and screen runs on what it hands out."""
     from vtui.backends.registry import backends_for
 
-    return backends_for(args.demo, args.seed, args.demo_gpus)
+    return backends_for(args.demo, args.seed, args.demo_gpus, args.demo_hosts)
 
 
 def build_app(args: argparse.Namespace) -> VtuiApp:

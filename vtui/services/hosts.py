@@ -34,20 +34,14 @@ def checked_host(backends: Backends, name: str | None) -> str | None:
 
 def survey(backends: Backends, patient: bool = False) -> tuple[list[Deployment], list[HostState]]:
     """Every host's deployments and every host's state; `patient` (a one-shot command)
-    waits for each host up to its deadline instead of showing its last answer."""
-    from vtui.core.errors import BackendUnavailable
-
+    waits for each host up to its deadline instead of showing its last answer. Raises
+    BackendUnavailable when this machine's engine is the only host and did not answer."""
     layer = backends.hosts
     if layer is not None and patient:
         from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S
 
         layer.wait_s = REMOTE_TIMEOUT_S + 1
-    try:
-        deployments = backends.engine.list_deployments()
-    except BackendUnavailable:
-        if layer is None:
-            raise
-        deployments = []
+    deployments = backends.engine.list_deployments()
     states = layer.host_states() if layer is not None else []
     return deployments, states
 

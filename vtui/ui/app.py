@@ -167,6 +167,7 @@ class VtuiApp(App[None]):
         self.live = live
         self.deployments: list[Deployment] = []
         self.deployments_error: str | None = None
+        self.silent_hosts: tuple[str, ...] = ()
         self.active_deployment: Deployment | None = None
         # A container just launched from here: the Server screen selects it when it appears.
         self.follow_container: str | None = None
@@ -230,14 +231,23 @@ class VtuiApp(App[None]):
 
     @work(thread=True, exclusive=True, group="deployments")
     def read_deployments(self) -> None:
+        from vtui.services.hosts import survey
+
         try:
-            self.post_message(DeploymentsRead(self.backends.engine.list_deployments(), None))
+            deployments, states = survey(self.backends)
         except BackendUnavailable as exc:
             self.post_message(DeploymentsRead([], exc.reason))
+            return
+        local_error = states[0].error if states else None
+        silent = tuple(
+            f"{s.host.name}: {s.error or 'no answer yet'}" for s in states[1:] if not s.reachable
+        )
+        self.post_message(DeploymentsRead(deployments, local_error, silent))
 
     def on_deployments_read(self, message: DeploymentsRead) -> None:
         self.deployments = message.deployments
         self.deployments_error = message.error
+        self.silent_hosts = message.silent_hosts
         self.active_deployment = active_deployment(message.deployments, self.chosen_container)
         self.deployments_seen += 1
 

@@ -10,10 +10,14 @@ from vtui.core.records import Deployment, GpuSnapshot
 class DeploymentsRead(Message):
     """A fresh list of vtui's deployments, or the reason none could be read."""
 
-    def __init__(self, deployments: list[Deployment], error: str | None) -> None:
+    def __init__(
+        self, deployments: list[Deployment], error: str | None, silent_hosts: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.deployments = deployments
         self.error = error
+        # Remote hosts that did not answer, each as "NAME: why".
+        self.silent_hosts = silent_hosts
 
 
 class GpusRead(Message):

@@ -122,6 +122,11 @@ class ServerScreen(VtuiScreen):
     def compose_body(self) -> ComposeResult:
         yield Notice(id="server-notice")
         table: PlainTable[str | Text] = PlainTable(id="deployments", cursor_type="row")
+        # Several Docker hosts: a Host column, the deployments grouped by it (local first).
+        hosts = self.vtui.backends.hosts
+        self.several_hosts = bool(hosts is not None and hosts.remotes)
+        if self.several_hosts:
+            table.add_column("Host")
         table.add_columns("Container", "Model", "State", "Address")
         # Decided once, as on Models: a narrow terminal gets the columns that fit whole.
         self.wide_table = self.app.size.width >= WIDE
@@ -160,6 +165,9 @@ class ServerScreen(VtuiScreen):
                 f"{app.deployments_error}\nvtui keeps asking; the other screens work meanwhile.",
                 error=True,
             )
+        elif app.silent_hosts:
+            lines = "\n".join(f"host {line}" for line in app.silent_hosts)
+            notice.show(f"{lines}\nvtui keeps asking; the other hosts are shown.", error=True)
         elif not app.deployments:
             notice.show(
                 "No vLLM container on this engine yet. Pick a model on Models (1), then "
@@ -177,7 +185,8 @@ class ServerScreen(VtuiScreen):
         cursor = table.cursor_row
         table.clear()
         for d in self._deployments:
-            cells: list[str | Text] = [
+            cells: list[str | Text] = [d.engine_host] if self.several_hosts else []
+            cells += [
                 d.name,
                 d.model if self.wide_table else units.shorten_front(d.model, MODEL_NARROW),
                 Text(state_text(d), style=STATE_STYLE.get(d.state, "")),
@@ -413,7 +422,8 @@ class ServerScreen(VtuiScreen):
             line.append(update.progress, style=PHASE_STYLE.get(update.phase, ""))
             d = update.deployment
             if update.models is not None and d is not None and d.base_url and d.live:
-                line.append(f"\n{d.base_url}/v1 serves {', '.join(update.models)}")
+                there = f" of host {d.engine_host}" if d.engine_host != "local" else ""
+                line.append(f"\n{d.base_url}/v1{there} serves {', '.join(update.models)}")
                 if self._key:
                     line.append(f"  \u00b7  key {masked(self._key)} (k copies it)", style="dim")
                 else:

@@ -39,7 +39,10 @@ def deployment_text(
     if deployment is None:
         return Text("no deployment yet", style="dim")
     style = STATE_STYLE.get(deployment.state, "")
-    line = Text.assemble(("\u25cf ", style), (deployment.name, "bold"))
+    # host/container for a remote host's: the same name may run on several.
+    remote = deployment.engine_host != "local"
+    name = f"{deployment.engine_host}/{deployment.name}" if remote else deployment.name
+    line = Text.assemble(("\u25cf ", style), (name, "bold"))
     rest = [
         (state_text(deployment), style),
         (deployment.address, "cyan"),
