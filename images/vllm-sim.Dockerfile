@@ -2,6 +2,10 @@
 # is a local debootstrap image (scripts/test-engine.sh makes it) with nothing but python3.
 FROM vtui-test/debian-python3:bookworm
 COPY vtui /opt/vtui/vtui
+# nvidia-smi as the NVIDIA runtime would put it in a vLLM container, answering with bytes
+# recorded on a real H200 (tests/data/nvidia-smi), for the remote-host GPU tests.
+COPY tests/data/nvidia-smi/fake-nvidia-smi /usr/local/bin/nvidia-smi
+COPY tests/data/nvidia-smi/*.csv tests/data/nvidia-smi/smi-L.txt /usr/local/bin/nvidia-smi-data/
 ENV PYTHONPATH=/opt/vtui PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 EXPOSE 8000
 ENTRYPOINT ["python3", "-m", "vtui.sim.vllm_server"]

@@ -44,7 +44,10 @@ if ! engine2 info >/dev/null 2>&1; then
     fi
     ip link set "$BRIDGE" up
     say "starting the second dockerd on $SOCKET2"
+    # "nvidia", its default runtime, is runc here: it stands for the NVIDIA runtime (which
+    # wraps runc), so vtui's helper containers take the path they take on such hosts.
     nohup dockerd \
+        --add-runtime nvidia=/usr/sbin/runc --default-runtime nvidia \
         --data-root /var/lib/vtui-engine2 \
         --exec-root "$ENGINE2/exec" \
         --pidfile "$ENGINE2/dockerd.pid" \

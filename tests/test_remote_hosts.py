@@ -395,3 +395,41 @@ def test_chat_and_bench_reach_a_remote_deployment_through_an_ssh_tunnel(
         backends.hosts.close()
     with socket.socket() as probe:  # closed with the hosts: nothing is left listening
         assert probe.connect_ex(("127.0.0.1", tunnel_port)) != 0
+
+
+def test_a_remote_host_s_gpus_are_read_by_nvidia_smi_in_a_helper_and_attributed(
+    fleet: Fleet,
+) -> None:
+    """The second engine's default runtime is "nvidia" (runc standing for it) and its vLLM
+    image holds an nvidia-smi that answers with bytes recorded on a real H200."""
+    env = {**os.environ, "DOCKER_HOST": f"unix://{SECOND_SOCKET}"}
+    before = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True, text=True)
+    idle = fleet.vtui("gpus", "--host", "gpu-2", "--json")
+    assert idle.returncode == 0, idle.stderr
+    reading = json.loads(idle.stdout)
+    assert reading["source"] == "nvidia-smi on gpu-2"
+    [gpu] = reading["gpus"]
+    assert gpu["name"] == "NVIDIA H200" and gpu["memory_total_bytes"] == 143_771 * 1024 * 1024
+    assert gpu["processes"][0]["container_name"] is None  # no deployment holds it yet
+
+    name = make_profile(fleet, "remote3")
+    assert fleet.vtui("up", name, "--host", "gpu-2").returncode == 0
+    busy = json.loads(fleet.vtui("gpus", "--host", "gpu-2", "--json").stdout)
+    # The process nvidia-smi names (the simulator's own host PID) is its container's, as
+    # that host's engine tells.
+    assert busy["gpus"][0]["processes"][0]["container_name"] == f"vtui-{name}"
+    text = fleet.vtui("gpus", "--host", "gpu-2").stdout
+    assert f"container vtui-{name}" in text and "nvidia-smi on gpu-2" in text
+    after = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True, text=True)
+    # Every helper container went; only the deployment is new.
+    assert len(after.stdout.split()) == len(before.stdout.split()) + 1
+
+
+def test_gpus_of_a_host_without_the_nvidia_runtime_say_docker_s_words_and_the_fix(
+    fleet: Fleet,
+) -> None:
+    fleet.add("plain", "unix:///var/run/docker.sock")  # this machine's engine: no runtime
+    done = fleet.vtui("gpus", "--host", "plain")
+    assert done.returncode == 1
+    assert 'could not select device driver "" with capabilities: [[gpu]]' in done.stderr
+    assert "install the NVIDIA Container Toolkit there" in done.stderr

@@ -179,7 +179,10 @@ def demo_backends(
         worlds[name] = DemoWorld(seed + number, clock, gpu_count, journal=journal)
 
     def simulated_host(host: Host) -> Connection:
-        return Connection(SimulatedEngine(worlds[host.name]), lambda: None)
+        from vtui.backends.gpu.simulated import simulated_gpus
+
+        there = worlds[host.name]
+        return Connection(SimulatedEngine(there), lambda: None, gpus=lambda: simulated_gpus(there))
 
     engine = HostEngines(
         EngineSet(SimulatedEngine(world), None, attached),

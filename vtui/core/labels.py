@@ -16,3 +16,5 @@ def vtui_labels(model: str, profile: str) -> dict[str, str]:
 
 # On `vtui doctor`'s short-lived `nvidia-smi -L` container.
 DOCTOR = "io.vtui.doctor"
+# On a short-lived helper container vtui runs on a host (reading its GPUs, say): its job.
+HELPER = "io.vtui.helper"

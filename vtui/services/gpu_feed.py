@@ -23,3 +23,30 @@ def read_gpus(backends: Backends, deployments: Sequence[Deployment]) -> GpuSnaps
     except BackendUnavailable:
         owners = {}
     return attribute(snapshot, owners, {d.container_id: d.name for d in deployments})
+
+
+def read_host_gpus(
+    backends: Backends, host: str | None, deployments: Sequence[Deployment]
+) -> tuple[GpuSnapshot, str]:
+    """The GPUs of one host (None or "local": this machine's, through NVML), each process's
+    container named as on this machine, and where the figures came from. Raises
+    BackendUnavailable."""
+    layer = backends.hosts
+    if host in (None, "local") or layer is None:
+        return read_gpus(backends, deployments), backends.gpu.label
+    remote = layer.remotes.get(host)
+    if remote is None:
+        raise BackendUnavailable(f"no host called {host!r} (see `vtui hosts`)")
+    monitor = remote.gpus()
+    snapshot = monitor.snapshot()
+    pids = {p.pid for g in snapshot.gpus for p in g.all_processes}
+    owners: dict[int, str] = {}
+    if pids:
+        try:  # the host's PIDs, told apart by that host's own engine
+            owners = {
+                pid: f"{host}/{cid}" for pid, cid in remote.engine.containers_of(pids).items()
+            }
+        except BackendUnavailable:
+            owners = {}
+    names = {d.container_id: d.name for d in deployments}
+    return attribute(snapshot, owners, names), monitor.label

@@ -128,6 +128,9 @@ class DockerLogFollow:
             self._stream.close()
 
 
+HELPER_OUTPUT_BYTES = 256 * 1024
+
+
 class DockerEngine:
     def __init__(
         self,
@@ -281,6 +284,58 @@ class DockerEngine:
 
     def containers_of(self, pids: Collection[int]) -> dict[int, str]:
         return self._owners.owners(pids)
+
+    def helper_output(
+        self, job: str, argv: list[str], *, all_gpus: bool, host_pid: bool, timeout: float
+    ) -> str:
+        """What a short-lived helper container prints (stdout and stderr, bounded): in the
+        pinned vLLM image if the engine has it, else in another vLLM image it has (none is
+        pulled). With all_gpus it sees every GPU: through the NVIDIA runtime when it is the
+        engine's default, else by Docker's GPU request. Labelled `job` and removed after.
+        Raises EngineFailed with Docker's words, EngineUnavailable when out of reach."""
+        import docker
+
+        client = self._docker()
+        image = self._helper_image()
+        info = self._call("info", client.info)
+        nvidia_default = isinstance(info, dict) and info.get("DefaultRuntime") == "nvidia"
+        options: dict[str, Any] = {"labels": {labels.HELPER: job}, "entrypoint": argv}
+        if all_gpus:
+            options["environment"] = {"NVIDIA_VISIBLE_DEVICES": "all"}
+            if not nvidia_default:
+                options["device_requests"] = [
+                    docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+                ]
+        if host_pid:
+            options["pid_mode"] = "host"  # the GPU processes by the host's PIDs
+        container = self._call("create a helper", client.containers.create, image, **options)
+        try:
+            self._call("start a helper", container.start)
+            result = self._call("wait for a helper", container.wait, timeout=timeout)
+            raw = self._call("read a helper", container.logs, stdout=True, stderr=True)
+        finally:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+        text = bytes(raw[:HELPER_OUTPUT_BYTES]).decode("utf-8", "replace")
+        if result.get("StatusCode") != 0:
+            last = [line for line in text.splitlines() if line.strip()][-1:] or ["no output"]
+            raise EngineFailed(f"{job} on {self.where}: {visible(last[0][:300])}")
+        return text
+
+    def _helper_image(self) -> str:
+        from vtui.core.vllm_release import DEFAULT_IMAGE
+
+        images = self._call("images", self._docker().api.images)
+        tags = [str(tag) for entry in images or [] for tag in entry.get("RepoTags") or []]
+        if DEFAULT_IMAGE in tags:
+            return DEFAULT_IMAGE
+        others = sorted(tag for tag in tags if "vllm" in tag.lower())
+        if not others:
+            raise EngineFailed(
+                f"no vLLM image on {self.where} to read its GPUs in (vtui pulls none): "
+                f"pull {DEFAULT_IMAGE} there"
+            )
+        return others[0]
 
     def _running_vllm(self) -> list[str]:
         return [

@@ -3,9 +3,11 @@ given), or another unix socket; each call with a deadline."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from vtui.backends.engine.docker_engine import DockerEngine
+from vtui.backends.gpu import GpuMonitor
 from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S, Connection
 from vtui.core.errors import EngineUnavailable
 from vtui.core.hosts import Host, TlsFiles
@@ -43,8 +45,17 @@ def remote_engine(host: Host) -> Connection:
             why=lambda _exc: relay.last_error or "",
             timeout=REMOTE_TIMEOUT_S,
         )
-        return Connection(engine, relay.close, relay.forward)
+        return Connection(engine, relay.close, relay.forward, _smi(engine, host))
     engine = DockerEngine(
         host.docker, tls=_checked_tls(host), where=host.docker, timeout=REMOTE_TIMEOUT_S
     )
-    return Connection(engine, lambda: None)
+    return Connection(engine, lambda: None, gpus=_smi(engine, host))
+
+
+def _smi(engine: DockerEngine, host: Host) -> Callable[[], GpuMonitor]:
+    def make() -> GpuMonitor:
+        from vtui.backends.gpu.engine_smi import EngineSmiGpus
+
+        return EngineSmiGpus(engine, host.name)
+
+    return make

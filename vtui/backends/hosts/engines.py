@@ -20,6 +20,7 @@ from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, replace
 
 from vtui.backends.engine import ContainerEngine, LogFollow, PullListener
+from vtui.backends.gpu import GpuMonitor
 from vtui.core.errors import BackendUnavailable, EngineUnavailable, NoSuchContainer
 from vtui.core.hosts import LOCAL, Host
 from vtui.core.records import Deployment, LogLine, RunRequest
@@ -33,6 +34,8 @@ class Connection:
     engine: ContainerEngine
     close: Callable[[], None]
     tunnel: Callable[[str, int], int] | None = None
+    # The host's GPUs as vtui reads them from afar (nvidia-smi in a helper container).
+    gpus: Callable[[], GpuMonitor] | None = None
 
 
 EngineMaker = Callable[[Host], Connection]
@@ -96,6 +99,13 @@ class RemoteHost:
             f"which only that host reaches: reach {self.host.name} by ssh:// (vtui opens a "
             "tunnel), or publish the port on an address you opened (--host 0.0.0.0)"
         )
+
+    def gpus(self) -> GpuMonitor:
+        """Raises BackendUnavailable when this host's GPUs cannot be read from here."""
+        make = self._connected().gpus
+        if make is None:
+            raise BackendUnavailable(f"vtui cannot read the GPUs of host {self.host.name}")
+        return make()
 
     def close(self) -> None:
         with self._lock:
