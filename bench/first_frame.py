@@ -1,6 +1,6 @@
 """Child process for bench/startup.py: start one app in a terminal, quit after its first frame.
 
-    python -m bench.first_frame vtui|bare FD
+    python -m bench.first_frame vtui|vtui-real|bare FD
 
 It writes the wall-clock time of its first frame to file descriptor FD, so the parent can
 measure start-to-first-frame without counting the app's teardown.
@@ -27,16 +27,18 @@ def bare_app() -> Any:
     return Bare()
 
 
-def vtui_app() -> Any:
-    # The same path `vtui --demo` takes: parse, build the demo backends, build the app.
+def vtui_app(argv: list[str]) -> Any:
+    # The same path `vtui` takes: parse, build the backends, build the app.
     from vtui.cli.main import build_app, build_parser
 
-    return build_app(build_parser(["--demo"]).parse_args(["--demo"]))
+    return build_app(build_parser(argv).parse_args(argv))
 
 
 def main() -> None:
     report_fd = int(sys.argv[2])
-    app = vtui_app() if sys.argv[1] == "vtui" else bare_app()
+    which = sys.argv[1]
+    # "vtui": the demo; "vtui-real": the real backends, with whatever hosts config.toml names.
+    app = bare_app() if which == "bare" else vtui_app(["--demo"] if which == "vtui" else [])
 
     def first_frame() -> None:
         os.write(report_fd, f"{time.time():.6f}".encode())
