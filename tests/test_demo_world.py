@@ -124,8 +124,8 @@ def test_the_simulated_engine_hands_lines_on_as_the_real_one_does(
     from vtui.core.log_buffer import MAX_LINE_BYTES
 
     backends = demo(7, ManualClock())
-    assert isinstance(backends.engine, EngineSet)
-    engine = backends.engine.containers
+    assert backends.hosts is not None and isinstance(backends.hosts.local, EngineSet)
+    engine = backends.hosts.local.containers
     assert isinstance(engine, SimulatedEngine)
     (running,) = [d for d in engine.list_deployments() if d.live]
     hostile = [(1.0, "INFO \x1b]52;c;SG9zdGlsZQ==\x07 x"), (2.0, "INFO " + "X" * 100_000)]

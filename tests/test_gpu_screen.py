@@ -188,3 +188,66 @@ async def test_the_gpus_are_read_at_the_chosen_interval() -> None:
         await asyncio.sleep(0.5)
         assert isinstance(app.screen, GpuScreen)
         assert "every 0.2 s" in str(app.screen.query_one("#gpu-status").render())
+
+
+async def test_h_shows_a_remote_host_s_gpus_and_f_sums_up_the_fleet() -> None:
+    from vtui.backends.registry import demo_backends
+    from vtui.core.errors import EngineUnavailable
+    from vtui.core.records import Deployment
+    from vtui.ui.widgets.fleet_panel import FleetPanel
+
+    backends = demo_backends(7, ManualClock(), remote_hosts=2)
+    assert backends.hosts is not None
+    theirs = backends.hosts.remotes["gpu-2"].gpus().snapshot()
+
+    def refuse() -> list[Deployment]:
+        raise EngineUnavailable("cannot reach the Docker engine at ssh://demo@gpu-3: refused")
+
+    backends.hosts.remotes["gpu-3"].engine.list_deployments = refuse  # type: ignore[method-assign]
+    app = VtuiApp(backends, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await app.switch_mode("gpu")
+        await settle(app)
+        await pilot.press("escape", "h")
+        await settle(app)
+        await settle(app)
+        status = str(app.screen.query_one("#gpu-status").render())
+        assert "host gpu-2: simulated NVML" in status
+        shown = app.gpu_snapshot
+        assert shown is not None and app.gpu_host == "gpu-2"
+        assert [g.memory_used_mib for g in shown.gpus] == [g.memory_used_mib for g in theirs.gpus]
+        # Its processes are named by gpu-2's own containers.
+        owners = {p.container_name for g in shown.gpus for p in g.processes} - {None}
+        assert owners == {"vtui-qwen2.5-7b-instruct"}
+
+        await pilot.press("F")
+        await settle(app)
+        panel = app.screen
+        assert isinstance(panel, FleetPanel)
+        for _ in range(50):
+            if panel.rows is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert panel.rows is not None
+        rows = {row.host: row for row in panel.rows}
+        assert list(rows) == ["local", "gpu-2", "gpu-3"]
+        assert rows["local"].gpus == 2 and rows["local"].deployments == 1
+        assert rows["gpu-2"].used_mib == sum(g.memory_used_mib or 0 for g in theirs.gpus)
+        assert rows["gpu-3"].why is not None and "unreachable" in rows["gpu-3"].why
+        text = str(panel.query_one("#fleet-table").render())
+        assert "gpu-3" in text and "refused" in text
+        await pilot.press("escape", "h", "h")  # gpu-3, then back to this machine
+        await settle(app)
+        assert app.gpu_host == "local"
+
+
+async def test_one_host_offers_no_host_keys() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await app.switch_mode("gpu")
+        await settle(app)
+        await pilot.press("escape")
+        keys = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert "next_host" not in keys and "fleet" not in keys

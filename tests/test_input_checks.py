@@ -20,6 +20,7 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
     (): {
         "--seed": ["seven"],
         "--demo-gpus": ["9", "0", "two"],
+        "--demo-hosts": ["5", "0", "two"],
         "--gpu-interval": ["0.01", "fast"],
         "--screenshots": ["/dev/null/shots"],
         "--size": ["big", "10x5", "120x5000"],
@@ -36,6 +37,7 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--image": [""],
         "--runtime": ["vm"],
         "--vllm-program": ["/nonexistent/vllm"],  # for a docker profile: it has no use there
+        "--docker-host": ["gpu-7", "no name!"],  # not a host `vtui hosts` lists
     },
     ("profile", "new", "p", "--model", "Qwen/Qwen3-8B", "--runtime", "process"): {
         "--vllm-program": ["/nonexistent/vllm"],
@@ -55,9 +57,11 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--cache-dir": ["/dev/null/cache"],
     },
     ("models",): {"--dir": ["/dev/null/nowhere"]},
-    ("--demo", "up", "demo"): {"--timeout": ["0", "-5", "soon"]},
-    ("--demo", "logs", "vtui-demo"): {"--tail": ["-1", "all"]},
-    ("--demo", "down", "vtui-demo"): {"--timeout": ["-1", "now"]},
+    ("--demo", "up", "demo"): {"--timeout": ["0", "-5", "soon"], "--host": ["gpu-7"]},
+    ("--demo", "logs", "vtui-demo"): {"--tail": ["-1", "all"], "--host": ["gpu-7"]},
+    ("--demo", "down", "vtui-demo"): {"--timeout": ["-1", "now"], "--host": ["gpu-7"]},
+    ("--demo", "ps"): {"--host": ["gpu-7", "-x"]},
+    ("--demo", "gpus"): {"--host": ["gpu-7"]},
     ("--demo", "chat", "--prompt", "hi"): {
         "--endpoint": ["ftp://example", "localhost:8000"],
         "--api-key-env": ["VTUI_TEST_UNSET_VARIABLE", "not a name"],
@@ -131,7 +135,7 @@ def value_options(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()) 
 def _command_words(prefix: tuple[str, ...]) -> tuple[str, ...]:
     words = [w for w in prefix if not w.startswith("-")]
     commands = {"compose", "profile", "new", "search", "download", "models", "up", "logs"}
-    commands |= {"down", "chat", "bench", "estimate", "attach", "probe", "doctor"}
+    commands |= {"down", "chat", "bench", "estimate", "attach", "probe", "doctor", "ps", "gpus"}
     return tuple(w for w in words if w in commands)
 
 

@@ -110,3 +110,16 @@ def test_wrong_types_and_missing_model_are_reported(store: ProfileStore) -> None
 def test_the_config_dir_follows_xdg() -> None:
     assert config_dir({"XDG_CONFIG_HOME": "/x/cfg", "HOME": "/h"}) == Path("/x/cfg/vtui")
     assert config_dir({"HOME": "/h"}) == Path("/h/.config/vtui")
+
+
+def test_a_profile_s_docker_host_must_be_a_host_name(tmp_path: Path) -> None:
+    from vtui.backends.files.profile_store import ProfileStore
+    from vtui.core.errors import ProfileError
+
+    store = ProfileStore(tmp_path)
+    (tmp_path / "profiles").mkdir(parents=True)
+    (tmp_path / "profiles" / "p.toml").write_text(
+        'model = "Qwen/Qwen3-8B"\ndocker_host = "-oProxyCommand=x"\n'
+    )
+    with pytest.raises(ProfileError, match="is not a host name"):
+        store.load("p")

@@ -433,3 +433,25 @@ def test_gpus_of_a_host_without_the_nvidia_runtime_say_docker_s_words_and_the_fi
     assert done.returncode == 1
     assert 'could not select device driver "" with capabilities: [[gpu]]' in done.stderr
     assert "install the NVIDIA Container Toolkit there" in done.stderr
+
+
+def test_a_profile_that_names_its_host_starts_there(fleet: Fleet) -> None:
+    made = fleet.vtui(
+        "profile", "new", "remote4", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpus", "none",
+        "--image", SIM_IMAGE, "--port", str(free_port()), "--docker-host", "gpu-2",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert (
+        'docker_host = "gpu-2"' in (fleet.config / "vtui" / "profiles" / "remote4.toml").read_text()
+    )
+    up = fleet.vtui("up", "remote4")
+    assert up.returncode == 0, up.stderr
+    assert "of host gpu-2" in up.stdout
+    listed = json.loads(fleet.vtui("ps", "--json").stdout)
+    assert [(r["host"], r["name"]) for r in listed if r["profile"] == "remote4"] == [
+        ("gpu-2", "vtui-remote4")
+    ]
+    unknown = fleet.vtui(
+        "profile", "new", "remote5", "--model", "Qwen/Qwen2.5-7B-Instruct", "--docker-host", "gpu-7"
+    )
+    assert unknown.returncode == 1 and "no host called 'gpu-7'" in unknown.stderr

@@ -376,3 +376,37 @@ def test_server_with_two_hosts_a_remote_one_chosen(snap_compare: Snap) -> None:
         await settle(pilot.app)  # type: ignore[arg-type]
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def _two_host_app() -> VtuiApp:
+    from vtui.backends.registry import demo_backends
+
+    app = VtuiApp(demo_backends(7, ManualClock(), token_delay=0, remote_hosts=1), live=False)
+    app.clock = TickingClock()
+    return app
+
+
+def test_gpu_screen_of_a_remote_host(snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("gpu")(pilot)
+        await pilot.press("escape", "h")
+        await settle(pilot.app)  # type: ignore[arg-type]
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(_two_host_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_fleet_of_two_hosts(snap_compare: Snap) -> None:
+    import asyncio
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_screen("gpu")(pilot)
+        await pilot.press("escape", "F")
+        for _ in range(100):
+            await settle(pilot.app)  # type: ignore[arg-type]
+            if getattr(pilot.app.screen, "rows", None) is not None:
+                break
+            await asyncio.sleep(0.05)
+        await settle(pilot.app)  # type: ignore[arg-type]
+
+    assert snap_compare(_two_host_app(), terminal_size=(100, 30), run_before=run_before)

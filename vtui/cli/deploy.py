@@ -50,7 +50,8 @@ def add_commands(commands: Any) -> None:
     up.add_argument(
         "--host",
         metavar="NAME",
-        help="start it on this Docker host (see `vtui hosts`; default: this machine)",
+        help="start it on this Docker host (see `vtui hosts`; default: the profile's "
+        "docker_host, else this machine)",
     )
     up.add_argument(
         "--restart",
@@ -261,7 +262,10 @@ def _up(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
 
     try:
         spec = backends.profiles().load(args.profile)
-        from vtui.services.hosts import on_host, survey
+        from vtui.services.hosts import checked_host, on_host, survey
+
+        if host is None and spec.docker_host:
+            host = checked_host(backends, spec.docker_host)
 
         deployments, _states = survey(backends, patient=True)
         running = running_for(on_host(deployments, host), spec.name)

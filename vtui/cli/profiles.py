@@ -96,6 +96,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="PATH",
         help="with --runtime process: the vllm program to run (default: vllm on PATH)",
     )
+    new.add_argument(
+        "--docker-host",
+        default="",
+        metavar="NAME",
+        help="the Docker host it runs on (see `vtui hosts`; default: this machine); "
+        "`vtui up --host` still picks another",
+    )
 
 
 def run_compose(args: argparse.Namespace, backends: Backends) -> int:
@@ -172,6 +179,16 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
         problems.append(Problem("--vllm-program", "goes with --runtime process (a container "
                                 "runs the vllm of its image)"))  # fmt: skip
     gpus = parse_gpus(args.gpus)
+    if args.docker_host:
+        from vtui.core.hosts import HostProblem
+        from vtui.services.hosts import checked_host
+
+        try:
+            checked_host(backends, args.docker_host)
+        except HostProblem as exc:
+            problems.append(Problem("--docker-host", str(exc)))
+        if args.runtime == "process":
+            problems.append(Problem("--docker-host", "a process profile runs on this machine"))
 
     if gpus is None:
         problems.append(Problem("gpus", f'"all", "none" or indices such as 0,1, not {args.gpus!r}'))
@@ -191,8 +208,9 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
         args=vllm_args,
         runtime=args.runtime,
         vllm_program=args.vllm_program,
+        docker_host=args.docker_host,
     )
-    problems += check_profile(backends, spec)
+    problems += check_profile(backends, spec, spec.docker_host or None)
     if not report_problems(args.name, problems, sys.stderr):
         print(f"vtui: {args.name}: not created", file=sys.stderr)
         return 1

@@ -59,6 +59,8 @@ class LaunchSpec:
     # from a venv, conda or a module system).
     runtime: str = "docker"
     vllm_program: str = "vllm"
+    # The Docker host it runs on by default (see `vtui hosts`); "" for this machine.
+    docker_host: str = ""
 
     @property
     def local(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from vtui.core.fleet import FleetRow
 from vtui.core.hosts import LOCAL, Host, HostProblem
 from vtui.core.records import Deployment
 
@@ -58,3 +59,42 @@ def run_on(
             raise HostProblem(f"no host called {host!r} here")
         return backends.engine.run(request, on_pull)
     return backends.hosts.run_on(host, request, on_pull)
+
+
+FLEET_WAIT_S = 40.0  # a cold helper container on a slow host, and then some
+
+
+def fleet(backends: Backends) -> list[FleetRow]:
+    """Every host's GPUs summed up and its deployments, each host read at once and each
+    bounded: one that does not answer in time is a row saying so."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import wait as wait_for
+
+    from vtui.core.errors import BackendUnavailable
+    from vtui.core.fleet import fleet_row
+    from vtui.services.gpu_feed import read_host_gpus
+
+    deployments, states = survey(backends)
+    names = [s.host.name for s in states] or [LOCAL]
+    counts = {name: len(on_host(deployments, name)) for name in names}
+    silent = {s.host.name: s.error or "no answer yet" for s in states if not s.reachable}
+
+    def read(name: str) -> FleetRow:
+        if name in silent:
+            return fleet_row(name, counts[name], None, f"unreachable: {silent[name]}")
+        try:
+            snapshot, _source = read_host_gpus(backends, name, deployments)
+        except BackendUnavailable as exc:
+            return fleet_row(name, counts[name], None, exc.reason)
+        except Exception as exc:  # one host's failure is that host's row
+            return fleet_row(name, counts[name], None, f"reading failed: {type(exc).__name__}")
+        return fleet_row(name, counts[name], snapshot, None)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, min(16, len(names))))
+    futures = {name: pool.submit(read, name) for name in names}
+    wait_for(futures.values(), timeout=FLEET_WAIT_S)
+    pool.shutdown(wait=False, cancel_futures=True)
+    return [
+        f.result() if f.done() else fleet_row(n, counts[n], None, "no answer in time")
+        for n, f in futures.items()
+    ]

@@ -47,7 +47,8 @@ def launch(
     on_pull: PullListener | None = None,
     engine_host: str | None = None,
 ) -> Deployment:
-    """On this machine, or on the Docker host named. Raises LaunchFailed."""
+    """On the Docker host named, else the profile's own (docker_host), else this machine.
+    Raises LaunchFailed."""
     from vtui.core.hosts import HostProblem
     from vtui.services.hosts import run_on
 
@@ -55,8 +56,9 @@ def launch(
     try:
         store.put(spec)
         request = run_request(spec, store.api_key(spec.name), os.environ)
-        if engine_host is not None:
-            return run_on(backends, engine_host, request, on_pull)
+        where = engine_host or spec.docker_host or None
+        if where is not None:
+            return run_on(backends, where, request, on_pull)
         return backends.engine.run(request, on_pull)
     except (ProfileError, EngineError, BackendUnavailable, HostProblem) as exc:
         raise LaunchFailed(_explained(str(exc))) from exc

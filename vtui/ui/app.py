@@ -40,6 +40,8 @@ SCREENS_GROUP = Binding.Group("Screens", compact=True)
 # Each second: a container killed from outside shows within two.
 DEPLOYMENTS_POLL_SECONDS = 1.0
 GPU_POLL_SECONDS = 1.0
+# A remote host's GPUs cost a helper container each reading: read them less often.
+REMOTE_GPU_SECONDS = 5.0
 FREEZE_AFTER_S = 0.5
 
 
@@ -177,6 +179,10 @@ class VtuiApp(App[None]):
         self.gpu_interval = gpu_interval
         self.gpu_snapshot: GpuSnapshot | None = None
         self.gpu_error: str | None = None
+        # Whose GPUs the strip and the GPU screen show: this machine's, or a remote host's.
+        self.gpu_host = "local"
+        self.gpu_source = backends.gpu.label
+        self._remote_gpus_at = float("-inf")
         self.gpu_history = GpuHistory()
         # What a screen would lose if vtui quit now, each asked in turn (a download under
         # way, a profile not saved, a conversation not saved): None when nothing.
@@ -254,24 +260,44 @@ class VtuiApp(App[None]):
     def poll_gpus(self) -> None:
         # A GPU that is falling off the bus can hold an NVML call for seconds: skip a turn
         # rather than pile up threads waiting on it.
-        if not self._gpu_reading:
-            self._gpu_reading = True
-            self.read_gpus()
+        if self._gpu_reading:
+            return
+        if self.gpu_host != "local":
+            if time.monotonic() - self._remote_gpus_at < REMOTE_GPU_SECONDS:
+                return
+            self._remote_gpus_at = time.monotonic()
+        self._gpu_reading = True
+        self.read_gpus(self.gpu_host)
+
+    def show_gpus_of(self, host: str) -> None:
+        """The strip and the GPU screen show this host's GPUs from the next reading on."""
+        if host == self.gpu_host:
+            return
+        self.gpu_host = host
+        self.gpu_snapshot, self.gpu_error = None, None
+        self.gpu_history = GpuHistory()
+        self._remote_gpus_at = float("-inf")
+        self.gpus_seen += 1
+        self._gpu_reading = False
+        self.poll_gpus()
 
     @work(thread=True, group="gpus")
-    def read_gpus(self) -> None:
-        from vtui.services.gpu_feed import read_gpus
+    def read_gpus(self, host: str = "local") -> None:
+        from vtui.services.gpu_feed import read_host_gpus
 
         try:
-            snapshot = read_gpus(self.backends, self.deployments)
-            self.post_message(GpusRead(snapshot, None))
+            snapshot, source = read_host_gpus(self.backends, host, self.deployments)
+            self.post_message(GpusRead(snapshot, None, host, source))
         except BackendUnavailable as exc:
-            self.post_message(GpusRead(None, exc.reason))
+            self.post_message(GpusRead(None, exc.reason, host))
         except Exception as exc:  # a GPU reading never takes the app down; the next one retries
-            self.post_message(GpusRead(None, f"reading the GPUs failed: {exc!r}"))
+            self.post_message(GpusRead(None, f"reading the GPUs failed: {exc!r}", host))
 
     def on_gpus_read(self, message: GpusRead) -> None:
         self._gpu_reading = False
+        if message.host != self.gpu_host:
+            return  # a reading of the host shown before the switch
+        self.gpu_source = message.source or self.gpu_source
         self.gpu_snapshot = message.snapshot
         self.gpu_error = message.error
         if message.snapshot is not None:

@@ -23,7 +23,15 @@ class DeploymentsRead(Message):
 class GpusRead(Message):
     """One reading of every GPU, with each process's container, or why NVML gave none."""
 
-    def __init__(self, snapshot: GpuSnapshot | None, error: str | None) -> None:
+    def __init__(
+        self,
+        snapshot: GpuSnapshot | None,
+        error: str | None,
+        host: str = "local",
+        source: str | None = None,
+    ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.error = error
+        self.host = host  # whose GPUs: a reading of another host may still arrive after a switch
+        self.source = source  # where the figures came from ("NVML", "nvidia-smi on gpu-2")

@@ -172,10 +172,16 @@ class SshRelay:
                     self._note(line)
 
         threading.Thread(target=upstream, daemon=True).start()
-        threading.Thread(target=errors, daemon=True).start()
+        noting = threading.Thread(target=errors, daemon=True)
+        noting.start()
         with contextlib.suppress(OSError, ValueError):
             while data := os.read(stdout.fileno(), CHUNK):
                 conn.sendall(data)
+        # ssh's last words (a refused key, say) are noted before the client sees the end,
+        # so the reason it is given is ssh's, not "closed without an answer".
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=2)
+        noting.join(timeout=2)
         with contextlib.suppress(OSError):
             conn.shutdown(socket.SHUT_RDWR)
         conn.close()

@@ -24,6 +24,7 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
 from vtui.core.errors import ProfileError
+from vtui.core.hosts import HostProblem, host_name
 from vtui.core.launch_spec import NO_GPU, PROCESS, RUNTIMES, LaunchSpec
 from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
@@ -44,6 +45,7 @@ TOP_KEYS = (
     "extra_args",
     "runtime",
     "vllm_program",
+    "docker_host",
 )
 NEW_PROFILE_HEADER = (
     "vtui launch profile. Edit freely: vtui keeps your comments and your layout.",
@@ -251,6 +253,7 @@ def _fill(doc: tomlkit.TOMLDocument, spec: LaunchSpec, key_file: str) -> None:
         "extra_args": list(spec.extra_args) or None,
         "runtime": spec.runtime if spec.runtime != "docker" else None,
         "vllm_program": spec.vllm_program if spec.runtime == PROCESS else None,
+        "docker_host": spec.docker_host or None,
     }
     for key in TOP_KEYS:
         _set(doc, key, values[key])
@@ -310,6 +313,14 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
     runtime = want("runtime", str, "docker")
     if runtime not in RUNTIMES:
         raise ProfileError(f'{path}: runtime must be "docker" or "process", not {runtime!r}')
+    docker_host = want("docker_host", str, "")
+    if docker_host:
+        try:
+            host_name(docker_host, f"{path}: docker_host")
+        except HostProblem as exc:
+            raise ProfileError(str(exc)) from None
+        if runtime == PROCESS:
+            raise ProfileError(f"{path}: a process profile runs on this machine: no docker_host")
     vllm = want("vllm", dict, {})
     env = want("env", dict, {})
     extra = want("extra_args", list, [])
@@ -329,6 +340,7 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
         extra_args=tuple(str(t) for t in extra),
         runtime=runtime,
         vllm_program=want("vllm_program", str, "vllm"),
+        docker_host=docker_host,
     )
 
 

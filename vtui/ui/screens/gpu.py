@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from vtui.core import units
@@ -25,6 +28,31 @@ class GpuScreen(VtuiScreen):
     SCREEN_TITLE = "GPU"
     MAIN_WIDGET = "#gpu-processes"
     GPU_STRIP = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("h", "next_host", "Next host"),
+        Binding("F", "fleet", "Fleet"),
+    ]
+
+    def _host_names(self) -> list[str]:
+        hosts = self.vtui.backends.hosts
+        return ["local", *(hosts.remotes if hosts is not None else ())]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next_host", "fleet") and len(self._host_names()) < 2:
+            return False  # one host: nothing to switch to, no fleet to sum up
+        return super().check_action(action, parameters)
+
+    def action_next_host(self) -> None:
+        names = self._host_names()
+        now = self.vtui.gpu_host
+        following = names[(names.index(now) + 1) % len(names)] if now in names else "local"
+        self.vtui.show_gpus_of(following)
+        self._show()
+
+    def action_fleet(self) -> None:
+        from vtui.ui.widgets.fleet_panel import FleetPanel
+
+        self.app.push_screen(FleetPanel(self.vtui.backends))
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="gpu-status", classes="status")
@@ -49,6 +77,15 @@ class GpuScreen(VtuiScreen):
             self._status = text
             self.query_one("#gpu-status", Static).update(text)
 
+    def _whose(self) -> str:
+        """Where the figures come from, and the host when it is not this machine."""
+        app = self.vtui
+        if app.gpu_host == "local":
+            return app.backends.gpu.label if app.gpu_snapshot is None else app.gpu_source
+        return (
+            f"host {app.gpu_host}: {app.gpu_source}" if app.gpu_snapshot else f"host {app.gpu_host}"
+        )
+
     def _chosen(self) -> Chosen:
         active = self.vtui.active_deployment
         return Chosen(active.container_id, active.name) if active else Chosen(None, None)
@@ -57,7 +94,11 @@ class GpuScreen(VtuiScreen):
         app = self.vtui
         notice = self.query_one(Notice)
         panels = self.query_one(GpuPanels)
-        every = f"every {app.gpu_interval:g} s" if app.live else "one reading"
+        from vtui.ui.app import REMOTE_GPU_SECONDS
+
+        remote = app.gpu_host != "local"
+        interval = max(app.gpu_interval, REMOTE_GPU_SECONDS) if remote else app.gpu_interval
+        every = f"every {interval:g} s" if app.live else "one reading"
         if app.gpu_error:
             again = f"vtui tries again {every}; " if app.live else ""
             notice.show(
@@ -65,14 +106,14 @@ class GpuScreen(VtuiScreen):
                 f"{again}everything else works without them.",
                 error=True,
             )
-            self._set_status(f"{app.backends.gpu.label} \u00b7 no reading")
+            self._set_status(f"{self._whose()} \u00b7 no reading")
             panels.show(None, self._chosen())
             self.query_one("#gpu-processes", DataTable).display = False
             self._process_cells = []
             return
         snap = app.gpu_snapshot
         if snap is None:
-            self._set_status(f"{app.backends.gpu.label} \u00b7 reading\u2026")
+            self._set_status(f"{self._whose()} \u00b7 reading\u2026")
             return
         if notice.display:
             notice.hide()
@@ -80,7 +121,7 @@ class GpuScreen(VtuiScreen):
         gpus = units.plural(len(snap.gpus), "GPU")
         self._set_status(
             f"{gpus} \u00b7 driver {units.or_na(snap.driver_version)}"
-            f" \u00b7 CUDA {units.or_na(snap.cuda_version)} \u00b7 {app.backends.gpu.label}"
+            f" \u00b7 CUDA {units.or_na(snap.cuda_version)} \u00b7 {self._whose()}"
             f" \u00b7 {every}"
         )
         chosen = self._chosen()
