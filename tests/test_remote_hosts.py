@@ -377,8 +377,11 @@ def test_chat_and_bench_reach_a_remote_deployment_through_an_ssh_tunnel(
 
     for key, value in fleet.env().items():
         monkeypatch.setenv(key, value)
+    from vtui.services.hosts import be_patient
+
     backends = real_backends()
     assert backends.hosts is not None
+    be_patient(backends)  # as a command is: the first listing waits for the remote host
     try:
         deployment = find(backends.engine.list_deployments(), name)
         assert deployment is not None and deployment.engine_host == "gpu-2"
@@ -455,3 +458,44 @@ def test_a_profile_that_names_its_host_starts_there(fleet: Fleet) -> None:
         "profile", "new", "remote5", "--model", "Qwen/Qwen2.5-7B-Instruct", "--docker-host", "gpu-7"
     )
     assert unknown.returncode == 1 and "no host called 'gpu-7'" in unknown.stderr
+
+
+def test_ctrl_c_in_logs_f_of_a_remote_deployment_closes_ssh_and_leaves_it_running(
+    fleet: Fleet,
+) -> None:
+    import signal
+
+    name = make_profile(fleet, "remote6")
+    assert fleet.vtui("up", name, "--host", "gpu-2").returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtui", "logs", name, "-f"],
+        cwd=REPO, env=fleet.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not _ssh_children(proc.pid):
+        time.sleep(0.2)
+    assert _ssh_children(proc.pid), "vtui logs -f did not reach the host over ssh"
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=20)
+    time.sleep(0.5)
+    assert not _ssh_children(proc.pid)  # its ssh processes ended with it
+    assert not _masters_left(), _masters_left()  # and the shared master it had started
+    listed = json.loads(fleet.vtui("ps", "--json", "--host", "gpu-2").stdout)
+    assert [r["state"] for r in listed if r["profile"] == name] == ["running"]
+
+
+def _masters_left() -> list[str]:
+    """ssh master connections of vtui's relays still running (they detach from vtui)."""
+    found = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True)
+    return [line for line in found.stdout.splitlines() if "vtui-ssh-" in line and "ssh" in line]
+
+
+def _ssh_children(parent: int) -> list[int]:
+    """The ssh processes vtui started (its relay runs them in sessions of their own, so
+    they are found by their parent, not by the process group)."""
+    found = subprocess.run(["ps", "-eo", "pid,ppid,comm"], capture_output=True, text=True)
+    return [
+        int(pid)
+        for pid, ppid, comm in (line.split(None, 2) for line in found.stdout.splitlines()[1:])
+        if ppid == str(parent) and comm.strip() == "ssh"
+    ]

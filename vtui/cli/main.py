@@ -221,8 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.gpu_interval < 0.1:
         parser.error("--gpu-interval must be at least 0.1 seconds")
     if args.command is not None:
+        from vtui.services.hosts import be_patient
+
         command: Callable[[argparse.Namespace, Backends], int] = args.run
-        return command(args, make_backends(args))
+        backends = make_backends(args)
+        be_patient(backends)
+        return command(args, backends)
     try:
         size = parse_size(args.size)
     except ValueError as exc:

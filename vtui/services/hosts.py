@@ -33,15 +33,22 @@ def checked_host(backends: Backends, name: str | None) -> str | None:
     return pick(known_hosts(backends), name).name
 
 
+def be_patient(backends: Backends) -> None:
+    """A one-shot command waits for each host up to its deadline on every listing (the TUI
+    shows a slow host's last answer instead, and its next)."""
+    if backends.hosts is not None:
+        from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S
+
+        backends.hosts.wait_s = REMOTE_TIMEOUT_S + 1
+
+
 def survey(backends: Backends, patient: bool = False) -> tuple[list[Deployment], list[HostState]]:
     """Every host's deployments and every host's state; `patient` (a one-shot command)
     waits for each host up to its deadline instead of showing its last answer. Raises
     BackendUnavailable when this machine's engine is the only host and did not answer."""
     layer = backends.hosts
-    if layer is not None and patient:
-        from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S
-
-        layer.wait_s = REMOTE_TIMEOUT_S + 1
+    if patient:
+        be_patient(backends)
     deployments = backends.engine.list_deployments()
     states = layer.host_states() if layer is not None else []
     return deployments, states

@@ -40,7 +40,9 @@ class Connection:
 
 EngineMaker = Callable[[Host], Connection]
 REMOTE_TIMEOUT_S = 8.0  # one API call to a remote engine
-LIST_WAIT_S = 1.5  # how long a listing waits for a slow host before showing its last answer
+# How long a listing waits for a slow host before showing its last answer: short, since
+# the TUI lists every second and this machine's own changes must not wait for a far host.
+LIST_WAIT_S = 0.25
 
 
 @dataclass(frozen=True)
