@@ -25,6 +25,10 @@ class VtuiScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(classes=" ".join(self._breakpoint_classes()))
+        # Born with the stylesheet as it is: Textual would otherwise re-parse all of it on
+        # a screen's first visit (70-100 ms) to bring a screen up to date that has no
+        # widgets yet; they are styled as they mount.
+        self._css_update_count = self.app._css_update_count
 
     def _breakpoint_classes(self) -> set[str]:
         """The size classes the first resize would add: set now, the first frame does not
