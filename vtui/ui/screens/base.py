@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Input
@@ -29,6 +30,13 @@ class VtuiScreen(Screen[None]):
         # a screen's first visit (70-100 ms) to bring a screen up to date that has no
         # widgets yet; they are styled as they mount.
         self._css_update_count = self.app._css_update_count
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual restyles every widget of a screen each time it comes back (120 ms on
+        Launch): needed only when the stylesheet changed meanwhile (a theme), which bumps
+        the app's count. Textual's own handler runs after this one, on the flag set here."""
+        if self._css_update_count == self.app._css_update_count:
+            event.refresh_styles = False
 
     def _breakpoint_classes(self) -> set[str]:
         """The size classes the first resize would add: set now, the first frame does not
