@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.support.helpers import REPO, free_port
+from tests.support.helpers import REPO, free_port, run_vtui
 from vtui.backends.files.profile_store import ProfileStore
 from vtui.core.launch_spec import LaunchSpec
 
@@ -80,15 +80,7 @@ class Fleet:
         }
 
     def vtui(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "vtui", *args],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            cwd=REPO,
-            env=self.env(),
-        )
+        return run_vtui(*args, timeout=timeout, env=self.env())
 
     def hosts_json(self) -> dict[str, dict[str, object]]:
         done = self.vtui("hosts", "--json")
@@ -499,3 +491,36 @@ def _ssh_children(parent: int) -> list[int]:
         for pid, ppid, comm in (line.split(None, 2) for line in found.stdout.splitlines()[1:])
         if ppid == str(parent) and comm.strip() == "ssh"
     ]
+
+
+@pytest.fixture
+def web_server() -> Iterator[int]:
+    """An HTTP server that is not a Docker engine: every path answers a web page."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>a web page</html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def test_a_host_that_answers_but_is_not_a_docker_engine_is_said_so(
+    fleet: Fleet, web_server: int
+) -> None:
+    fleet.add("web", f"tcp://127.0.0.1:{web_server}")
+    web = fleet.hosts_json()["web"]
+    assert not web["reachable"]
+    assert f"tcp://127.0.0.1:{web_server} answers, but not as a Docker engine" in str(web["error"])

@@ -212,5 +212,7 @@ async def test_a_host_that_does_not_answer_is_named_and_the_others_stay() -> Non
         notice = str(app.screen.query_one(Notice).render())
         assert "host gpu-3: cannot reach the Docker engine at ssh://demo@gpu-3" in notice
         table = app.screen.query_one("#deployments", DataTable)
-        hosts = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert hosts == ["local", "gpu-2"]  # grouped by host, the silent one left out
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        # Grouped by host, the silent one a row of its own after the deployments.
+        assert [row[0] for row in rows] == ["local", "gpu-2", "gpu-3"]
+        assert rows[2][3] == "unreachable"

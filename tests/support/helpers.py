@@ -29,11 +29,11 @@ def free_port() -> int:
 
 
 def run_vtui(
-    *args: str, config: Path | None = None, timeout: float = 60
+    *args: str, config: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`vtui ARGS` as a user runs it; with `config`, its profiles, state and HF home live
-    there."""
-    env = dict(os.environ)
+    """`vtui ARGS` as a user runs it (in `env`, default this process's); with `config`, its
+    profiles, state and HF home live there."""
+    env = dict(os.environ if env is None else env)
     if config is not None:
         env |= {
             "XDG_CONFIG_HOME": str(config),

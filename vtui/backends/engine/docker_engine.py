@@ -131,6 +131,25 @@ class DockerLogFollow:
 HELPER_OUTPUT_BYTES = 256 * 1024
 
 
+def _not_docker(exc: BaseException) -> bool:
+    """Whether something answered, but not as an engine does: an HTTP error status or a
+    body that is not the Engine API's JSON, anywhere in docker-py's chain of causes."""
+    import requests
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, (ValueError, requests.HTTPError)) and not isinstance(
+            seen, requests.ConnectionError
+        ):
+            return True
+        if type(seen).__name__ == "APIError":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class DockerEngine:
     def __init__(
         self,
@@ -192,11 +211,12 @@ class DockerEngine:
                 if not isinstance(answer, dict) or "ApiVersion" not in answer:
                     raise ValueError("its /version has no ApiVersion")
                 version = answer.get("Version", "?")
-            except (docker.errors.APIError, ValueError) as exc:
-                raise EngineUnavailable(
-                    f"{self.where} answers, but not as a Docker engine: {why_unreachable('', exc)}"
-                ) from exc
             except Exception as exc:  # docker-py lets the socket's own errors through
+                if _not_docker(exc):
+                    raise EngineUnavailable(
+                        f"{self.where} answers, but not as a Docker engine (its /version is "
+                        "not the Engine API's)"
+                    ) from exc
                 raise EngineUnavailable(
                     f"cannot reach the Docker engine at {self.where}: {self._reason(exc)}"
                 ) from exc

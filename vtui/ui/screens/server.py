@@ -195,6 +195,20 @@ class ServerScreen(VtuiScreen):
             if self.wide_table:
                 cells += ["vtui" if d.managed else "found", d.image]
             table.add_row(*cells, key=d.container_id)
+        if self.several_hosts:
+            # A host that did not answer is a row too (after the deployments, so a row's
+            # index is still its deployment's); its reason is in the notice above.
+            for line in app.silent_hosts:
+                name = line.partition(":")[0]
+                row: list[str | Text] = [
+                    name,
+                    "-",
+                    "its reason is above",
+                    Text("unreachable", "red"),
+                    "-",
+                ]
+                row += ["-", "-"] if self.wide_table else []
+                table.add_row(*row, key=f"silent:{name}")
         ids = [d.container_id for d in self._deployments]
         followed = [i for i, d in enumerate(self._deployments) if d.name == app.follow_container]
         if followed:
