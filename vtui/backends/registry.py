@@ -160,7 +160,7 @@ def demo_backends(
     from vtui.backends.host.simulated import DemoMachine
     from vtui.backends.hosts.engines import Connection, HostEngines, RemoteHost
     from vtui.backends.hub.simulated import SimulatedHub
-    from vtui.core.hosts import LOCAL, Host
+    from vtui.core.hosts import LOCAL, Host, split_id
     from vtui.sim.demo_world import DemoWorld
 
     kept = home is not None
@@ -203,7 +203,7 @@ def demo_backends(
         if deployment.runtime == "endpoint":
             return endpoint_at(deployment.image, engine.api_key(deployment.container_id))
         if deployment.engine_host != LOCAL:  # the host's own world knows it by its own id
-            inner = deployment.container_id.partition("/")[2]
+            inner = split_id(deployment.container_id)[1]
             deployment = dataclasses.replace(deployment, container_id=inner)
         return SimulatedEndpoint(worlds[deployment.engine_host], deployment, token_delay)
 

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
             return _up(args, backends, host)
         if args.command == "attach":
             return _attach(args, backends)
-        deployments, _states = survey(backends, patient=True)
+        deployments, _states = survey(backends)
         mine = on_host(deployments, host)
         deployment = find(mine, args.name)
         if deployment is None:
@@ -144,15 +144,17 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
 
 
 def _short_id(container_id: str) -> str:
-    host, slash, inner = container_id.rpartition("/")
-    return f"{host}/{inner[:12]}" if slash else container_id[:12]
+    from vtui.core.hosts import remote_id, split_id
+
+    host, inner = split_id(container_id)
+    return inner[:12] if host is None else remote_id(host, inner[:12])
 
 
 def _ps(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
     from vtui.core.terminal_text import visible
     from vtui.services.hosts import on_host, survey
 
-    found, states = survey(backends, patient=True)
+    found, states = survey(backends)
     deployments = on_host(found, host)
     silent = [s for s in states if not s.reachable and (host is None or s.host.name == host)]
     several = len(states) > 1
@@ -267,7 +269,7 @@ def _up(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
         if host is None and spec.docker_host:
             host = checked_host(backends, spec.docker_host)
 
-        deployments, _states = survey(backends, patient=True)
+        deployments, _states = survey(backends)
         running = running_for(on_host(deployments, host), spec.name)
         if running is not None and not args.restart:
             print(

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.units import plural
     from vtui.services.hosts import survey
 
-    _deployments, states = survey(backends, patient=True)
+    _deployments, states = survey(backends)
     problems = backends.hosts.problems if backends.hosts is not None else []
     if args.json:
         rows = [

@@ -67,6 +67,18 @@ class Host:
         return urlsplit(self.docker).port if self.scheme == "ssh" else None
 
 
+def remote_id(host: str, inner: str) -> str:
+    """A remote host's container id as vtui shows it: "HOST/ID" (Docker's ids and names
+    never hold a '/')."""
+    return f"{host}/{inner}"
+
+
+def split_id(container_id: str) -> tuple[str | None, str]:
+    """The host (None: this machine's) and the id its own engine knows."""
+    host, slash, inner = container_id.partition("/")
+    return (host, inner) if slash else (None, container_id)
+
+
 def host_name(name: object, where: str) -> str:
     if not isinstance(name, str) or not HOST_NAME.fullmatch(name):
         raise HostProblem(

@@ -31,6 +31,8 @@ def read_host_gpus(
     """The GPUs of one host (None or "local": this machine's, through NVML), each process's
     container named as on this machine, and where the figures came from. Raises
     BackendUnavailable."""
+    from vtui.core.hosts import remote_id
+
     layer = backends.hosts
     if host in (None, "local") or layer is None:
         return read_gpus(backends, deployments), backends.gpu.label
@@ -44,7 +46,7 @@ def read_host_gpus(
     if pids:
         try:  # the host's PIDs, told apart by that host's own engine
             owners = {
-                pid: f"{host}/{cid}" for pid, cid in remote.engine.containers_of(pids).items()
+                pid: remote_id(host, cid) for pid, cid in remote.engine.containers_of(pids).items()
             }
         except BackendUnavailable:
             owners = {}

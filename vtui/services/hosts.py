@@ -42,13 +42,11 @@ def be_patient(backends: Backends) -> None:
         backends.hosts.wait_s = REMOTE_TIMEOUT_S + 1
 
 
-def survey(backends: Backends, patient: bool = False) -> tuple[list[Deployment], list[HostState]]:
-    """Every host's deployments and every host's state; `patient` (a one-shot command)
-    waits for each host up to its deadline instead of showing its last answer. Raises
-    BackendUnavailable when this machine's engine is the only host and did not answer."""
+def survey(backends: Backends) -> tuple[list[Deployment], list[HostState]]:
+    """Every host's deployments and every host's state (a command, made patient, waits for
+    each host; the TUI gets a slow host's last answer). Raises BackendUnavailable when this
+    machine's engine is the only host and did not answer."""
     layer = backends.hosts
-    if patient:
-        be_patient(backends)
     deployments = backends.engine.list_deployments()
     states = layer.host_states() if layer is not None else []
     return deployments, states

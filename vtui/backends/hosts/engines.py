@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from vtui.backends.engine import ContainerEngine, LogFollow, PullListener
 from vtui.backends.gpu import GpuMonitor
 from vtui.core.errors import BackendUnavailable, EngineUnavailable, NoSuchContainer
-from vtui.core.hosts import LOCAL, Host
+from vtui.core.hosts import LOCAL, Host, remote_id, split_id
 from vtui.core.records import Deployment, LogLine, RunRequest
 
 
@@ -45,6 +45,12 @@ REMOTE_TIMEOUT_S = 8.0  # one API call to a remote engine
 LIST_WAIT_S = 0.25
 
 
+def _theirs(host: str, deployment: Deployment) -> Deployment:
+    return replace(
+        deployment, container_id=remote_id(host, deployment.container_id), engine_host=host
+    )
+
+
 @dataclass(frozen=True)
 class HostState:
     """One host as the last listing found it."""
@@ -53,8 +59,6 @@ class HostState:
     engine: str | None = None  # the engine's label (with its version), once it answered
     error: str | None = None  # why it did not, in words
     deployments: int = 0
-    waiting_s: float | None = None  # asked, no answer yet, for this long
-    answered_at: float | None = None
 
     @property
     def reachable(self) -> bool:
@@ -163,10 +167,7 @@ class HostEngines:
 
     def _list_remote(self, name: str) -> list[Deployment]:
         remote = self.remotes[name]
-        found = remote.engine.list_deployments()
-        return [
-            replace(d, container_id=f"{name}/{d.container_id}", engine_host=name) for d in found
-        ]
+        return [_theirs(name, d) for d in remote.engine.list_deployments()]
 
     def list_deployments(self) -> list[Deployment]:
         futures = {name: self._ask(name) for name in self.remotes}
@@ -192,7 +193,7 @@ class HostEngines:
                 since = self._asked[name][0]
             waited = time.monotonic() - since
             error = f"no answer within {waited:.0f} s" if waited > REMOTE_TIMEOUT_S else None
-            self._set(name, waiting_s=waited, error=error, keep=True)
+            self._set(name, error=error, keep=True)
             return self._last.get(name, []) if error is None else []
         try:
             found = future.result()
@@ -209,20 +210,18 @@ class HostEngines:
         return found
 
     def _set(self, name: str, keep: bool = False, **fields: object) -> None:
+        """A host's new state; `keep`: over its last answer (still waiting for the next)."""
         with self._lock:
             old = self._states.get(name) or HostState(self.remotes[name].host)
-            if keep:
-                self._states[name] = replace(old, **fields)  # type: ignore[arg-type]
-            else:
-                base = HostState(old.host, answered_at=time.time())
-                self._states[name] = replace(base, **fields)  # type: ignore[arg-type]
+            base = old if keep else HostState(old.host)
+            self._states[name] = replace(base, **fields)  # type: ignore[arg-type]
 
     # -- one deployment -----------------------------------------------------------------------
 
     def _route(self, container_id: str) -> tuple[ContainerEngine, str]:
-        host, slash, inner = container_id.partition("/")
-        if not slash:
-            return self.local, container_id
+        host, inner = split_id(container_id)
+        if host is None:
+            return self.local, inner
         remote = self.remotes.get(host)
         if remote is None:
             raise NoSuchContainer(f"{container_id}: no host called {host!r} here")
@@ -231,10 +230,8 @@ class HostEngines:
     def inspect(self, container_id: str) -> Deployment:
         engine, inner = self._route(container_id)
         found = engine.inspect(inner)
-        if engine is self.local:
-            return found
-        host = container_id.partition("/")[0]
-        return replace(found, container_id=f"{host}/{found.container_id}", engine_host=host)
+        host = split_id(container_id)[0]
+        return found if host is None else _theirs(host, found)
 
     def log_lines(
         self, container_id: str, since_ns: int | None = None, tail: int | None = None
@@ -264,8 +261,7 @@ class HostEngines:
         remote = self.remotes.get(host)
         if remote is None:
             raise EngineUnavailable(f"no host called {host!r} (see `vtui hosts`)")
-        found = remote.engine.run(request, on_pull)
-        return replace(found, container_id=f"{host}/{found.container_id}", engine_host=host)
+        return _theirs(host, remote.engine.run(request, on_pull))
 
     def base_url(self, deployment: Deployment) -> str | None:
         """Where vtui reaches the deployment's server from this machine. Raises

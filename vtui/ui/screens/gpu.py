@@ -34,8 +34,9 @@ class GpuScreen(VtuiScreen):
     ]
 
     def _host_names(self) -> list[str]:
-        hosts = self.vtui.backends.hosts
-        return ["local", *(hosts.remotes if hosts is not None else ())]
+        from vtui.services.hosts import known_hosts
+
+        return [host.name for host in known_hosts(self.vtui.backends)]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next_host", "fleet") and len(self._host_names()) < 2:
