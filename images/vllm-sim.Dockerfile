@@ -2,6 +2,8 @@
 # is a local debootstrap image (scripts/test-engine.sh makes it) with nothing but python3.
 FROM vtui-test/debian-python3:bookworm
 COPY vtui /opt/vtui/vtui
+# huggingface_hub and httpx, as a vLLM image has them (scripts/test-engine.sh installs them).
+COPY build/sim-site /usr/local/lib/python3.11/dist-packages/
 # nvidia-smi as the NVIDIA runtime would put it in a vLLM container, answering with bytes
 # recorded on a real H200 (tests/data/nvidia-smi), for the remote-host GPU tests.
 COPY tests/data/nvidia-smi/fake-nvidia-smi /usr/local/bin/nvidia-smi

@@ -68,6 +68,21 @@ else
     say "imported $BASE_IMAGE"
 fi
 
+# A vLLM image carries huggingface_hub and httpx, which vtui's downloader uses when it runs
+# on a remote host; so does the stand-in: the venv's own versions, for the image's Python
+# (Debian's 3.11, as here).
+SITE=build/sim-site
+if [ ! -d "$SITE/huggingface_hub" ]; then
+    py=${VTUI_VENV:-.venv}/bin/python
+    [ -x "$py" ] || py=python3
+    wanted=$("$py" -c 'import importlib.metadata as m
+print(" ".join(f"{p}=={m.version(p)}" for p in ("huggingface_hub", "httpx")))' 2>/dev/null \
+        || echo "huggingface_hub httpx")
+    say "installing $wanted for the simulator image"
+    # shellcheck disable=SC2086  # the words are the requirements
+    "$py" -m pip install -q --disable-pip-version-check --target "$SITE" $wanted
+fi
+
 # Always rebuilt (seconds, layers cached) so the image runs the simulator as checked out.
 docker build -t "$SIM_IMAGE" -f images/vllm-sim.Dockerfile . >/tmp/vtui-build.log 2>&1 \
     || { tail -n 30 /tmp/vtui-build.log >&2; exit 1; }

@@ -12,7 +12,7 @@ from vtui.core.errors import EngineError
 from vtui.core.records import Deployment, RunRequest
 
 SIM_IMAGE = "vtui-test/vllm-sim"
-pytest_plugins = ["tests.hardening_report"]
+pytest_plugins = ["tests.hardening_report", "tests.support.fleet"]
 
 
 @pytest.fixture(autouse=True)

@@ -178,11 +178,20 @@ def demo_backends(
         journal = home / f"world-{name}.jsonl" if kept else None
         worlds[name] = DemoWorld(seed + number, clock, gpu_count, journal=journal)
 
+    remote_hubs: dict[str, SimulatedHub] = {}
+
     def simulated_host(host: Host) -> Connection:
         from vtui.backends.gpu.simulated import simulated_gpus
 
         there = worlds[host.name]
-        return Connection(SimulatedEngine(there), lambda: None, gpus=lambda: simulated_gpus(there))
+        # Each box has an HF cache of its own: what is downloaded there is there only.
+        hub_there = remote_hubs.setdefault(host.name, SimulatedHub())
+        return Connection(
+            SimulatedEngine(there),
+            lambda: None,
+            gpus=lambda: simulated_gpus(there),
+            downloads=lambda: hub_there,
+        )
 
     engine = HostEngines(
         EngineSet(SimulatedEngine(world), None, attached),

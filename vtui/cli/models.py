@@ -59,23 +59,25 @@ def add_commands(commands: Any) -> None:
         "`hf` and the vLLM container find them, or into --local-dir. A stopped download\n"
         "(Ctrl-C, a crash, a dropped connection) continues where it stopped when rerun.",
         epilog="examples:\n  vtui download Qwen/Qwen3-8B\n"
-        "  vtui download Qwen/Qwen3-8B-AWQ --local-dir /data/models/qwen3-8b-awq",
+        "  vtui download Qwen/Qwen3-8B-AWQ --local-dir /data/models/qwen3-8b-awq\n"
+        "  vtui download Qwen/Qwen3-8B --host gpu-2    # into gpu-2's own HF cache\n\n"
+        "With --host the files go from the Hub straight to that host (vtui's downloader\n"
+        "runs there in a helper container of its vLLM image, on that host's network), into\n"
+        "its hf_home from config.toml [hosts.NAME], else the same path as here; --local-dir\n"
+        "and --cache-dir then name paths on that host.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     download.set_defaults(run=run)
     download.add_argument("repo", metavar="REPO", help="Hub repo id, e.g. Qwen/Qwen3-8B")
     download.add_argument("--revision", default="main", metavar="R", help="default: main")
     download.add_argument(
-        "--local-dir",
-        type=directory_to_fill,
-        metavar="DIR",
-        help="a plain directory instead of the HF cache",
+        "--local-dir", metavar="DIR", help="a plain directory instead of the HF cache"
     )
+    download.add_argument("--cache-dir", metavar="DIR", help="the HF cache (default: HF_HUB_CACHE)")
     download.add_argument(
-        "--cache-dir",
-        type=directory_to_fill,
-        metavar="DIR",
-        help="the HF cache (default: HF_HUB_CACHE)",
+        "--host",
+        metavar="NAME",
+        help="download into that Docker host's HF cache (see `vtui hosts`)",
     )
 
     models = commands.add_parser(
@@ -159,15 +161,29 @@ class _Printer:
 def _download(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.downloads import Destination
     from vtui.core.errors import Cancelled, DownloadError
+    from vtui.core.hosts import LOCAL, HostProblem
     from vtui.services import models
+    from vtui.services.hosts import checked_host
 
-    where = Destination(
-        revision=args.revision,
-        local_dir=str(args.local_dir) if args.local_dir else None,
-        cache_dir=str(args.cache_dir) if args.cache_dir else None,
-    )
     try:
-        plan = models.plan(backends, args.repo, where)
+        host = checked_host(backends, args.host)
+    except HostProblem as exc:
+        print(f"vtui download: {visible(str(exc))}", file=sys.stderr)
+        return 2
+    remote = host not in (None, LOCAL)
+    dirs = {}
+    for option in ("local_dir", "cache_dir"):
+        value = getattr(args, option)
+        try:
+            # A remote host's paths are that host's: checked there, not against this disk.
+            dirs[option] = value if remote or value is None else str(directory_to_fill(value))
+        except argparse.ArgumentTypeError as exc:
+            print(f"vtui download: --{option.replace('_', '-')}: {exc}", file=sys.stderr)
+            return 2
+    where = Destination(revision=args.revision, **dirs)
+    there = f" on host {host}" if remote else " here"
+    try:
+        plan = models.plan(backends, args.repo, where, host)
     except DownloadError as exc:
         print(f"vtui download: {visible(str(exc))}", file=sys.stderr)
         return 1
@@ -175,7 +191,7 @@ def _download(args: argparse.Namespace, backends: Backends) -> int:
     print(
         f"{plan.repo_id} @ {plan.commit[:12]}: {len(plan.files)} files, "
         f"{human_bytes(plan.total_bytes)}"
-        + (f" ({human_bytes(have)} already here)" if have else "")
+        + (f" ({human_bytes(have)} already{there})" if have else "")
         + (f"; skipping {len(plan.skipped)} vLLM does not read" if plan.skipped else "")
     )
     cancel = threading.Event()
@@ -185,7 +201,7 @@ def _download(args: argparse.Namespace, backends: Backends) -> int:
 
     previous = signal.signal(signal.SIGINT, stop)
     try:
-        path = models.fetch(backends, plan, _Printer(sys.stdout), cancel, where)
+        path = models.fetch(backends, plan, _Printer(sys.stdout), cancel, where, host)
     except Cancelled:
         print("\nstopped; what came is kept: rerun the same command to resume", file=sys.stderr)
         return 130
@@ -194,7 +210,7 @@ def _download(args: argparse.Namespace, backends: Backends) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, previous)
-    print(f"ready: {path}")
+    print(f"ready{there if remote else ''}: {visible(path)}")
     return 0
 
 

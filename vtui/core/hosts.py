@@ -41,6 +41,9 @@ class Host:
     source: str  # "local", "DOCKER_HOST", "context", "config"
     tls: TlsFiles | None = None
     current: bool = False  # the Docker CLI's current context
+    # Where that host keeps its HF cache (its HF_HOME), for downloads made there; None:
+    # the same path as this machine's, which is what a profile made here mounts there.
+    hf_home: str | None = None
 
     @property
     def scheme(self) -> str:
@@ -151,6 +154,27 @@ def _tls(table: Mapping[str, object], name: str) -> TlsFiles | None:
     return TlsFiles(verify=verify, **paths)
 
 
+def far_path_problem(path: str) -> str | None:
+    """Why a path on another host cannot be mounted as given; None when it can."""
+    if not path.startswith("/"):
+        return "must be an absolute path on that host"
+    if ":" in path or "\0" in path or any(ord(ch) < 32 for ch in path):
+        return "must hold no ':' and no control characters"
+    if ".." in path.split("/"):
+        return "must not climb with '..'"
+    return None
+
+
+def _hf_home(table: Mapping[str, object], name: str) -> str | None:
+    value = table.get("hf_home")
+    if value is None:
+        return None
+    problem = far_path_problem(value) if isinstance(value, str) else "must be a path"
+    if problem:
+        raise HostProblem(f"host {name}: hf_home {problem}")
+    return str(value)
+
+
 def config_hosts(tables: Mapping[str, object]) -> tuple[list[Host], list[str]]:
     """The `[hosts.NAME]` tables of config.toml: the hosts, and a problem line for each
     table that cannot be used (the others still are)."""
@@ -162,14 +186,16 @@ def config_hosts(tables: Mapping[str, object]) -> tuple[list[Host], list[str]]:
                 raise HostProblem("host local: the name is this machine's engine's")
             if not isinstance(table, Mapping):
                 raise HostProblem(f"host {name}: [hosts.{name}] must be a table")
-            unknown = set(table) - {"docker", "tls_ca", "tls_cert", "tls_key", "tls_verify"}
+            unknown = set(table) - {
+                "docker", "tls_ca", "tls_cert", "tls_key", "tls_verify", "hf_home"
+            }  # fmt: skip
             if unknown:
                 raise HostProblem(f"host {name}: unknown settings {', '.join(sorted(unknown))}")
             url = docker_url(table.get("docker"), name)
             tls = _tls(table, name)
             if tls is not None and not url.startswith("tcp://"):
                 raise HostProblem(f"host {name}: TLS files go with a tcp:// address")
-            hosts.append(Host(name, url, "config", tls))
+            hosts.append(Host(name, url, "config", tls, hf_home=_hf_home(table, name)))
         except HostProblem as exc:
             problems.append(str(exc))
     return hosts, problems

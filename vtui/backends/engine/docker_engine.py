@@ -9,6 +9,7 @@ from typing import Any
 
 from vtui.backends.engine import PullListener
 from vtui.backends.engine.engine_address import engine_address, why_unreachable
+from vtui.backends.engine.helper_jobs import HelperJob, tar_of
 from vtui.backends.engine.log_stamps import parse_stamp, stamped_line
 from vtui.backends.engine.process_owners import ProcessOwners
 from vtui.core import labels
@@ -70,7 +71,10 @@ def is_vllm_image(image: str) -> bool:
 
 def _is_deployment(entry: dict[str, Any]) -> bool:
     """A listed container vtui shows: one of its own (by label) or any running a vLLM image."""
-    ours = (entry.get("Labels") or {}).get(labels.MANAGED) == "true"
+    entry_labels = entry.get("Labels") or {}
+    if labels.HELPER in entry_labels:  # vtui's own helper, in a vLLM image: never a server
+        return False
+    ours = entry_labels.get(labels.MANAGED) == "true"
     return ours or is_vllm_image(str(entry.get("Image", "")))
 
 
@@ -313,34 +317,88 @@ class DockerEngine:
         pulled). With all_gpus it sees every GPU: through the NVIDIA runtime when it is the
         engine's default, else by Docker's GPU request. Labelled `job` and removed after.
         Raises EngineFailed with Docker's words, EngineUnavailable when out of reach."""
-        import docker
-
-        client = self._docker()
-        image = self._helper_image()
-        info = self._call("info", client.info)
-        nvidia_default = isinstance(info, dict) and info.get("DefaultRuntime") == "nvidia"
-        options: dict[str, Any] = {"labels": {labels.HELPER: job}, "entrypoint": argv}
-        if all_gpus:
-            options["environment"] = {"NVIDIA_VISIBLE_DEVICES": "all"}
-            if not nvidia_default:
-                options["device_requests"] = [
-                    docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
-                ]
-        if host_pid:
-            options["pid_mode"] = "host"  # the GPU processes by the host's PIDs
-        container = self._call("create a helper", client.containers.create, image, **options)
+        container_id = self.start_helper(
+            HelperJob(job, tuple(argv), all_gpus=all_gpus, host_pid=host_pid)
+        )
+        api = self._docker().api
         try:
-            self._call("start a helper", container.start)
-            result = self._call("wait for a helper", container.wait, timeout=timeout)
-            raw = self._call("read a helper", container.logs, stdout=True, stderr=True)
+            result = self._call("wait for a helper", api.wait, container_id, timeout=timeout)
+            raw = self._call("read a helper", api.logs, container_id, stdout=True, stderr=True)
         finally:
-            with contextlib.suppress(Exception):
-                container.remove(force=True)
+            self.remove_helper(container_id)
         text = bytes(raw[:HELPER_OUTPUT_BYTES]).decode("utf-8", "replace")
         if result.get("StatusCode") != 0:
             last = [line for line in text.splitlines() if line.strip()][-1:] or ["no output"]
             raise EngineFailed(f"{job} on {self.where}: {visible(last[0][:300])}")
         return text
+
+    def start_helper(self, job: HelperJob) -> str:
+        """Creates, fills and starts a helper container; its id. Raises EngineFailed with
+        Docker's words (a name taken, say), EngineUnavailable when out of reach."""
+        import docker
+
+        client = self._docker()
+        image = self._helper_image()
+        options: dict[str, Any] = {
+            "labels": {labels.HELPER: job.job},
+            "entrypoint": list(job.argv),
+            "environment": dict(job.environment),
+        }
+        if job.name:
+            options["name"] = job.name
+        if job.all_gpus:
+            info = self._call("info", client.info)
+            options["environment"]["NVIDIA_VISIBLE_DEVICES"] = "all"
+            if not (isinstance(info, dict) and info.get("DefaultRuntime") == "nvidia"):
+                options["device_requests"] = [
+                    docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])
+                ]
+        if job.host_pid:
+            options["pid_mode"] = "host"  # the GPU processes by the host's PIDs
+        if job.host_network:
+            options["network_mode"] = "host"
+        if job.binds:
+            options["volumes"] = {
+                src: {"bind": dst, "mode": "rw"} for src, dst in job.binds.items()
+            }
+        container = self._call("create a helper", client.containers.create, image, **options)
+        try:
+            if job.files:
+                # Put at the root, so the folders need not exist in the image.
+                archive = tar_of(job.files, job.private_files)
+                if not self._call("fill a helper", container.put_archive, "/", archive):
+                    raise EngineFailed(f"{self.where} refused the helper's files")
+            self._call("start a helper", container.start)
+        except BaseException:
+            self.remove_helper(container.id)
+            raise
+        return str(container.id)
+
+    def helper_named(self, name: str) -> tuple[str, bool] | None:
+        """A helper container of that name: its id and whether it still runs."""
+        for entry in self._call(
+            "list helpers", self._docker().api.containers, all=True, filters={"name": name}
+        ):
+            names = [str(n).lstrip("/") for n in entry.get("Names") or ()]
+            if name in names and labels.HELPER in (entry.get("Labels") or {}):
+                return str(entry["Id"]), entry.get("State") == "running"
+        return None
+
+    def helper_exit(self, container_id: str) -> int | None:
+        """A helper's exit status once it stopped; None while it runs."""
+        state = self._attrs(container_id).get("State") or {}
+        if state.get("Running"):
+            return None
+        code = state.get("ExitCode")
+        return code if isinstance(code, int) else -1
+
+    def stop_helper(self, container_id: str, timeout: int = 10) -> None:
+        with contextlib.suppress(NoSuchContainer):
+            self._call("stop a helper", self._docker().api.stop, container_id, timeout=timeout)
+
+    def remove_helper(self, container_id: str) -> None:
+        with contextlib.suppress(Exception):  # gone already, or the engine with it
+            self._docker().api.remove_container(container_id, force=True)
 
     def _helper_image(self) -> str:
         from vtui.core.vllm_release import DEFAULT_IMAGE

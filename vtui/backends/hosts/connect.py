@@ -9,6 +9,7 @@ from pathlib import Path
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.gpu import GpuMonitor
 from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S, Connection
+from vtui.backends.hub import HostDownloads
 from vtui.core.errors import EngineUnavailable
 from vtui.core.hosts import Host, TlsFiles
 
@@ -45,11 +46,15 @@ def remote_engine(host: Host) -> Connection:
             why=lambda _exc: relay.last_error or "",
             timeout=REMOTE_TIMEOUT_S,
         )
-        return Connection(engine, relay.close, relay.forward, _smi(engine, host))
+        return Connection(
+            engine, relay.close, relay.forward, _smi(engine, host), _downloads(engine, host)
+        )
     engine = DockerEngine(
         host.docker, tls=_checked_tls(host), where=host.docker, timeout=REMOTE_TIMEOUT_S
     )
-    return Connection(engine, lambda: None, gpus=_smi(engine, host))
+    return Connection(
+        engine, lambda: None, gpus=_smi(engine, host), downloads=_downloads(engine, host)
+    )
 
 
 def _smi(engine: DockerEngine, host: Host) -> Callable[[], GpuMonitor]:
@@ -57,5 +62,16 @@ def _smi(engine: DockerEngine, host: Host) -> Callable[[], GpuMonitor]:
         from vtui.backends.gpu.engine_smi import EngineSmiGpus
 
         return EngineSmiGpus(engine, host.name)
+
+    return make
+
+
+def _downloads(engine: DockerEngine, host: Host) -> Callable[[], HostDownloads]:
+    def make() -> HostDownloads:
+        from vtui.backends.hub.remote_download import RemoteDownloads
+        from vtui.locations import hf_home
+
+        # A profile made here mounts this machine's HF home path there: the same default.
+        return RemoteDownloads(engine, host.name, host.hf_home or hf_home())
 
     return make

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from vtui.backends.engine import ContainerEngine, LogFollow, PullListener
 from vtui.backends.gpu import GpuMonitor
+from vtui.backends.hub import HostDownloads
 from vtui.core.errors import BackendUnavailable, EngineUnavailable, NoSuchContainer
 from vtui.core.hosts import LOCAL, Host, remote_id, split_id
 from vtui.core.records import Deployment, LogLine, RunRequest
@@ -36,6 +37,8 @@ class Connection:
     tunnel: Callable[[str, int], int] | None = None
     # The host's GPUs as vtui reads them from afar (nvidia-smi in a helper container).
     gpus: Callable[[], GpuMonitor] | None = None
+    # Downloads into the host's own HF cache (vtui's downloader in a helper there).
+    downloads: Callable[[], HostDownloads] | None = None
 
 
 EngineMaker = Callable[[Host], Connection]
@@ -111,6 +114,13 @@ class RemoteHost:
         make = self._connected().gpus
         if make is None:
             raise BackendUnavailable(f"vtui cannot read the GPUs of host {self.host.name}")
+        return make()
+
+    def downloads(self) -> HostDownloads:
+        """Raises BackendUnavailable when vtui cannot download on this host."""
+        make = self._connected().downloads
+        if make is None:
+            raise BackendUnavailable(f"vtui cannot download on host {self.host.name}")
         return make()
 
     def close(self) -> None:
@@ -262,6 +272,13 @@ class HostEngines:
         if remote is None:
             raise EngineUnavailable(f"no host called {host!r} (see `vtui hosts`)")
         return _theirs(host, remote.engine.run(request, on_pull))
+
+    def downloads_on(self, host: str) -> HostDownloads:
+        """Downloads into that host's HF cache. Raises BackendUnavailable."""
+        remote = self.remotes.get(host)
+        if remote is None:
+            raise EngineUnavailable(f"no host called {host!r} (see `vtui hosts`)")
+        return remote.downloads()
 
     def base_url(self, deployment: Deployment) -> str | None:
         """Where vtui reaches the deployment's server from this machine. Raises

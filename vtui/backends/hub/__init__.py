@@ -62,3 +62,23 @@ class ModelHub(Protocol):
     def delete_local(self, model: LocalModel) -> None:
         """Frees the disk a local model takes; raises DownloadError when it cannot."""
         ...
+
+
+class HostDownloads(Protocol):
+    """Downloads into another host's HF cache (the files go there, not here)."""
+
+    label: str
+
+    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
+        """As ModelHub's, with what that host already has; raises DownloadError."""
+        ...
+
+    def download(
+        self,
+        plan: DownloadPlan,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+        where: Destination = HUB_CACHE,
+    ) -> str:
+        """As ModelHub's: the path on that host. Raises DownloadError or Cancelled."""
+        ...
