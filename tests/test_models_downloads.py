@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from tests.support.helpers import demo_app
+from tests.support.helpers import TickingClock, demo_app
 from vtui.backends.hub.simulated import SimulatedHub
 from vtui.core.downloads import Progress
 from vtui.ui.app import VtuiApp
@@ -171,3 +171,31 @@ def test_a_failure_too_long_for_its_row_goes_on_below_it_whole() -> None:
     lines = render_downloads([DownloadRow("org/a", "failed", note=why)], 60).plain.splitlines()
     assert all(len(line) <= 60 for line in lines) and len(lines) > 1
     assert " ".join(" ".join(lines[1:]).split()) == why
+
+
+async def test_h_points_downloads_and_the_fit_at_another_host() -> None:
+    from vtui.backends.registry import demo_backends
+
+    app = VtuiApp(demo_backends(7, remote_hosts=1), live=False)
+    app.clock = TickingClock()
+    app.backends.hub = SimulatedHub(pause=lambda _s: time.sleep(0.002))
+    assert app.backends.hosts is not None
+    far = app.backends.hosts.downloads_on("gpu-2")
+    assert isinstance(far, SimulatedHub) and "Qwen/Qwen3-8B" not in far.downloaded
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pick_row(app, pilot, "Qwen/Qwen3-8B")
+        await pilot.press("h")
+        await settle(app)
+        status = str(app.screen.query_one("#models-status").render())
+        assert "fit and downloads: gpu-2" in status
+        table: DataTable[Any] = app.screen.query_one("#models-table", DataTable)
+        assert str(table.columns[app.screen.fit_column].label) == "Fit gpu-2"  # type: ignore[attr-defined]
+        assert app.gpu_host == "gpu-2"  # the GPU screen follows the same host
+        await pilot.press("d")
+        await wait_for(app, pilot, "done")
+        assert "in gpu-2's HF cache" in panel_text(app)
+        told = " ".join(str(n.message) for n in app._notifications)
+        assert "on host gpu-2" in told
+    # The files went to gpu-2's cache, not this machine's.
+    assert "Qwen/Qwen3-8B" in far.downloaded
+    assert "Qwen/Qwen3-8B" not in app.backends.hub.downloaded  # type: ignore[attr-defined]

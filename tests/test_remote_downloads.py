@@ -192,3 +192,14 @@ def test_a_host_path_that_cannot_be_mounted_is_refused_before_anything_runs(
     assert unknown.returncode == 2 and "no host called 'gpu-9'; known: local, gpu-2" in (
         unknown.stderr
     )
+
+
+def test_the_fit_for_a_host_reads_that_hosts_gpus(far: FarCache) -> None:
+    done = far.vtui("estimate", "Qwen/Qwen3-8B", "--host", "gpu-2", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    # The recorded H200 that the second host's nvidia-smi reports; this machine has none.
+    assert answer["gpu_source"] == "read by nvidia-smi on gpu-2: 1 x NVIDIA H200"
+    assert answer["fits"] is True
+    here = far.vtui("estimate", "Qwen/Qwen3-8B")
+    assert here.returncode == 1 and "no GPU to read" in here.stderr

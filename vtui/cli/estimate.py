@@ -26,12 +26,14 @@ own (weights + activation peak + non-torch + CUDA graphs, out of total x utiliza
 
 MODEL is a Hub repo id (read from the HF cache when it is there, else only its config.json
 and safetensors metadata are fetched), a local model directory, or a path to a config.json.
-Without --gpu-mem-gib the GPUs are read through NVML."""
+Without --gpu-mem-gib the GPUs are read through NVML, or, with --host, on that Docker host
+(nvidia-smi in a short-lived helper container there, as `vtui gpus --host` reads them)."""
 EPILOG = """\
 examples:
   vtui estimate Qwen/Qwen3-8B
   vtui estimate --history
   vtui estimate meta-llama/Llama-3.3-70B-Instruct --gpu-mem-gib 79.2 --gpus 4 -tp 4
+  vtui estimate Qwen/Qwen3-32B --host gpu-2 -tp 2     # on gpu-2's GPUs
   vtui estimate /data/models/qwen3-8b-awq --max-model-len 32K --kv-cache-dtype fp8 --json
 
 exit status: 0 with an estimate (fitting or not; see "fits" in --json), 1 when the model or
@@ -119,6 +121,9 @@ def add_command(
     )
     p.add_argument("--gpus", type=positive_int, metavar="N", help="how many GPUs there are to use")
     p.add_argument(
+        "--host", metavar="NAME", help="fit on that Docker host's GPUs (see `vtui hosts`)"
+    )
+    p.add_argument(
         "--gpu-memory-utilization", type=_fraction, default=None, metavar="U",
         help="share of each GPU vLLM may take (default: vLLM's own default)",
     )  # fmt: skip
@@ -186,8 +191,15 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         memory = GpuMemory(int(args.gpu_mem_gib * GIB), wanted, "given")
         gpu_source = f"given: {args.gpu_mem_gib:g} GiB per GPU (--gpu-mem-gib)"
     else:
+        from vtui.core.hosts import HostProblem
+        from vtui.services.gpu_feed import read_host_gpus
+        from vtui.services.hosts import checked_host
+
         try:
-            readings = backends.gpu.snapshot().gpus
+            snapshot, where = read_host_gpus(backends, checked_host(backends, args.host), ())
+            readings = snapshot.gpus
+        except HostProblem as exc:
+            return fail(str(exc), "vtui estimate")
         except BackendUnavailable as exc:
             return fail(
                 f"no GPU to read ({exc}); give --gpu-mem-gib G to estimate for one", "vtui estimate"
@@ -200,7 +212,8 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
                 "no GPU reported its memory through NVML; give --gpu-mem-gib G", "vtui estimate"
             )
         memory = replace(found, count=len(available))
-        gpu_source = f"read through NVML: {memory.count} x {memory.name}"
+        how = "through NVML" if args.host in (None, "local") else f"by {where}"
+        gpu_source = f"read {how}: {memory.count} x {memory.name}"
     try:
         checkpoint = find_model(backends, args.model)
         past = learned(backends)

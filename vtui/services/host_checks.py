@@ -68,21 +68,26 @@ def read_host(
         )
         return not own and backends.port_in_use(host, port)
 
-    gpus = attributed_readings(backends, deployments)
-    facts = host_facts(gpus, spec.host, spec.port, taken_by_another)
+    # A profile that names its host is judged on that host's GPUs; its ports are that
+    # host's engine's to judge, not this machine's probe.
+    remote = spec.docker_host not in (None, "", LOCAL)
+    gpus = attributed_readings(backends, deployments, spec.docker_host or None)
+    port_taken = (lambda _h, _p: False) if remote else taken_by_another
+    facts = host_facts(gpus, spec.host, spec.port, port_taken)
     if spec.runtime == PROCESS and not backends.demo and shutil.which(spec.vllm_program) is None:
         facts = replace(facts, missing_program=spec.vllm_program)
     return HostReading(facts, model_facts(spec), gpus)
 
 
 def attributed_readings(
-    backends: Backends, deployments: Sequence[Deployment]
+    backends: Backends, deployments: Sequence[Deployment], host: str | None = None
 ) -> tuple[GpuReading, ...]:
-    """The GPUs with each process's container named (the fit names what holds memory)."""
-    from vtui.services.gpu_feed import read_gpus
+    """The GPUs of `host` (default: this machine) with each process's container named
+    (the fit names what holds memory)."""
+    from vtui.services.gpu_feed import read_host_gpus
 
     try:
-        return read_gpus(backends, deployments).gpus
+        return read_host_gpus(backends, host, deployments)[0].gpus
     except Exception:  # the GPU strip says why; the checks go on without GPUs
         return ()
 

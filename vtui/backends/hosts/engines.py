@@ -75,6 +75,7 @@ class RemoteHost:
         self.host = host
         self._make = make
         self._connection: Connection | None = None
+        self._gpus: GpuMonitor | None = None
         self._lock = threading.Lock()
 
     def _connected(self) -> Connection:
@@ -110,11 +111,15 @@ class RemoteHost:
         )
 
     def gpus(self) -> GpuMonitor:
-        """Raises BackendUnavailable when this host's GPUs cannot be read from here."""
+        """The host's GPU monitor, made once. Raises BackendUnavailable when this host's
+        GPUs cannot be read from here."""
         make = self._connected().gpus
         if make is None:
             raise BackendUnavailable(f"vtui cannot read the GPUs of host {self.host.name}")
-        return make()
+        with self._lock:
+            if self._gpus is None:
+                self._gpus = make()
+            return self._gpus
 
     def downloads(self) -> HostDownloads:
         """Raises BackendUnavailable when vtui cannot download on this host."""
@@ -128,6 +133,7 @@ class RemoteHost:
             if self._connection is not None:
                 self._connection.close()
             self._connection = None
+            self._gpus = None
 
 
 class HostEngines:

@@ -88,6 +88,7 @@ class ModelsScreen(VtuiScreen):
         Binding("x", "stop_download", "Stop download"),
         Binding("l", "toggle_local", "Local/Hub"),
         Binding("delete", "delete_local", "Delete"),
+        Binding("h", "next_host", "Host"),
     ]
 
     class LocalFound(Message):
@@ -165,7 +166,8 @@ class ModelsScreen(VtuiScreen):
 
     def on_mount(self) -> None:
         self.vtui.unfinished_work.append(self.unfinished)
-        self._waiting: deque[str] = deque()
+        self._waiting: deque[tuple[str, str]] = deque()  # repo, the host it goes to
+        self.found_line = ""
         self._stop = threading.Event()
         # Guards _waiting and _downloading together, so a download asked for just as the
         # downloader runs out of work is never left waiting with no one to fetch it.
@@ -243,13 +245,18 @@ class ModelsScreen(VtuiScreen):
             table.add_row(*search_row(m, self.wide_table), key=m.repo_id)
             self.listed[m.repo_id] = m
         self.judge_fit([m.repo_id for m in message.models])
-        where = self.vtui.backends.hub.label
-        status.update(
-            f"{units.plural(len(message.models), 'model')} {message.query.describe()} \u00b7 "
-            f"{where} \u00b7 Enter picks the model for Launch"
-        )
+        self.found_line = f"{units.plural(len(message.models), 'model')} {message.query.describe()}"
+        self._show_status()
         if not message.models:
             self.query_one("#model-details", Static).update(message.query.no_match())
+
+    def _show_status(self) -> None:
+        host = self.target_host
+        on_host = "" if host == "local" else f" \u00b7 fit and downloads: {host}"
+        self.query_one("#models-status", Static).update(
+            f"{self.found_line} \u00b7 {self.vtui.backends.hub.label}{on_host} \u00b7 "
+            "Enter picks the model for Launch"
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hub keys in the Hub list, the delete key in the local one (hidden elsewhere)."""
@@ -258,9 +265,44 @@ class ModelsScreen(VtuiScreen):
         local = getattr(self, "local_mode", False)
         if action == "delete_local":
             return local
+        if action == "next_host":  # one host: nothing to switch to
+            return not local and len(self._host_names()) > 1
         if action in ("download", "focus_search"):
             return not local
         return True
+
+    def _host_names(self) -> list[str]:
+        from vtui.services.hosts import known_hosts
+
+        return [host.name for host in known_hosts(self.vtui.backends)]
+
+    @property
+    def target_host(self) -> str:
+        """Where downloads go and whose GPUs the fit reads: the host in focus, which `h`
+        here and on the GPU screen moves on."""
+        return self.vtui.gpu_host
+
+    def action_next_host(self) -> None:
+        names = self._host_names()
+        now = self.target_host
+        following = names[(names.index(now) + 1) % len(names)] if now in names else "local"
+        self.vtui.show_gpus_of(following)
+        self._label_fit_column()
+        self.fit_summaries.clear()
+        table = self.query_one("#models-table", DataTable)
+        for key in table.rows:
+            table.update_cell(key, self.fit_column, "\u2026")
+        self.judge_fit([str(key.value) for key in table.rows])
+        self._show_status()
+        where = "this machine" if following == "local" else f"host {following}"
+        self.notify(f"Downloads and the fit now: {where}.", title="Host")
+
+    def _label_fit_column(self) -> None:
+        host = self.target_host
+        label = "Fit here" if host == "local" else f"Fit {host}"
+        column = self.query_one("#models-table", DataTable).columns[self.fit_column]
+        column.label = Text(label[:FIT_WIDTH])
+        self.query_one("#models-table", DataTable).refresh()
 
     def action_toggle_local(self) -> None:
         self.local_mode = not self.local_mode
@@ -380,7 +422,7 @@ class ModelsScreen(VtuiScreen):
             return
         self.query_one(DownloadsPanel).set_row(DownloadRow(repo_id, "queued"))
         with self._queue_lock:
-            self._waiting.append(repo_id)
+            self._waiting.append((repo_id, self.target_host))
             start = not self._downloading
             self._downloading = True
         if start:
@@ -402,20 +444,22 @@ class ModelsScreen(VtuiScreen):
                 if not self._waiting:
                     self._downloading = False
                     return
-                repo_id = self._waiting.popleft()
+                repo_id, host = self._waiting.popleft()
             self._stop.clear()
             try:
-                plan = models.plan(backends, repo_id)
+                plan = models.plan(backends, repo_id, host=host)
                 self._tell(DownloadRow(repo_id, "downloading"))
                 path = models.fetch(
                     backends,
                     plan,
                     lambda p: self._tell(DownloadRow(p.repo_id, "downloading", p)),
                     self._stop,
+                    host=host,
                 )
                 # The snapshot's path, cut at the edge of the row, told nothing: the
                 # message that says it is ready has room for it.
-                done = DownloadRow(repo_id, "done", note="in the HF cache: l lists it", path=path)
+                note = "in the HF cache: l lists it" if host == "local" else f"in {host}'s HF cache"
+                done = DownloadRow(repo_id, "done", note=note, path=path, host=host)
                 self._tell(done)
             except Cancelled:
                 self._tell(DownloadRow(repo_id, "stopped", note="what came is kept: d resumes"))
@@ -442,7 +486,9 @@ class ModelsScreen(VtuiScreen):
         panel.set_row(row)
         if row.state == "done":
             self.notify(
-                f"{row.repo_id} is ready in {row.path}. Enter picks it for Launch.",
+                f"{row.repo_id} is ready in {row.path}"
+                + ("" if row.host == "local" else f" on host {row.host}")
+                + ". Enter picks it for Launch.",
                 title="Download",
             )
             if self.local_mode:
@@ -462,7 +508,7 @@ class ModelsScreen(VtuiScreen):
         from vtui.services.host_checks import attributed_readings
 
         # As the Launch screen reads them: what holds a GPU is named by its container.
-        readings = attributed_readings(self.vtui.backends, self.vtui.deployments)
+        readings = attributed_readings(self.vtui.backends, self.vtui.deployments, self.target_host)
         past = learned(self.vtui.backends).records  # once for the batch, not once a row
         for repo_id in repo_ids:
             if get_current_worker().is_cancelled:

@@ -32,6 +32,7 @@ class DownloadRow:
     progress: Progress | None = None
     note: str = ""
     path: str = ""  # where a done download lies
+    host: str = "local"  # the Docker host whose HF cache it went into
 
 
 # What a narrow row gives up first: which file is coming, then the rate; the ETA stays.
