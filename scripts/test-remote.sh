@@ -2,6 +2,8 @@
 # A second Docker host on this machine for vtui's remote-host tests, as root:
 #   - a second dockerd with its own data root, exec root, pidfile, bridge and unix socket
 #     (/run/vtui-engine2/docker.sock), holding the simulator image too;
+#   - the same engine on tcp://127.0.0.1:$VTUI_TLS_PORT with --tlsverify, its throwaway CA,
+#     server and client certificates in /run/vtui-engine2/tls (tcp:// with TLS files);
 #   - an sshd on 127.0.0.1:$VTUI_SSH_PORT (Debian's openssh-server) whose sessions reach
 #     that engine (SetEnv DOCKER_HOST), with a throwaway key pair in /run/vtui-ssh.
 # Safe to run again: it reuses what runs. Run after scripts/test-engine.sh.
@@ -14,6 +16,8 @@ SOCKET2=$ENGINE2/docker.sock
 SSH_DIR=/run/vtui-ssh
 SSH_PORT=${VTUI_SSH_PORT:-2222}
 BRIDGE=vtui-br2
+TLS_DIR=$ENGINE2/tls
+TLS_PORT=${VTUI_TLS_PORT:-2376}
 
 say() { echo "test-remote: $*"; }
 
@@ -33,6 +37,47 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 engine2() { DOCKER_HOST=unix://$SOCKET2 docker "$@"; }
+engine2_tls() {
+    docker --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/cert.pem" \
+        --tlskey "$TLS_DIR/key.pem" -H "tcp://127.0.0.1:$TLS_PORT" "$@"
+}
+
+# Certificates as Docker's "protect the daemon socket" guide makes them: a CA, a server
+# certificate for 127.0.0.1 and a client certificate (extendedKeyUsage clientAuth).
+if [ ! -f "$TLS_DIR/cert.pem" ]; then
+    mkdir -p "$TLS_DIR"
+    (
+        cd "$TLS_DIR"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=vtui-test-ca \
+            -keyout ca-key.pem -out ca.pem 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+            -keyout server-key.pem -out server.csr 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+            -days 30 -extfile server.ext -out server-cert.pem 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj /CN=vtui-client \
+            -keyout key.pem -out client.csr 2>/dev/null
+        printf 'extendedKeyUsage=clientAuth\n' >client.ext
+        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+            -days 30 -extfile client.ext -out cert.pem 2>/dev/null
+        # A second CA that signed nothing here: a client trusting it must refuse the engine.
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=other-ca \
+            -keyout other-ca-key.pem -out other-ca.pem 2>/dev/null
+        chmod 600 ./*key.pem
+    )
+    say "made TLS certificates in $TLS_DIR"
+fi
+
+# An engine2 from before this script listened on TLS is restarted with the listener.
+if engine2 info >/dev/null 2>&1 && ! engine2_tls info >/dev/null 2>&1; then
+    say "restarting the second dockerd to add its TLS listener"
+    pid=$(cat "$ENGINE2/dockerd.pid")
+    kill "$pid"
+    for _ in $(seq 1 60); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+    done
+fi
 
 if ! engine2 info >/dev/null 2>&1; then
     mkdir -p "$ENGINE2" /var/lib/vtui-engine2
@@ -52,6 +97,9 @@ if ! engine2 info >/dev/null 2>&1; then
         --exec-root "$ENGINE2/exec" \
         --pidfile "$ENGINE2/dockerd.pid" \
         --host "unix://$SOCKET2" \
+        --host "tcp://127.0.0.1:$TLS_PORT" \
+        --tlsverify --tlscacert "$TLS_DIR/ca.pem" \
+        --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem" \
         --bridge "$BRIDGE" \
         --iptables=false --ip6tables=false \
         >/var/log/vtui-dockerd2.log 2>&1 &
@@ -65,7 +113,8 @@ if ! engine2 info >/dev/null 2>&1; then
         exit 1
     fi
 fi
-say "second engine: $(engine2 version --format '{{.Server.Version}}')"
+say "second engine: $(engine2 version --format '{{.Server.Version}}'), also on TLS: \
+$(engine2_tls version --format '{{.Server.Version}}')"
 
 # The simulator as the first engine has it now (test-engine.sh rebuilt it).
 want=$(docker image inspect --format '{{.Id}}' "$SIM_IMAGE")

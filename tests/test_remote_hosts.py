@@ -17,7 +17,16 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.conftest import SIM_IMAGE
-from tests.support.fleet import SECOND_SOCKET, SSH_DIR, SSH_PORT, Fleet, SpareSshd, make_profile
+from tests.support.fleet import (
+    SECOND_SOCKET,
+    SSH_DIR,
+    SSH_PORT,
+    TLS_DIR,
+    TLS_PORT,
+    Fleet,
+    SpareSshd,
+    make_profile,
+)
 from tests.support.helpers import REPO, free_port
 
 pytestmark = pytest.mark.engine
@@ -387,3 +396,51 @@ def test_a_host_that_answers_but_is_not_a_docker_engine_is_said_so(
     web = fleet.hosts_json()["web"]
     assert not web["reachable"]
     assert f"tcp://127.0.0.1:{web_server} answers, but not as a Docker engine" in str(web["error"])
+
+
+def tls_files(ca: str = "ca.pem", client: bool = True) -> dict[str, str]:
+    files = {"tls_ca": str(TLS_DIR / ca)}
+    if client:
+        files |= {"tls_cert": str(TLS_DIR / "cert.pem"), "tls_key": str(TLS_DIR / "key.pem")}
+    return files
+
+
+def test_a_tcp_host_with_tls_files_is_reached_with_its_own_ca(fleet: Fleet) -> None:
+    fleet.add("secure", f"tcp://127.0.0.1:{TLS_PORT}", **tls_files())
+    # Set on many machines, it used to replace the host's own CA for every request.
+    fleet.extra_env["REQUESTS_CA_BUNDLE"] = "/etc/ssl/certs/ca-certificates.crt"
+    hosts = fleet.hosts_json()
+    assert hosts["secure"]["reachable"], hosts["secure"]
+    assert str(hosts["secure"]["engine"]).startswith("Docker Engine 20.10")
+    # No tunnel over tcp://: the profile publishes on an address opened on purpose, and
+    # vtui reaches it there directly.
+    name = make_profile(fleet, "tls1", host="0.0.0.0")
+    up = fleet.vtui("up", name, "--host", "secure")
+    assert up.returncode == 0, up.stderr
+    assert "of host secure" in up.stdout and "is up" in up.stdout
+    chat = fleet.vtui("chat", "--name", f"vtui-{name}", "--prompt", "hello")
+    assert chat.returncode == 0, chat.stderr
+    ps = fleet.vtui("ps", "--host", "secure", "--json")
+    assert ps.returncode == 0, ps.stderr
+    assert [row["name"] for row in json.loads(ps.stdout)] == [f"vtui-{name}"]
+    down = fleet.vtui("down", name, "--host", "secure")
+    assert down.returncode == 0, down.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        (tls_files(client=False), "the TLS handshake failed"),
+        (tls_files(ca="other-ca.pem"), "its TLS certificate is not trusted (check tls_ca)"),
+        ({}, "speaks TLS: give its tls_ca, tls_cert and tls_key"),
+    ],
+    ids=["no-client-certificate", "another-ca", "no-tls-files"],
+)
+def test_a_tls_host_vtui_cannot_trust_or_prove_itself_to_is_named_with_the_reason(
+    fleet: Fleet, settings: dict[str, str], words: str
+) -> None:
+    fleet.add("secure", f"tcp://127.0.0.1:{TLS_PORT}", **settings)
+    secure = fleet.hosts_json()["secure"]
+    assert not secure["reachable"]
+    assert words in str(secure["error"])
+    assert fleet.hosts_json()["gpu-2"]["reachable"]  # the other host is untouched

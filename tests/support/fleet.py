@@ -23,6 +23,9 @@ from vtui.core.launch_spec import LaunchSpec
 SSH_DIR = Path("/run/vtui-ssh")
 SSH_PORT = int(os.environ.get("VTUI_SSH_PORT", "2222"))
 SECOND_SOCKET = "/run/vtui-engine2/docker.sock"
+# The second engine on tcp:// with --tlsverify, and its throwaway CA and certificates.
+TLS_DIR = Path("/run/vtui-engine2/tls")
+TLS_PORT = int(os.environ.get("VTUI_TLS_PORT", "2376"))
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,7 @@ class Fleet:
         self.known_hosts.write_text((SSH_DIR / "known_hosts").read_text())
         self.use_key(identity)
         self.hosts: dict[str, dict[str, str]] = {}
+        self.extra_env: dict[str, str] = {}
 
     def use_key(self, identity: Path) -> None:
         ssh_config = self.root / "ssh_config"
@@ -77,6 +81,7 @@ class Fleet:
             "XDG_STATE_HOME": str(self.root / "state"),
             "HF_HOME": str(self.root / "hf"),
             "DOCKER_CONFIG": str(self.root / "docker"),
+            **self.extra_env,
         }
 
     def vtui(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -99,7 +104,7 @@ def fleet(tmp_path: Path, second_host: Path) -> Iterator[Fleet]:
         subprocess.run(["docker", "rm", "-f", f"vtui-{name}"], env=env, capture_output=True)
 
 
-def make_profile(fleet: Fleet, name: str) -> str:
+def make_profile(fleet: Fleet, name: str, host: str = "127.0.0.1") -> str:
     ProfileStore(fleet.config / "vtui").create(
         LaunchSpec(
             name=name,
@@ -107,6 +112,7 @@ def make_profile(fleet: Fleet, name: str) -> str:
             image=SIM_IMAGE,
             gpus="none",
             port=free_port(),
+            host=host,
         )
     )
     return name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import time
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
@@ -144,6 +145,9 @@ def _not_docker(exc: BaseException) -> bool:
     for _ in range(8):
         if seen is None:
             return False
+        # A failed TLS handshake is no answer at all (ssl's verify error is a ValueError).
+        if isinstance(seen, (ssl.SSLError, requests.exceptions.SSLError)):
+            return False
         if isinstance(seen, (ValueError, requests.HTTPError)) and not isinstance(
             seen, requests.ConnectionError
         ):
@@ -201,6 +205,10 @@ class DockerEngine:
                 ca_cert=tls.ca,
                 verify=tls.ca if tls.verify and tls.ca else tls.verify,
             )
+        if self._base_url and self._tls is not None:
+            from vtui.backends.engine.docker_tls import tls_client
+
+            return tls_client(self._base_url, **options)
         if self._base_url:
             return docker.DockerClient(base_url=self._base_url, **options)
         return docker.from_env(**options)
@@ -216,6 +224,11 @@ class DockerEngine:
                     raise ValueError("its /version has no ApiVersion")
                 version = answer.get("Version", "?")
             except Exception as exc:  # docker-py lets the socket's own errors through
+                if "HTTP request to an HTTPS server" in str(exc):
+                    raise EngineUnavailable(
+                        f"{self.where} speaks TLS: give its tls_ca, tls_cert and tls_key "
+                        "(config.toml [hosts.NAME]), or use its Docker context"
+                    ) from exc
                 if _not_docker(exc):
                     raise EngineUnavailable(
                         f"{self.where} answers, but not as a Docker engine (its /version is "
