@@ -142,6 +142,7 @@ def build_parser(
     from vtui.cli.deploy import add_commands as add_deploy_commands
     from vtui.cli.doctor import add_command as add_doctor
     from vtui.cli.estimate import add_command as add_estimate
+    from vtui.cli.export import add_command as add_export
     from vtui.cli.gpus import add_command as add_gpus
     from vtui.cli.hosts import add_command as add_hosts
     from vtui.cli.models import add_commands as add_model_commands
@@ -159,6 +160,7 @@ def build_parser(
     add_estimate(commands, catalogue_help="estimate" in wanted)
     add_probe(commands)
     add_doctor(commands)
+    add_export(commands)
     return parser
 
 

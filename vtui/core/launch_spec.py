@@ -136,7 +136,8 @@ def arg_tokens(spec: ArgSpec, value: object) -> list[str]:
     return [spec.flag, repr(value) if isinstance(value, float) else str(value)]
 
 
-def _ordered_args(spec: LaunchSpec) -> list[tuple[ArgSpec, object]]:
+def ordered_args(spec: LaunchSpec) -> list[tuple[ArgSpec, object]]:
+    """The set vLLM arguments in the form's order (exports map some onto their fields)."""
     # The form's order first, so the same settings always give the same command line.
     rank = {flag: i for i, flag in enumerate(FORM_FLAGS)}
     chosen = [(CATALOGUE[f], v) for f, v in spec.args.items() if f not in OWN_FIELDS]
@@ -156,7 +157,7 @@ def vllm_arguments(spec: LaunchSpec, *, in_container: bool) -> list[str]:
     if spec.served_name != model:
         argv += ["--served-model-name", spec.served_name]
     argv += ["--host", host, "--port", str(port)]
-    for arg, value in _ordered_args(spec):
+    for arg, value in ordered_args(spec):
         argv += arg_tokens(arg, value)
     return argv + list(spec.extra_args)
 

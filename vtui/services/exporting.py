@@ -1,0 +1,242 @@
+"""`vtui export`: a profile rendered for a target and validated before a byte is written.
+
+Kubernetes objects are checked against the Kubernetes OpenAPI schemas kubernetes-validate
+ships (offline, one set per Kubernetes version, strict: an unknown field is an error). A
+LeaderWorkerSet's pod templates are checked as PodTemplates there, and its own fields
+against LWS_SCHEMA, written from the CRD of kubernetes-sigs/lws (config/crd/bases/
+leaderworkerset.x-k8s.io_leaderworkersets.yaml, API leaderworkerset.x-k8s.io/v1). The Helm
+values are checked against HELM_SCHEMA, written from the fields vtui uses of vLLM
+production-stack's helm/values.schema.json (read at commit 01eaf92). Every vLLM flag is
+checked against the pinned catalogue. YAML is written by PyYAML, never by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vtui.core import exports
+from vtui.core.exports import ExportProblem
+from vtui.core.launch_spec import LaunchSpec
+from vtui.core.vllm_args import CATALOGUE
+from vtui.core.vllm_release import VLLM_VERSION
+
+DEFAULT_K8S = "1.33"
+LWS_API = "leaderworkerset.x-k8s.io/v1"
+
+_POSITIVE = {"type": "integer", "minimum": 1}
+LWS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": LWS_API},
+        "kind": {"const": "LeaderWorkerSet"},
+        "metadata": {"type": "object"},
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["leaderWorkerTemplate"],
+            "properties": {
+                "replicas": {"type": "integer", "minimum": 0},
+                "startupPolicy": {"enum": ["LeaderCreated", "LeaderReady"]},
+                "rolloutStrategy": {"type": "object"},
+                "networkConfig": {"type": "object"},
+                "leaderWorkerTemplate": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["workerTemplate"],
+                    "properties": {
+                        "size": _POSITIVE,
+                        "restartPolicy": {"enum": ["RecreateGroupOnPodRestart", "None"]},
+                        "leaderTemplate": {"type": "object"},
+                        "workerTemplate": {"type": "object"},
+                        "subGroupPolicy": {"type": "object"},
+                        "volumeClaimTemplates": {"type": "array"},
+                    },
+                },
+            },
+        },
+    },
+}
+_SECRET_REF = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"secretName": {"type": "string"}, "secretKey": {"type": "string"}},
+}
+_NUMBER = {"type": ["integer", "number", "string"]}
+HELM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "servingEngineSpec": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "vllmApiKey": _SECRET_REF,
+                "modelSpec": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "repository", "tag", "modelURL"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "repository": {"type": "string"},
+                            "tag": {"type": "string"},
+                            "modelURL": {"type": "string"},
+                            "replicaCount": {"type": "integer"},
+                            "requestCPU": {"type": "integer"},
+                            "requestMemory": {"type": "string"},
+                            "requestGPU": _NUMBER,
+                            "pvcStorage": {"type": "string"},
+                            "hf_token": _SECRET_REF,
+                            "vllmConfig": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "maxModelLen": {"type": "integer"},
+                                    "dtype": {"type": "string"},
+                                    "enablePrefixCaching": {"type": "boolean"},
+                                    "enableChunkedPrefill": {"type": "boolean"},
+                                    "tensorParallelSize": {"type": "integer"},
+                                    "gpuMemoryUtilization": _NUMBER,
+                                    "maxNumSeqs": {"type": "integer"},
+                                    "extraArgs": {"type": "array", "items": {"type": "string"}},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    target: str
+    text: str
+    validated_for: str  # what it was checked against, in words
+    secret: str | None = None  # the Secret the manifests name for the API key
+
+
+def k8s_versions() -> list[str]:
+    """The Kubernetes versions with schemas here, oldest first (major.minor)."""
+    from kubernetes_validate import utils
+
+    seen = dict.fromkeys(utils.major_minor(v) for v in utils.all_versions())
+    return list(seen)
+
+
+def _checked_version(version: str) -> str:
+    known = k8s_versions()
+    if version not in known:
+        raise ExportProblem(
+            f"no Kubernetes schemas for {version!r} here; supported: {', '.join(known)}"
+        )
+    return version
+
+
+def _validate_k8s(obj: dict[str, Any], version: str) -> None:
+    import kubernetes_validate
+
+    try:
+        kubernetes_validate.validate(obj, version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(top)"
+        raise ExportProblem(
+            f"{obj.get('kind')} {where}: {exc.message} (Kubernetes {version} schema)"
+        ) from None
+
+
+def _validate_schema(obj: dict[str, Any], schema: dict[str, Any], what: str) -> None:
+    import jsonschema
+
+    try:
+        jsonschema.validate(obj, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise ExportProblem(f"{what} {where}: {exc.message}") from None
+
+
+def _check_flags(spec: LaunchSpec) -> None:
+    """Every flag the export carries is one vLLM {VLLM_VERSION} knows."""
+    known = set(CATALOGUE) | {a.negative_flag for a in CATALOGUE.values() if a.negative_flag}
+    for token in spec.extra_args:
+        flag = token.split("=", 1)[0]
+        if flag.startswith("--") and flag not in known:
+            raise ExportProblem(
+                f"extra_args: {flag} is not a vLLM {VLLM_VERSION} argument (`vtui args` lists them)"
+            )
+
+
+def _yaml(objects: list[dict[str, Any]], header: list[str]) -> str:
+    import yaml
+
+    class PlainDumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # a label set used twice is written twice, not as &id001 / *id001
+
+    body = yaml.dump_all(
+        objects, Dumper=PlainDumper, sort_keys=False, width=1_000_000, allow_unicode=False
+    )
+    return "".join(f"# {line}\n" for line in header) + body
+
+
+def _secret_line(secret: str) -> str:
+    key = exports.API_KEY_SECRET_KEY
+    return f"First: kubectl create secret generic {secret} --from-file={key}=KEYFILE"
+
+
+def render(spec: LaunchSpec, target: str, k8s_version: str = DEFAULT_K8S) -> Export:
+    """The export, validated. Raises ExportProblem naming the field or the target."""
+    if target not in exports.TARGETS:
+        raise ExportProblem(f"unknown target {target!r}; supported: {', '.join(exports.TARGETS)}")
+    _check_flags(spec)
+    catalogue = f"the vLLM {VLLM_VERSION} argument catalogue"
+    if target in ("compose", "run", "serve"):
+        from vtui.core.renderings import render_compose, render_docker_run, render_vllm_serve
+
+        if target == "compose":
+            text = render_compose(spec)
+        else:
+            text = (render_docker_run if target == "run" else render_vllm_serve)(spec) + "\n"
+        return Export(target, text, catalogue)
+    if target == "ray-cluster":
+        return Export(target, exports.ray_cluster_script(spec), catalogue)
+    version = _checked_version(k8s_version)
+    name = exports.k8s_name(spec.name)
+    secret = f"{name}-api-key"
+    if target == "helm":
+        values = exports.helm_values(spec)
+        _validate_schema(values, HELM_SCHEMA, "values.yaml")
+        said = f"production-stack's values.schema.json fields and {catalogue}"
+        header = [
+            f"vLLM production-stack values for profile {spec.name} (`vtui export --to helm`).",
+            f"Checked against {said}.",
+            _secret_line(secret),
+        ]
+        return Export(target, _yaml([values], header), said, secret)
+    objects = exports.k8s_objects(spec) if target == "k8s" else exports.lws_object(spec)
+    for obj in objects:
+        if obj["kind"] == "LeaderWorkerSet":
+            _validate_schema(obj, LWS_SCHEMA, "LeaderWorkerSet")
+            lwt = obj["spec"]["leaderWorkerTemplate"]
+            for part in ("leaderTemplate", "workerTemplate"):
+                _validate_k8s(
+                    {"apiVersion": "v1", "kind": "PodTemplate",
+                     "metadata": {"name": f"{name}-{part.lower()}"}, "template": lwt[part]},
+                    version,
+                )  # fmt: skip
+        else:
+            _validate_k8s(obj, version)
+    said = f"the Kubernetes {version} OpenAPI schemas (strict) and {catalogue}"
+    if target == "lws":
+        said += f"; the LeaderWorkerSet's own fields against LWS {LWS_API}'s CRD"
+    header = [
+        f"Profile {spec.name}, by `vtui export --to {target}`. Checked against {said}.",
+        _secret_line(secret),
+        f"(and, for gated models, a Secret {exports.HF_TOKEN_SECRET} with key 'token').",
+    ]
+    return Export(target, _yaml(objects, header), said, secret)
