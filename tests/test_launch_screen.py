@@ -222,3 +222,33 @@ async def test_a_running_profile_says_running_and_ctrl_r_restarts_it_after_askin
         after = {d.name: d for d in app.backends.engine.list_deployments()}
         name = "vtui-qwen2.5-7b-instruct"
         assert after[name].live and after[name].container_id != before[name].container_id
+
+
+async def test_ctrl_e_previews_each_export_validated_and_w_writes_it() -> None:
+    from vtui.ui.widgets.export_dialog import ExportDialog
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_launch(app, pilot)
+        await pilot.press("ctrl+e")
+        await settle(app)
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        checked = shown(dialog.query_one("#export-checked", Label))
+        assert "Validated against the Kubernetes 1.33 OpenAPI schemas" in checked
+        assert "kind: Deployment" in shown(dialog.query_one("#export-text", Static))
+        await pilot.press("right")  # k8s -> helm
+        await settle(app)
+        assert dialog.target == "helm"
+        assert "modelSpec:" in shown(dialog.query_one("#export-text", Static))
+        await pilot.press("w")
+        await settle(app)
+        written = app.backends.places.output / "qwen2-5-7b-helm.yaml"
+        assert written.is_file() and "modelURL: Qwen/Qwen2.5-7B-Instruct" in written.read_text()
+        await pilot.press("w")  # a second write never replaces the first
+        await settle(app)
+        told = " ".join(str(n.message) for n in app._notifications)
+        assert f"Wrote {written}" in told and "exists; vtui does not overwrite it" in told
+        await pilot.press("escape")
+        await settle(app)
+        assert isinstance(app.screen, LaunchScreen)

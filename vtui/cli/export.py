@@ -62,8 +62,7 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import ProfileError
     from vtui.core.exports import ExportProblem
-    from vtui.services.exporting import DEFAULT_K8S, render
-    from vtui.services.saving import output_path
+    from vtui.services.exporting import DEFAULT_K8S, render, write_export
 
     try:
         spec = backends.profiles().load(args.profile)
@@ -76,18 +75,13 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
         print(done.text, end="")
         print(f"vtui export: validated against {done.validated_for}", file=sys.stderr)
         return 0
-    path = output_path(backends, args.output)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as out:
-            out.write(done.text)
+        path = write_export(backends, done, args.output)
     except FileExistsError:
-        return fail(f"{path} exists; vtui does not overwrite it (remove it or name another)",
-                    "vtui export")  # fmt: skip
+        return fail(f"{args.output} exists; vtui does not overwrite it (remove it or name "
+                    "another)", "vtui export")  # fmt: skip
     except OSError as exc:
-        return fail(f"cannot write {path}: {exc.strerror or exc}", "vtui export")
-    if args.to == "ray-cluster":
-        path.chmod(0o755)
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}", "vtui export")
     print(f"wrote {path}: validated against {done.validated_for}")
     if done.secret:
         key = backends.profiles().key_path(spec.name)

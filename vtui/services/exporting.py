@@ -13,7 +13,8 @@ checked against the pinned catalogue. YAML is written by PyYAML, never by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vtui.core import exports
 from vtui.core.exports import ExportProblem
@@ -21,7 +22,11 @@ from vtui.core.launch_spec import LaunchSpec
 from vtui.core.vllm_args import CATALOGUE
 from vtui.core.vllm_release import VLLM_VERSION
 
+if TYPE_CHECKING:
+    from vtui.backends.registry import Backends
+
 DEFAULT_K8S = "1.33"
+SUFFIXES = {"compose": "yml", "run": "sh", "serve": "sh", "ray-cluster": "sh"}
 LWS_API = "leaderworkerset.x-k8s.io/v1"
 
 _POSITIVE = {"type": "integer", "minimum": 1}
@@ -240,3 +245,22 @@ def render(spec: LaunchSpec, target: str, k8s_version: str = DEFAULT_K8S) -> Exp
         f"(and, for gated models, a Secret {exports.HF_TOKEN_SECRET} with key 'token').",
     ]
     return Export(target, _yaml(objects, header), said, secret)
+
+
+def default_file(spec: LaunchSpec, target: str) -> str:
+    """The file name an export gets when the user names none: qwen-8b-k8s.yaml, say."""
+    return f"{exports.k8s_name(spec.name)}-{target}.{SUFFIXES.get(target, 'yaml')}"
+
+
+def write_export(backends: Backends, done: Export, asked: str | Path) -> Path:
+    """The export at the path the user gave (in the output folder when relative), never
+    over an existing file; scripts made executable. Raises FileExistsError, OSError."""
+    from vtui.services.saving import output_path
+
+    path = output_path(backends, asked)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as out:
+        out.write(done.text)
+    if path.suffix == ".sh":
+        path.chmod(0o755)
+    return path

@@ -40,7 +40,7 @@ NARROW = 100  # below this width the compose preview gives its room to the form
 FIELD_HELP_HINT = (
     "Move through the fields (Tab): vLLM's own help for each shows here. Empty fields "
     "leave the choice to vLLM.\nCtrl+S save \u00b7 Ctrl+R launch \u00b7 Ctrl+O write compose "
-    "\u00b7 Ctrl+N new \u00b7 Ctrl+D duplicate \u00b7 Ctrl+X delete"
+    "\u00b7 Ctrl+E export \u00b7 Ctrl+N new \u00b7 Ctrl+D duplicate \u00b7 Ctrl+X delete"
 )
 
 
@@ -51,6 +51,7 @@ class LaunchScreen(VtuiScreen):
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+r", "launch", "Launch"),
         Binding("ctrl+o", "write_compose", "Write compose"),
+        Binding("ctrl+e", "export", "Export", show=False),
         Binding("ctrl+n", "new_profile", "New"),
         Binding("ctrl+f", "apply_fix", "Apply fit fix"),
         Binding("ctrl+t", "probe", "Probe"),
@@ -558,6 +559,14 @@ class LaunchScreen(VtuiScreen):
         self.app.call_from_thread(self.notify, f"Deleted {name}", title="Profile")
         self.names = [n for n in self.names if n != name]
         self.load_profile(None)
+
+    def action_export(self) -> None:
+        spec = self._ready("export the profile")
+        if spec is None:
+            return
+        from vtui.ui.widgets.export_dialog import ExportDialog
+
+        self.app.push_screen(ExportDialog(self.vtui.backends, spec))
 
     def action_write_compose(self) -> None:
         spec = self._ready("write the compose file")
