@@ -178,10 +178,23 @@ def test_what_cannot_be_exported_is_named() -> None:
         render(LaunchSpec(name="local", model="/data/m"), "k8s")
     with pytest.raises(ExportProblem, match=r"supported: 1\.25, .*1\.37"):
         render(ONE_GPU, "k8s", "1.10")
-    with pytest.raises(ExportProblem, match="extra_args: --no-such-flag is not a vLLM"):
+    with pytest.raises(ExportProblem, match="extra: unknown vLLM argument --no-such-flag"):
         render(LaunchSpec(name="x", model="a/b", extra_args=("--no-such-flag",)), "k8s")
     with pytest.raises(ExportProblem, match="unknown target 'nomad'; supported: compose"):
         render(ONE_GPU, "nomad")
+
+
+def test_a_layout_the_model_cannot_take_is_refused_naming_the_field() -> None:
+    from vtui.core.model_facts import ModelFacts
+
+    tp3 = LaunchSpec(name="odd", model="Qwen/Qwen3-8B", args={"--tensor-parallel-size": 3})
+    facts = ModelFacts(num_attention_heads=32)
+    for target in ("k8s", "lws", "ray-cluster"):
+        with pytest.raises(
+            ExportProblem, match=r"--tensor-parallel-size: must divide the model's 32 attention"
+        ):
+            render(tp3, target, model=facts)
+    assert render(tp3, "k8s")  # without the model's config, the profile alone is checked
 
 
 @pytest.mark.parametrize("version", ["1.25", "1.29", "1.37"])

@@ -62,11 +62,12 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import ProfileError
     from vtui.core.exports import ExportProblem
-    from vtui.services.exporting import DEFAULT_K8S, render, write_export
+    from vtui.services.exporting import DEFAULT_K8S, model_facts_for, render, write_export
 
     try:
         spec = backends.profiles().load(args.profile)
-        done = render(spec, args.to, args.k8s_version or DEFAULT_K8S)
+        model = model_facts_for(backends, spec)
+        done = render(spec, args.to, args.k8s_version or DEFAULT_K8S, model)
     except ProfileError as exc:
         return fail(exc, "vtui export")
     except ExportProblem as exc:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from vtui.core import exports
 from vtui.core.exports import ExportProblem
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.vllm_args import CATALOGUE
+from vtui.core.model_facts import ModelFacts
 from vtui.core.vllm_release import VLLM_VERSION
 
 if TYPE_CHECKING:
@@ -165,17 +165,6 @@ def _validate_schema(obj: dict[str, Any], schema: dict[str, Any], what: str) -> 
         raise ExportProblem(f"{what} {where}: {exc.message}") from None
 
 
-def _check_flags(spec: LaunchSpec) -> None:
-    """Every flag the export carries is one vLLM {VLLM_VERSION} knows."""
-    known = set(CATALOGUE) | {a.negative_flag for a in CATALOGUE.values() if a.negative_flag}
-    for token in spec.extra_args:
-        flag = token.split("=", 1)[0]
-        if flag.startswith("--") and flag not in known:
-            raise ExportProblem(
-                f"extra_args: {flag} is not a vLLM {VLLM_VERSION} argument (`vtui args` lists them)"
-            )
-
-
 def _yaml(objects: list[dict[str, Any]], header: list[str]) -> str:
     import yaml
 
@@ -194,11 +183,39 @@ def _secret_line(secret: str) -> str:
     return f"First: kubectl create secret generic {secret} --from-file={key}=KEYFILE"
 
 
-def render(spec: LaunchSpec, target: str, k8s_version: str = DEFAULT_K8S) -> Export:
-    """The export, validated. Raises ExportProblem naming the field or the target."""
+def model_facts_for(backends: Backends, spec: LaunchSpec) -> ModelFacts | None:
+    """The model's facts for the layout checks: its config.json from the HF cache or the
+    Hub; None when neither answers (the export then checks the profile alone)."""
+    from vtui.core.model_config import facts_from_config
+    from vtui.services.fitting import FitUnknown, find_model
+
+    try:
+        return facts_from_config(dict(find_model(backends, spec.model).config))
+    except (FitUnknown, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _check_profile(spec: LaunchSpec, model: ModelFacts | None) -> None:
+    """What the profile says alone (the cluster's GPUs are not this machine's): a layout
+    that cannot work, named by its field."""
+    from vtui.core.launch_checks import HostFacts, check
+
+    for problem in check(spec, HostFacts(), model):
+        if not (problem.warning or problem.caution):
+            raise ExportProblem(f"{problem.field}: {problem.message}")
+
+
+def render(
+    spec: LaunchSpec,
+    target: str,
+    k8s_version: str = DEFAULT_K8S,
+    model: ModelFacts | None = None,
+) -> Export:
+    """The export, validated; `model` (its config's facts) lets the layout be checked
+    against the model too. Raises ExportProblem naming the field or the target."""
     if target not in exports.TARGETS:
         raise ExportProblem(f"unknown target {target!r}; supported: {', '.join(exports.TARGETS)}")
-    _check_flags(spec)
+    _check_profile(spec, model)  # every vLLM flag against the pinned catalogue among them
     catalogue = f"the vLLM {VLLM_VERSION} argument catalogue"
     if target in ("compose", "run", "serve"):
         from vtui.core.renderings import render_compose, render_docker_run, render_vllm_serve

@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 from vtui.backends.registry import Backends
 from vtui.core.exports import TARGETS
 from vtui.core.launch_spec import LaunchSpec
+from vtui.core.model_facts import ModelFacts
 
 
 class ExportDialog(ModalScreen[None]):
@@ -34,6 +35,7 @@ class ExportDialog(ModalScreen[None]):
         super().__init__()
         self.backends, self.spec, self.target = backends, spec, target
         self.export: object | None = None
+        self.model: ModelFacts | bool | None = None  # False: the model's facts are unknown
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="export-dialog"):
@@ -58,10 +60,13 @@ class ExportDialog(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="export-render")
     def render_export(self, target: str) -> None:
         from vtui.core.exports import ExportProblem
-        from vtui.services.exporting import render
+        from vtui.services.exporting import model_facts_for, render
 
         try:
-            self.post_message(self.Rendered(target, render(self.spec, target), None))
+            if self.model is None:  # read once: the Hub may be slow
+                self.model = model_facts_for(self.backends, self.spec) or False
+            model = self.model if isinstance(self.model, ModelFacts) else None
+            self.post_message(self.Rendered(target, render(self.spec, target, model=model), None))
         except ExportProblem as exc:
             self.post_message(self.Rendered(target, None, str(exc)))
 
