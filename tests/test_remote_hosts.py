@@ -425,6 +425,14 @@ def test_a_tcp_host_with_tls_files_is_reached_with_its_own_ca(fleet: Fleet) -> N
     assert [row["name"] for row in json.loads(ps.stdout)] == [f"vtui-{name}"]
     down = fleet.vtui("down", name, "--host", "secure")
     assert down.returncode == 0, down.stderr
+    # Bound to 127.0.0.1 over there, with no tunnel over tcp://: said at once, no wait.
+    hidden = make_profile(fleet, "tls2")
+    began = time.monotonic()
+    up = fleet.vtui("up", hidden, "--host", "secure")
+    assert up.returncode == 1 and time.monotonic() - began < 30
+    assert "started, but vtui cannot reach it from here" in up.stderr
+    assert "publish the port on an address you opened" in up.stderr
+    assert fleet.vtui("down", hidden, "--host", "secure").returncode == 0
 
 
 @pytest.mark.parametrize(

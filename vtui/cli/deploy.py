@@ -366,6 +366,14 @@ class _UpReport:
             print(f"  log: vtui logs {self.name} -f   stop: vtui down {self.name}")
             self.code = 0
             stopping.set()
+        elif update.unreachable is not None:
+            # Waiting would only run out the clock: nothing here can tell it is ready.
+            print(
+                f"vtui: error: {self.name} started, but vtui cannot reach it from here: "
+                f"{update.unreachable}. It keeps starting there (vtui logs {self.name} -f)",
+                file=sys.stderr,
+            )
+            stopping.set()
         elif time.monotonic() > self._deadline:
             print(
                 f"vtui: error: {self.name} is not ready after {self._timeout:.0f}s; it keeps "

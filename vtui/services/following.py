@@ -49,6 +49,9 @@ class WatchUpdate:
     gone: bool = False  # the container was removed; the watch has ended
     restarted: bool = False  # a new run of the container began with these lines
     models: tuple[str, ...] | None = None  # what /v1/models lists, once it answers
+    # Why vtui cannot reach the server's port from here (a tcp:// host's 127.0.0.1 port):
+    # its readiness can then only be told by its own log.
+    unreachable: str | None = None
 
 
 class DeploymentWatch:
@@ -84,6 +87,7 @@ class DeploymentWatch:
         self.tracker: StartupTracker | None = None
         self.models: tuple[str, ...] | None = None
         self.engine_error: str | None = None
+        self.unreachable: str | None = None
         self._stop_asked = False
         self._recent: deque[LogLine] = deque(maxlen=EXPLAIN_WINDOW)
         self._pending: list[str] = []
@@ -155,8 +159,10 @@ class DeploymentWatch:
         if self._endpoint is None or self._endpoint_for_port != d.port:
             try:
                 self._endpoint = self.endpoint_for(d)
-            except (BackendUnavailable, EngineError):
+            except (BackendUnavailable, EngineError) as exc:
+                self.unreachable = str(exc)
                 return
+            self.unreachable = None
             self._endpoint_for_port = d.port
         if tracker.phase in ORDER and ORDER.index(tracker.phase) < ORDER.index(Phase.READY):
             if not self._endpoint.health():
@@ -216,6 +222,7 @@ class DeploymentWatch:
             gone=self._gone,
             restarted=self._restarted,
             models=self.models,
+            unreachable=self.unreachable,
         )
         self._pending, self._restarted = [], False
         return out
