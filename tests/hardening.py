@@ -25,6 +25,8 @@ FAULTS: dict[str, str] = {
     "malformed-sse": "Malformed SSE",
     "corrupt-profile": "Corrupt profile TOML",
     "ctrl-c-download": "Ctrl-C during download",
+    "ctrl-c-remote-download": "Ctrl-C during a download on a remote host, then resumed there",
+    "remote-download-link-lost": "The link to a remote host lost mid-download, followed again",
     "ctrl-c-launch": "Ctrl-C during launch",
     "tiny-terminal": "Terminal resized to 40x12",
 }

@@ -57,6 +57,13 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--cache-dir": ["/dev/null/cache"],
     },
     ("models",): {"--dir": ["/dev/null/nowhere"]},
+    ("--demo", "download", "Qwen/Qwen3-8B"): {"--host": ["gpu-7"]},
+    ("--demo", "estimate", "Qwen/Qwen3-8B"): {"--host": ["gpu-7"]},
+    ("export", "p1", "--to", "k8s"): {
+        "--to": ["nomad"],
+        "--output": ["/dev/null/p1.yaml"],
+        "--k8s-version": ["1.10", "latest"],
+    },
     ("--demo", "up", "demo"): {"--timeout": ["0", "-5", "soon"], "--host": ["gpu-7"]},
     ("--demo", "logs", "vtui-demo"): {"--tail": ["-1", "all"], "--host": ["gpu-7"]},
     ("--demo", "down", "vtui-demo"): {"--timeout": ["-1", "now"], "--host": ["gpu-7"]},
@@ -136,6 +143,7 @@ def _command_words(prefix: tuple[str, ...]) -> tuple[str, ...]:
     words = [w for w in prefix if not w.startswith("-")]
     commands = {"compose", "profile", "new", "search", "download", "models", "up", "logs"}
     commands |= {"down", "chat", "bench", "estimate", "attach", "probe", "doctor", "ps", "gpus"}
+    commands |= {"export"}
     return tuple(w for w in words if w in commands)
 
 
