@@ -71,6 +71,21 @@ def _no_blocks(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, tuple[s
     )
 
 
+def _placement_group(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, None]:
+    wanted = m.group("gpus")
+    asked = f"{float(wanted):g} GPUs" if wanted else "its GPUs"
+    return (
+        f"vLLM asked the Ray cluster for {asked} and Ray never had them: a worker node did "
+        "not join, joined with fewer GPUs, or Ray knows a node by another address than its "
+        "VLLM_HOST_IP.",
+        "Run `ray status` in the head container: every node and its GPUs must be listed. "
+        "Start the missing workers (ray start --address=HEAD:6379), give each node its own "
+        "address in VLLM_HOST_IP, or ask for no more GPUs than the cluster has (tensor x "
+        "pipeline parallel).",
+        None,
+    )
+
+
 def _cuda_oom(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, tuple[str, object] | None]:
     cause = "CUDA ran out of GPU memory: the model does not fit on the GPUs it was given."
     doubled = ctx.tensor_parallel_size * 2
@@ -195,6 +210,9 @@ RULES: tuple[_Rule, ...] = (
     _Rule("unsupported-architecture", re.compile(
         r"Model architectures \[?'?(?P<arch>[\w.]+)'?\]? are not supported for now"),
           _architecture),
+    _Rule("ray-placement-group", re.compile(
+        r"Cannot provide a placement group (?:requiring (?P<gpus>[\d.]+) GPUs|of )"),
+          _placement_group),
     _Rule("no-chat-template", re.compile(r"default chat template is no longer allowed"),
           _chat_template),
 )  # fmt: skip

@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-model-len", type=int, default=None)
     p.add_argument("--gpu-memory-utilization", type=float, default=DEFAULT_UTILIZATION)
     p.add_argument("--tensor-parallel-size", "-tp", type=int, default=1)
+    p.add_argument("--pipeline-parallel-size", "-pp", type=int, default=1)
+    p.add_argument("--distributed-executor-backend", default=None)
+    p.add_argument(
+        "--sim-ray-wait",
+        type=float,
+        default=float(os.environ.get("VTUI_SIM_RAY_WAIT", "1800")),
+        help="seconds to wait for the Ray cluster's GPUs (vLLM's PG_WAIT_TIMEOUT: 1800)",
+    )
     p.add_argument(
         "--max-num-seqs",
         type=int,
@@ -512,6 +520,48 @@ def _touched(size: int) -> bytearray:
     return block
 
 
+def _ray_cluster_ready(state: SimState, args: argparse.Namespace) -> bool:
+    """As vLLM's Ray executor: connect to the running cluster, then wait for a placement
+    group of tensor x pipeline GPUs, logging as vLLM does, until PG_WAIT_TIMEOUT."""
+    from vtui.sim.ray_node import DEFAULT_PORT, cluster, node_ip
+
+    address = os.environ.get("RAY_ADDRESS") or f"127.0.0.1:{DEFAULT_PORT}"
+    wanted = args.tensor_parallel_size * args.pipeline_parallel_size
+
+    def stamp() -> str:
+        return datetime.now().strftime("%m-%d %H:%M:%S")
+
+    state.log(f"{stamp()},000 INFO worker.py:1636 -- Connecting to existing Ray cluster at "
+              f"address: {address}...")  # fmt: skip
+    bundle = [{f"node:{node_ip()}": 0.001, "GPU": 1.0}] + [{"GPU": 1.0}] * (wanted - 1)
+    began, next_say = time.monotonic(), 10.0
+    while True:
+        try:
+            gpus = sum(g for _, g in cluster(address))
+        except OSError:
+            gpus = 0
+        if gpus >= wanted:
+            state.log(f"INFO {stamp()} [ray_utils.py:350] Connected to the Ray cluster: "
+                      f"{wanted} GPUs in the placement group")  # fmt: skip
+            return True
+        waited = time.monotonic() - began
+        if waited >= args.sim_ray_wait:
+            state.log(
+                f"ValueError: Cannot provide a placement group of placement_group_specs="
+                f"{bundle} within {args.sim_ray_wait:.0f} seconds. See `ray status` to make "
+                "sure the cluster has enough resources."
+            )
+            return False
+        if waited >= next_say:
+            state.log(
+                f"INFO {stamp()} [ray_utils.py:214] Waiting for creating a placement group "
+                f"of specs for {int(waited)} seconds. specs={bundle}. Check `ray status` to "
+                "see if you have enough resources."
+            )
+            next_say *= 2
+        time.sleep(0.25)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:  # run as `vllm serve ...` would be (the process runtime's tests)
@@ -536,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
         fault=_fault(args.sim_fault),
         max_num_seqs=args.max_num_seqs or 256,
     )
+    if args.distributed_executor_backend == "ray" and not _ray_cluster_ready(state, args):
+        return 1
     lines = render(startup_steps(config), start, args.sim_startup_seconds)
     began = time.monotonic()
     held = bytearray()
