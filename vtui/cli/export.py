@@ -61,7 +61,7 @@ def add_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def run(args: argparse.Namespace, backends: Backends) -> int:
     from vtui.core.errors import ProfileError
-    from vtui.core.exports import ExportProblem
+    from vtui.core.exports import ExportProblem, secret_command
     from vtui.services.exporting import DEFAULT_K8S, model_facts_for, render, write_export
 
     try:
@@ -86,5 +86,5 @@ def run(args: argparse.Namespace, backends: Backends) -> int:
     print(f"wrote {path}: validated against {done.validated_for}")
     if done.secret:
         key = backends.profiles().key_path(spec.name)
-        print(f"first: kubectl create secret generic {done.secret} --from-file=api-key={key}")
+        print(f"first: {secret_command(done.secret, str(key))}")
     return 0

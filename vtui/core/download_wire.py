@@ -19,7 +19,6 @@ from vtui.core.downloads import DownloadPlan, Progress, RepoFile
 from vtui.core.numbers import whole_number
 from vtui.core.terminal_text import visible
 
-MAX_FILE_BYTES = 1 << 44  # 16 TiB, as for a Hub listing
 MAX_FILES = 20_000
 MAX_REASON = 600  # characters of the far side's own words kept
 
@@ -67,12 +66,6 @@ def _object(line: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) and len(obj) == 1 else None
 
 
-def _size(value: object, what: str) -> int:
-    if not whole_number(value) or not 0 <= value <= MAX_FILE_BYTES:
-        raise WireProblem(f"{what}: {str(value)[:40]!r} is not a byte count")
-    return value
-
-
 def reason(value: object) -> str:
     """The far side's own words, made harmless to show and bounded."""
     text = visible(str(value)).strip() or "no reason given"
@@ -116,8 +109,8 @@ class PlanReader:
         path = safe_names.repo_file(entry.get("path"))
         if any(f.path == path for f in self.files):
             raise WireProblem(f"{path!r} is listed twice")
-        size = _size(entry.get("size"), path)
-        have = _size(entry.get("have"), path)
+        size = safe_names.file_size(entry.get("size"), where=path)
+        have = safe_names.file_size(entry.get("have"), where=path)
         if have > size:
             raise WireProblem(f"{path}: {have:,} bytes present of a {size:,}-byte file")
         blob = safe_names.blob_id(entry.get("blob"), where=path)

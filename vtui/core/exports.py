@@ -75,11 +75,32 @@ def layout_of(spec: LaunchSpec) -> Layout:
     return Layout(_whole(spec, "--tensor-parallel-size"), _whole(spec, "--pipeline-parallel-size"))
 
 
+def _one_node(spec: LaunchSpec, what: str) -> Layout:
+    """The layout, when it fits one node (the targets that run one pod per replica)."""
+    layout = layout_of(spec)
+    if layout.nodes > 1:
+        raise ExportProblem(
+            f"--pipeline-parallel-size {layout.pipeline} spans {layout.nodes} nodes, which "
+            f"one {what} cannot: export --to lws (a LeaderWorkerSet) or --to ray-cluster"
+        )
+    return layout
+
+
 def k8s_name(name: str) -> str:
     """A profile name as a Kubernetes object name (an RFC 1123 label, room left for the
     suffixes vtui adds)."""
     text = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:40].strip("-")
     return text or "vllm"
+
+
+def api_key_secret(name: str) -> str:
+    """The Secret every manifest of profile `name` takes its API key from."""
+    return f"{name}-api-key"
+
+
+def secret_command(secret: str, key_file: str = "KEYFILE") -> str:
+    """How the user makes that Secret from the profile's key file."""
+    return f"kubectl create secret generic {secret} --from-file={API_KEY_SECRET_KEY}={key_file}"
 
 
 def k8s_text(value: str) -> str:
@@ -113,7 +134,9 @@ def _environment(spec: LaunchSpec, name: str) -> list[dict[str, Any]]:
     env.append(
         {
             "name": API_KEY_VAR,
-            "valueFrom": {"secretKeyRef": {"name": f"{name}-api-key", "key": API_KEY_SECRET_KEY}},
+            "valueFrom": {
+                "secretKeyRef": {"name": api_key_secret(name), "key": API_KEY_SECRET_KEY}
+            },
         }
     )
     env.append(
@@ -198,12 +221,7 @@ def k8s_objects(spec: LaunchSpec, storage: str = DEFAULT_STORAGE) -> list[dict[s
     """Deployment + Service + the HF cache's PersistentVolumeClaim, for a layout that fits
     one node. Raises ExportProblem."""
     _refuse_local_model(spec, "Kubernetes")
-    layout = layout_of(spec)
-    if layout.nodes > 1:
-        raise ExportProblem(
-            f"--pipeline-parallel-size {layout.pipeline} spans {layout.nodes} nodes, which "
-            "one Deployment pod cannot: export --to lws (a LeaderWorkerSet) or --to ray-cluster"
-        )
+    layout = _one_node(spec, "Deployment pod")
     name = k8s_name(spec.name)
     pod_labels = _labels(name)
     deployment = {
@@ -330,12 +348,7 @@ def _helm_config(spec: LaunchSpec) -> dict[str, Any]:
 def helm_values(spec: LaunchSpec, storage: str = DEFAULT_STORAGE) -> dict[str, Any]:
     """One production-stack values.yaml with this profile as its modelSpec entry."""
     _refuse_local_model(spec, "Helm")
-    layout = layout_of(spec)
-    if layout.nodes > 1:
-        raise ExportProblem(
-            f"--pipeline-parallel-size {layout.pipeline} spans nodes; production-stack's "
-            "modelSpec is one pod per replica: export --to lws instead"
-        )
+    layout = _one_node(spec, "production-stack modelSpec pod")
     name = k8s_name(spec.name)
     repository, _, tag = spec.image.rpartition(":")
     if not repository or "/" in tag:
@@ -355,7 +368,7 @@ def helm_values(spec: LaunchSpec, storage: str = DEFAULT_STORAGE) -> dict[str, A
     }
     return {
         "servingEngineSpec": {
-            "vllmApiKey": {"secretName": f"{name}-api-key", "secretKey": API_KEY_SECRET_KEY},
+            "vllmApiKey": {"secretName": api_key_secret(name), "secretKey": API_KEY_SECRET_KEY},
             "modelSpec": [entry],
         }
     }

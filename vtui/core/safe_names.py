@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from vtui.core.numbers import whole_number
+
 # A profile's name: also its file's name and part of its container's name.
 PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 # The Hub's repo ids: an owner and a name of letters, digits, '-', '_' and '.', 96 at most.
@@ -23,6 +25,7 @@ COMMIT = re.compile(r"[0-9a-f]{40}")
 # A branch or tag name, or refs/pr/N: segments of safe characters.
 REVISION = re.compile(r"[A-Za-z0-9._-]{1,128}(?:/[A-Za-z0-9._-]{1,128}){0,4}")
 MAX_FILE_NAME = 1024
+MAX_FILE_BYTES = 1 << 44  # 16 TiB: a size beyond any file is a listing's lie
 
 
 class UnsafeName(ValueError):
@@ -79,6 +82,14 @@ def repo_file(name: object) -> str:
     if bad:
         raise UnsafeName(f"file name {_quoted(name)} would leave the download folder")
     return name
+
+
+def file_size(value: object, *, where: str) -> int:
+    """A listed file's size: a whole byte count no file exceeds (a Hub listing's, or what
+    a remote host's downloader says)."""
+    if not whole_number(value) or not 0 <= value <= MAX_FILE_BYTES:
+        raise UnsafeName(f"{where}: size {repr(value)[:80]} is not a byte count")
+    return value
 
 
 def file_part(label: str, limit: int = 80) -> str:

@@ -178,11 +178,6 @@ def _yaml(objects: list[dict[str, Any]], header: list[str]) -> str:
     return "".join(f"# {line}\n" for line in header) + body
 
 
-def _secret_line(secret: str) -> str:
-    key = exports.API_KEY_SECRET_KEY
-    return f"First: kubectl create secret generic {secret} --from-file={key}=KEYFILE"
-
-
 def model_facts_for(backends: Backends, spec: LaunchSpec) -> ModelFacts | None:
     """The model's facts for the layout checks: its config.json from the HF cache or the
     Hub; None when neither answers (the export then checks the profile alone)."""
@@ -229,7 +224,7 @@ def render(
         return Export(target, exports.ray_cluster_script(spec), catalogue)
     version = _checked_version(k8s_version)
     name = exports.k8s_name(spec.name)
-    secret = f"{name}-api-key"
+    secret = exports.api_key_secret(name)
     if target == "helm":
         values = exports.helm_values(spec)
         _validate_schema(values, HELM_SCHEMA, "values.yaml")
@@ -237,7 +232,7 @@ def render(
         header = [
             f"vLLM production-stack values for profile {spec.name} (`vtui export --to helm`).",
             f"Checked against {said}.",
-            _secret_line(secret),
+            f"First: {exports.secret_command(secret)}",
         ]
         return Export(target, _yaml([values], header), said, secret)
     objects = exports.k8s_objects(spec) if target == "k8s" else exports.lws_object(spec)
@@ -258,7 +253,7 @@ def render(
         said += f"; the LeaderWorkerSet's own fields against LWS {LWS_API}'s CRD"
     header = [
         f"Profile {spec.name}, by `vtui export --to {target}`. Checked against {said}.",
-        _secret_line(secret),
+        f"First: {exports.secret_command(secret)}",
         f"(and, for gated models, a Secret {exports.HF_TOKEN_SECRET} with key 'token').",
     ]
     return Export(target, _yaml(objects, header), said, secret)

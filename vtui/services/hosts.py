@@ -24,6 +24,17 @@ def known_hosts(backends: Backends) -> list[Host]:
     return [layer.host_states()[0].host, *(r.host for r in layer.remotes.values())]
 
 
+def host_names(backends: Backends) -> list[str]:
+    return [host.name for host in known_hosts(backends)]
+
+
+def next_host(backends: Backends, now: str) -> str:
+    """The host after `now`, round the list (this machine's after the last): what `h`
+    moves the host in focus to."""
+    names = host_names(backends)
+    return names[(names.index(now) + 1) % len(names)] if now in names else LOCAL
+
+
 def checked_host(backends: Backends, name: str | None) -> str | None:
     """The host name as given, once it is known to be one. Raises HostProblem."""
     if name is None:

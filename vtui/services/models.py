@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vtui.backends.files.model_inventory import local_models as models_in
-from vtui.backends.hub import HostDownloads, ModelHub
+from vtui.backends.hub import Downloads
 from vtui.backends.registry import Backends
 from vtui.core.downloads import HUB_CACHE, Destination, DownloadPlan, LocalModel, Progress
 from vtui.core.errors import BackendUnavailable, DownloadError
@@ -27,7 +27,7 @@ def search(
     return backends.hub.search(query, limit=max(1, limit), on_wait=on_wait)
 
 
-def _downloader(backends: Backends, host: str | None) -> ModelHub | HostDownloads:
+def _downloader(backends: Backends, host: str | None) -> Downloads:
     """This machine's hub, or the named host's downloads (into its own HF cache)."""
     if host is None or host == LOCAL:
         return backends.hub

@@ -9,7 +9,7 @@ from pathlib import Path
 from vtui.backends.engine.docker_engine import DockerEngine
 from vtui.backends.gpu import GpuMonitor
 from vtui.backends.hosts.engines import REMOTE_TIMEOUT_S, Connection
-from vtui.backends.hub import HostDownloads
+from vtui.backends.hub import Downloads
 from vtui.core.errors import EngineUnavailable
 from vtui.core.hosts import Host, TlsFiles
 
@@ -66,8 +66,8 @@ def _smi(engine: DockerEngine, host: Host) -> Callable[[], GpuMonitor]:
     return make
 
 
-def _downloads(engine: DockerEngine, host: Host) -> Callable[[], HostDownloads]:
-    def make() -> HostDownloads:
+def _downloads(engine: DockerEngine, host: Host) -> Callable[[], Downloads]:
+    def make() -> Downloads:
         from vtui.backends.hub.remote_download import RemoteDownloads
         from vtui.locations import hf_home
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from vtui.backends.engine import ContainerEngine, LogFollow, PullListener
 from vtui.backends.gpu import GpuMonitor
-from vtui.backends.hub import HostDownloads
+from vtui.backends.hub import Downloads
 from vtui.core.errors import BackendUnavailable, EngineUnavailable, NoSuchContainer
 from vtui.core.hosts import LOCAL, Host, remote_id, split_id
 from vtui.core.records import Deployment, LogLine, RunRequest
@@ -38,7 +38,7 @@ class Connection:
     # The host's GPUs as vtui reads them from afar (nvidia-smi in a helper container).
     gpus: Callable[[], GpuMonitor] | None = None
     # Downloads into the host's own HF cache (vtui's downloader in a helper there).
-    downloads: Callable[[], HostDownloads] | None = None
+    downloads: Callable[[], Downloads] | None = None
 
 
 EngineMaker = Callable[[Host], Connection]
@@ -121,7 +121,7 @@ class RemoteHost:
                 self._gpus = make()
             return self._gpus
 
-    def downloads(self) -> HostDownloads:
+    def downloads(self) -> Downloads:
         """Raises BackendUnavailable when vtui cannot download on this host."""
         make = self._connected().downloads
         if make is None:
@@ -279,7 +279,7 @@ class HostEngines:
             raise EngineUnavailable(f"no host called {host!r} (see `vtui hosts`)")
         return _theirs(host, remote.engine.run(request, on_pull))
 
-    def downloads_on(self, host: str) -> HostDownloads:
+    def downloads_on(self, host: str) -> Downloads:
         """Downloads into that host's HF cache. Raises BackendUnavailable."""
         remote = self.remotes.get(host)
         if remote is None:

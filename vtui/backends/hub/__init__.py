@@ -12,9 +12,30 @@ from vtui.core.model_search import SearchQuery
 from vtui.core.records import ModelCheckpoint, ModelSummary
 
 
-class ModelHub(Protocol):
+class Downloads(Protocol):
+    """Downloads into one host's HF cache: this machine's (the hub itself) or another's,
+    through its engine (remote_download.py)."""
+
     label: str
 
+    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
+        """The files vLLM needs, their sizes and what is already at `where` on that host;
+        raises DownloadError."""
+        ...
+
+    def download(
+        self,
+        plan: DownloadPlan,
+        on_progress: Callable[[Progress], None],
+        cancel: threading.Event,
+        where: Destination = HUB_CACHE,
+    ) -> str:
+        """Fetches what is missing, reporting progress; returns the path vLLM loads there.
+        Raises DownloadError, or Cancelled when `cancel` is set (what came is kept)."""
+        ...
+
+
+class ModelHub(Downloads, Protocol):
     @property
     def hf_home(self) -> str | None:
         """The HF home on this machine that the hub's models land in; None when simulated."""
@@ -39,46 +60,10 @@ class ModelHub(Protocol):
         Raises BackendUnavailable when the Hub is out of reach or has no such model."""
         ...
 
-    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
-        """The files vLLM needs, their sizes and what is already at `where`; raises
-        DownloadError."""
-        ...
-
-    def download(
-        self,
-        plan: DownloadPlan,
-        on_progress: Callable[[Progress], None],
-        cancel: threading.Event,
-        where: Destination = HUB_CACHE,
-    ) -> str:
-        """Fetches what is missing, reporting progress; returns the path vLLM loads.
-        Raises DownloadError, or Cancelled when `cancel` is set (what came is kept)."""
-        ...
-
     def local_models(self) -> list[LocalModel]:
         """Models already on this machine, largest first."""
         ...
 
     def delete_local(self, model: LocalModel) -> None:
         """Frees the disk a local model takes; raises DownloadError when it cannot."""
-        ...
-
-
-class HostDownloads(Protocol):
-    """Downloads into another host's HF cache (the files go there, not here)."""
-
-    label: str
-
-    def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
-        """As ModelHub's, with what that host already has; raises DownloadError."""
-        ...
-
-    def download(
-        self,
-        plan: DownloadPlan,
-        on_progress: Callable[[Progress], None],
-        cancel: threading.Event,
-        where: Destination = HUB_CACHE,
-    ) -> str:
-        """As ModelHub's: the path on that host. Raises DownloadError or Cancelled."""
         ...

@@ -36,13 +36,11 @@ from vtui.core.downloads import (
     weights_problem,
 )
 from vtui.core.errors import BackendUnavailable, Cancelled, DownloadError
-from vtui.core.numbers import whole_number
 from vtui.core.units import human_bytes
 
 PARTIAL_SUFFIX = ".vtui-partial"
 REPORT_EVERY_S = 0.1
 RETRIES = 5  # a dropped connection is resumed this many times before giving up
-MAX_FILE_BYTES = 1 << 44  # 16 TiB: a size beyond any file is a listing's lie
 # A transfer that brings fewer than STALL_BYTES in STALL_SECONDS has stalled: it is dropped
 # and resumed, so a server trickling a byte at a time cannot hold a download for ever.
 STALL_SECONDS = 60.0
@@ -190,15 +188,13 @@ def _plan_from(repo_id: str, revision: str, info: Any, where: Target) -> Downloa
         lfs = getattr(sibling, "lfs", None)
         blob = lfs.sha256 if lfs is not None else sibling.blob_id
         size = lfs.size if lfs is not None else sibling.size
-        f = RepoFile(path=path, size=_size(size, path), blob=safe_names.blob_id(blob, where=path))
+        f = RepoFile(
+            path=path,
+            size=safe_names.file_size(size, where=path),
+            blob=safe_names.blob_id(blob, where=path),
+        )
         files.append(replace(f, have=where.bytes_present(repo_id, f)))
     return DownloadPlan(repo_id, commit, tuple(files), tuple(skipped))
-
-
-def _size(value: object, path: str) -> int:
-    if not whole_number(value) or not 0 <= value <= MAX_FILE_BYTES:
-        raise safe_names.UnsafeName(f"{path}: size {value!r} is not a byte count")
-    return value
 
 
 def check_disk(plan: DownloadPlan, target: Target) -> None:

@@ -95,10 +95,14 @@ class RemoteDownloads:
         self.engine, self.host, self.hf_home = engine, host, hf_home
         self.label = f"downloads on {host}"
 
-    def _job(self, mode: str, repo_id: str, where: Destination, name: str | None) -> HelperJob:
+    def _place(self, where: Destination) -> _Place:
+        return _Place(where, self.hf_home, self.host)
+
+    def _job(
+        self, mode: str, repo_id: str, where: Destination, place: _Place, name: str | None
+    ) -> HelperJob:
         import os
 
-        place = _Place(where, self.hf_home, self.host)
         environment = {"PYTHONPATH": WORKER_DIR, "PYTHONUNBUFFERED": "1", "HF_HOME": "/vtui-hf"}
         if os.environ.get("HF_ENDPOINT"):
             environment["HF_ENDPOINT"] = os.environ["HF_ENDPOINT"]
@@ -120,8 +124,8 @@ class RemoteDownloads:
             private_files=frozenset({TOKEN_FILE}),
         )
 
-    def _helper_name(self, repo_id: str, where: Destination) -> str:
-        place = _Place(where, self.hf_home, self.host)
+    @staticmethod
+    def _helper_name(repo_id: str, where: Destination, place: _Place) -> str:
         key = f"{place.host_path}\0{repo_id}\0{where.revision}".encode()
         return "vtui-download-" + hashlib.sha256(key).hexdigest()[:16]
 
@@ -133,7 +137,8 @@ class RemoteDownloads:
     def plan_download(self, repo_id: str, where: Destination = HUB_CACHE) -> DownloadPlan:
         """The files, their sizes and what the host already has. Raises DownloadError."""
         try:
-            container_id = self.engine.start_helper(self._job("plan", repo_id, where, None))
+            job = self._job("plan", repo_id, where, self._place(where), None)
+            container_id = self.engine.start_helper(job)
         except (EngineError, BackendUnavailable) as exc:
             raise self._failed(exc) from None
         reader = wire.PlanReader(repo_id)
@@ -170,16 +175,17 @@ class RemoteDownloads:
     ) -> str:
         """The model's path on the host. Raises DownloadError, or Cancelled when `cancel`
         is set or Ctrl-C comes (the helper is stopped; what came stays there)."""
-        place = _Place(where, self.hf_home, self.host)
-        name = self._helper_name(plan.repo_id, where)
+        place = self._place(where)
         try:
-            container_id = self._start_or_join(name, plan.repo_id, where)
+            container_id = self._start_or_join(plan.repo_id, where, place)
         except (EngineError, BackendUnavailable) as exc:
             raise self._failed(exc) from None
         try:
             inside = self._follow(container_id, plan, on_progress, cancel)
         except (Cancelled, KeyboardInterrupt):
-            self.engine.stop_helper(container_id)
+            # The stop is asked of the far side; a host gone meanwhile stops it anyway.
+            with contextlib.suppress(EngineError, BackendUnavailable):
+                self.engine.stop_helper(container_id)
             self.engine.remove_helper(container_id)
             raise
         except EngineUnavailable as exc:
@@ -192,14 +198,15 @@ class RemoteDownloads:
             raise DownloadError(f"host {self.host}: its downloader named a path outside the cache")
         return path
 
-    def _start_or_join(self, name: str, repo_id: str, where: Destination) -> str:
+    def _start_or_join(self, repo_id: str, where: Destination, place: _Place) -> str:
+        name = self._helper_name(repo_id, where, place)
         found = self.engine.helper_named(name)
         if found is not None:
             found_id, running = found
             if running:
                 return found_id  # an earlier vtui's download, still going: follow it
             self.engine.remove_helper(found_id)
-        return self.engine.start_helper(self._job("download", repo_id, where, name))
+        return self.engine.start_helper(self._job("download", repo_id, where, place, name))
 
     def _follow(
         self,

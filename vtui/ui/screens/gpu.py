@@ -33,21 +33,17 @@ class GpuScreen(VtuiScreen):
         Binding("F", "fleet", "Fleet"),
     ]
 
-    def _host_names(self) -> list[str]:
-        from vtui.services.hosts import known_hosts
-
-        return [host.name for host in known_hosts(self.vtui.backends)]
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("next_host", "fleet") and len(self._host_names()) < 2:
+        from vtui.services.hosts import host_names
+
+        if action in ("next_host", "fleet") and len(host_names(self.vtui.backends)) < 2:
             return False  # one host: nothing to switch to, no fleet to sum up
         return super().check_action(action, parameters)
 
     def action_next_host(self) -> None:
-        names = self._host_names()
-        now = self.vtui.gpu_host
-        following = names[(names.index(now) + 1) % len(names)] if now in names else "local"
-        self.vtui.show_gpus_of(following)
+        from vtui.services.hosts import next_host
+
+        self.vtui.show_gpus_of(next_host(self.vtui.backends, self.vtui.gpu_host))
         self._show()
 
     def action_fleet(self) -> None:

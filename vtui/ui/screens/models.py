@@ -266,15 +266,12 @@ class ModelsScreen(VtuiScreen):
         if action == "delete_local":
             return local
         if action == "next_host":  # one host: nothing to switch to
-            return not local and len(self._host_names()) > 1
+            from vtui.services.hosts import host_names
+
+            return not local and len(host_names(self.vtui.backends)) > 1
         if action in ("download", "focus_search"):
             return not local
         return True
-
-    def _host_names(self) -> list[str]:
-        from vtui.services.hosts import known_hosts
-
-        return [host.name for host in known_hosts(self.vtui.backends)]
 
     @property
     def target_host(self) -> str:
@@ -283,9 +280,9 @@ class ModelsScreen(VtuiScreen):
         return self.vtui.gpu_host
 
     def action_next_host(self) -> None:
-        names = self._host_names()
-        now = self.target_host
-        following = names[(names.index(now) + 1) % len(names)] if now in names else "local"
+        from vtui.services.hosts import next_host
+
+        following = next_host(self.vtui.backends, self.target_host)
         self.vtui.show_gpus_of(following)
         self._label_fit_column()
         self.fit_summaries.clear()

@@ -90,25 +90,36 @@ class ExportDialog(ModalScreen[None]):
         self._show()
 
     def action_write(self) -> None:
-        from vtui.services.exporting import Export, default_file, write_export
+        from vtui.services.exporting import Export
 
         if not isinstance(self.export, Export):
             self.notify("Nothing valid to write for this target.", severity="warning")
             return
+        self.write_export(self.export, self.target)
+
+    @work(thread=True, group="export-write")
+    def write_export(self, export: object, target: str) -> None:
+        from vtui.core.exports import secret_command
+        from vtui.services.exporting import Export, default_file, write_export
+
+        assert isinstance(export, Export)
         try:
-            path = write_export(self.backends, self.export, default_file(self.spec, self.target))
+            path = write_export(self.backends, export, default_file(self.spec, target))
         except FileExistsError as exc:
-            self.notify(f"{exc.filename} exists; vtui does not overwrite it.", severity="error")
+            self.app.call_from_thread(
+                self.notify, f"{exc.filename} exists; vtui does not overwrite it.", severity="error"
+            )
             return
         except OSError as exc:
-            self.notify(f"Cannot write: {exc.strerror or exc}", severity="error")
+            self.app.call_from_thread(
+                self.notify, f"Cannot write: {exc.strerror or exc}", severity="error"
+            )
             return
-        extra = (
-            f" First: kubectl create secret generic {self.export.secret} \u2026"
-            if (self.export.secret)
-            else ""
-        )
-        self.notify(f"Wrote {path}.{extra}", title="Export")
+        first = ""
+        if export.secret:
+            key = self.backends.profiles().key_path(self.spec.name)
+            first = f" First: {secret_command(export.secret, str(key))}"
+        self.app.call_from_thread(self.notify, f"Wrote {path}.{first}", title="Export")
 
     def action_close(self) -> None:
         self.dismiss(None)
