@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtui.backends.endpoint import ChatEndpoint, EndpointError
+from vtui.backends.files.new_files import claim_new
 from vtui.backends.files.profile_store import atomic_write
 from vtui.core.chat_stream import AnswerDelta, ReasoningDelta
 from vtui.core.load_runs import (
@@ -156,15 +157,13 @@ def run_data(
 
 def save_run(data: Mapping[str, Any], backends: Backends, output: Path | None = None) -> Path:
     """Writes run_data to `output`, or else to the bench folder named by time and profile
-    (the demo's own folder under --demo: it never writes to the user's). Raises OSError."""
+    (the demo's own folder under --demo: it never writes to the user's), never over an
+    earlier run saved in the same second. Raises OSError."""
     if output is None:
         launch = data.get("launch") or {}
         label = str(launch.get("profile") or launch.get("container") or "endpoint")
-        safe = file_part(label)
-        output = (
-            backends.places.bench_runs
-            / f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}-{safe}.json"
-        )
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        (output,) = claim_new(backends.places.bench_runs, f"{stamp}-{file_part(label)}")
     atomic_write(output, json.dumps(data, indent=2) + "\n")
     return output
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from vtui.backends.files.new_files import claim_new
 from vtui.backends.files.profile_store import write_compose_bundle
 from vtui.backends.registry import Backends
 from vtui.core.launch_spec import LaunchSpec
@@ -14,12 +15,21 @@ from vtui.core.safe_names import file_part
 
 
 def save_log(backends: Backends, name: str, text: str) -> Path:
-    """The log under the state folder's logs/, named by container and time. Raises OSError."""
+    """The log under the state folder's logs/, named by container and time (never over one
+    saved in the same second). Raises OSError."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = backends.places.logs / f"{file_part(name or 'log')}-{stamp}.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    (path,) = claim_new(backends.places.logs, f"{file_part(name or 'log')}-{stamp}", (".log",))
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def save_chat(backends: Backends, stamp: str, as_json: str, as_markdown: str) -> tuple[Path, Path]:
+    """The conversation as chat-STAMP.json and .md in the chats folder, both new (a second
+    save in the same second gets chat-STAMP-2). Raises OSError."""
+    json_path, md_path = claim_new(backends.places.chats, f"chat-{stamp}", (".json", ".md"))
+    json_path.write_text(as_json, encoding="utf-8")
+    md_path.write_text(as_markdown, encoding="utf-8")
+    return json_path, md_path
 
 
 def output_path(backends: Backends, asked: str | Path) -> Path:

@@ -432,17 +432,16 @@ class ChatScreen(VtuiScreen):
 
     @work(thread=True, group="chat-save")
     def save_conversation(self, model: str, url: str, now: datetime) -> None:
-        root = self.vtui.backends.places.chats
-        stamp = now.strftime("%Y%m%d-%H%M%S")
+        from vtui.services.saving import save_chat
+
         saved_at = now.isoformat(timespec="seconds")
+        turns = len(self.conversation.turns)
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            json_path = root / f"chat-{stamp}.json"
-            md_path = root / f"chat-{stamp}.md"
-            turns = len(self.conversation.turns)
-            json_path.write_text(self.conversation.to_json(model, url, saved_at), encoding="utf-8")
-            md_path.write_text(
-                self.conversation.to_markdown(model, url, saved_at), encoding="utf-8"
+            json_path, md_path = save_chat(
+                self.vtui.backends,
+                now.strftime("%Y%m%d-%H%M%S"),
+                self.conversation.to_json(model, url, saved_at),
+                self.conversation.to_markdown(model, url, saved_at),
             )
         except OSError as exc:
             self.app.call_from_thread(
