@@ -38,6 +38,9 @@ BAD: dict[tuple[str, ...], dict[str, list[str]]] = {
         "--runtime": ["vm"],
         "--vllm-program": ["/nonexistent/vllm"],  # for a docker profile: it has no use there
         "--docker-host": ["gpu-7", "no name!"],  # not a host `vtui hosts` lists
+        "--worker-host": ["gpu-7", "no name!"],
+        "--head-address": ["10.0.0.1"],  # without a worker host it means nothing
+        "--ray-port": ["0", "six"],
     },
     ("profile", "new", "p", "--model", "Qwen/Qwen3-8B", "--runtime", "process"): {
         "--vllm-program": ["/nonexistent/vllm"],

@@ -151,11 +151,12 @@ def _short_id(container_id: str) -> str:
 
 
 def _ps(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
+    from vtui.core.deployments import heads_first, node_note
     from vtui.core.terminal_text import visible
     from vtui.services.hosts import on_host, survey
 
     found, states = survey(backends)
-    deployments = on_host(found, host)
+    deployments = heads_first(on_host(found, host))
     silent = [s for s in states if not s.reachable and (host is None or s.host.name == host)]
     several = len(states) > 1
     if silent and not several:  # this machine's engine alone, and it did not answer
@@ -177,6 +178,8 @@ def _ps(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
                 "vtui": d.managed,
                 "profile": d.profile,
                 "runtime": d.runtime,
+                "node": d.worker_role or ("head" if d.group else None),
+                "group": d.group,
             }
             for d in deployments
         ]
@@ -191,7 +194,8 @@ def _ps(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
     for d in deployments:
         state = f"exited ({d.exit_code})" if d.exit_code is not None else str(d.state)
         owner = "vtui" if d.managed else "found"
-        row = f"{d.name:28} {state:12} {d.model:40} {d.address:22} {owner:6} {d.runtime}"
+        address = node_note(d) or d.address
+        row = f"{d.name:28} {state:12} {d.model:40} {address:22} {owner:6} {d.runtime}"
         print(f"{d.engine_host:12} {row}" if several else row)
     for s in silent:  # a host that did not answer is a row, with why
         print(f"{s.host.name:12} {'-':28} {'unreachable':12} {visible(s.error or 'no answer')}")

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from vtui.cli.arg_types import new_file
+from vtui.cli.arg_types import port as port_number
 from vtui.cli.common import fail, report_problems
 from vtui.core.terminal_text import visible
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
@@ -103,6 +104,29 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="the Docker host it runs on (see `vtui hosts`; default: this machine); "
         "`vtui up --host` still picks another",
     )
+    new.add_argument(
+        "--worker-host",
+        dest="worker_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="one more node for a model split over several hosts (repeat it): vtui starts a "
+        "Ray head on --docker-host and a Ray worker on each of these, tensor parallel inside "
+        "a node, pipeline parallel across (so -pp is the number of nodes)",
+    )
+    new.add_argument(
+        "--head-address",
+        default="",
+        metavar="ADDRESS",
+        help="with --worker-host: the IP or DNS name the workers reach the head's host at",
+    )
+    new.add_argument(
+        "--ray-port",
+        type=port_number,
+        default=6379,
+        metavar="PORT",
+        help="with --worker-host: the head's Ray port (default 6379)",
+    )
 
 
 def run_compose(args: argparse.Namespace, backends: Backends) -> int:
@@ -190,6 +214,16 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
         if args.runtime == "process":
             problems.append(Problem("--docker-host", "a process profile runs on this machine"))
 
+    for worker in args.worker_hosts:
+        from vtui.core.hosts import HostProblem
+        from vtui.services.hosts import checked_host
+
+        try:
+            checked_host(backends, worker)
+        except HostProblem as exc:
+            problems.append(Problem("--worker-host", str(exc)))
+    if (args.head_address or args.ray_port != 6379) and not args.worker_hosts:
+        problems.append(Problem("--head-address", "goes with --worker-host (several nodes)"))
     if gpus is None:
         problems.append(Problem("gpus", f'"all", "none" or indices such as 0,1, not {args.gpus!r}'))
         gpus = "all"
@@ -209,6 +243,9 @@ def _new_profile(args: argparse.Namespace, backends: Backends) -> int:
         runtime=args.runtime,
         vllm_program=args.vllm_program,
         docker_host=args.docker_host,
+        worker_hosts=tuple(args.worker_hosts),
+        head_address=args.head_address,
+        ray_port=args.ray_port,
     )
     problems += check_profile(backends, spec, spec.docker_host or None)
     if not report_problems(args.name, problems, sys.stderr):

@@ -18,3 +18,17 @@ def vtui_labels(model: str, profile: str) -> dict[str, str]:
 DOCTOR = "io.vtui.doctor"
 # On a short-lived helper container vtui runs on a host (reading its GPUs, say): its job.
 HELPER = "io.vtui.helper"
+
+# A deployment of several nodes (vLLM on a Ray cluster across hosts): every node's container
+# carries GROUP (the profile) and NODE ("head", or "worker-N"); only the head carries PROFILE,
+# so a worker is never taken for the profile's server.
+GROUP = "io.vtui.group"
+NODE = "io.vtui.node"
+HEAD = "head"
+# On a container of the host's network (no published port): the address vLLM listens on,
+# as vtui started it, "127.0.0.1:8000".
+LISTEN = "io.vtui.listen"
+
+
+def worker_role(index: int) -> str:
+    return f"worker-{index}"

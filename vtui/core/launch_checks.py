@@ -5,8 +5,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from vtui.core import multinode
 from vtui.core.arg_values import AUTO_FLAGS, AUTO_LENGTH, parse_value
 from vtui.core.launch_spec import ENV_NAME, OWN_FIELDS, LaunchSpec
 from vtui.core.model_facts import ModelFacts
@@ -68,6 +70,8 @@ class HostFacts:
     ports_in_use: frozenset[int] = field(default_factory=frozenset)
     # For a process profile: its vllm program, when it is not found here.
     missing_program: str | None = None
+    # For a profile of several nodes: each node's host and its GPU count, where known.
+    node_gpus: Mapping[str, int | None] = field(default_factory=dict)
 
 
 def check(
@@ -86,6 +90,7 @@ def check(
         )
     problems += _arg_values(spec)
     problems += _extra_args(spec)
+    problems += [Problem(f, message) for f, message in multinode.problems(spec, host.node_gpus)]
     if not problems:  # the combinations only make sense once each value does
         problems += _combinations(spec, host, model)
     return problems + cautions(spec)
@@ -115,6 +120,16 @@ def cautions(spec: LaunchSpec) -> list[Problem]:
                 "--trust-remote-code",
                 "runs Python code from the model's repo inside the container, with the "
                 "container's access to your GPUs and HF cache; read the repo's code first.",
+                caution=True,
+            )
+        )
+    if spec.multinode:
+        out.append(
+            Problem(
+                "worker_hosts",
+                f"Ray listens on port {spec.ray_port} and others on every node, on all of "
+                "its addresses and without a password: anyone who reaches them runs code "
+                "there. Keep the nodes on a network of their own.",
                 caution=True,
             )
         )
@@ -256,7 +271,8 @@ def _combinations(spec: LaunchSpec, host: HostFacts, model: ModelFacts) -> list[
     tp = _int(args.get("--tensor-parallel-size"), 1)
     pp = _int(args.get("--pipeline-parallel-size"), 1)
     gpus = len(spec.gpus) if isinstance(spec.gpus, tuple) else host.gpu_count
-    if gpus is not None and tp * pp > gpus:
+    # Across nodes, multinode.problems checks each node's share.
+    if gpus is not None and tp * pp > gpus and not spec.multinode:
         out.append(
             Problem(
                 "--tensor-parallel-size",

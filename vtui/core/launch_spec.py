@@ -61,6 +61,15 @@ class LaunchSpec:
     vllm_program: str = "vllm"
     # The Docker host it runs on by default (see `vtui hosts`); "" for this machine.
     docker_host: str = ""
+    # Several nodes (multinode.py): the hosts of the Ray workers, one node each, besides the
+    # head (docker_host); the address they reach the head at; the head's Ray port.
+    worker_hosts: tuple[str, ...] = ()
+    head_address: str = ""
+    ray_port: int = 6379
+
+    @property
+    def multinode(self) -> bool:
+        return bool(self.worker_hosts)
 
     @property
     def local(self) -> bool:
@@ -89,7 +98,11 @@ class LaunchSpec:
 
     def spec_hash(self) -> str:
         """Names this exact configuration, for the container label that tells them apart."""
-        data = json.dumps(asdict(self), sort_keys=True, default=str)
+        fields = asdict(self)
+        if not self.multinode:  # one node: the same hash as before vtui knew of clusters
+            for key in ("worker_hosts", "head_address", "ray_port"):
+                del fields[key]
+        data = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 

@@ -86,6 +86,18 @@ def _placement_group(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, N
     )
 
 
+def _nodes_missing(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, None]:
+    return (
+        f"Only {m.group('n')} of the {m.group('want')} nodes joined the Ray head before it "
+        "gave up waiting: a worker did not start, or cannot reach the head's address and "
+        "Ray port.",
+        "Check each worker's log (vtui ps lists them under the head) and that every worker "
+        "host reaches the profile's head_address on its ray_port (firewalls, the address of "
+        "the right network); then launch again.",
+        None,
+    )
+
+
 def _cuda_oom(m: re.Match[str], ctx: FailureContext) -> tuple[str, str, tuple[str, object] | None]:
     cause = "CUDA ran out of GPU memory: the model does not fit on the GPUs it was given."
     doubled = ctx.tensor_parallel_size * 2
@@ -213,6 +225,8 @@ RULES: tuple[_Rule, ...] = (
     _Rule("ray-placement-group", re.compile(
         r"Cannot provide a placement group (?:requiring (?P<gpus>[\d.]+) GPUs|of )"),
           _placement_group),
+    _Rule("ray-nodes-missing", re.compile(
+        r"vtui: only (?P<n>\d+) of (?P<want>\d+) Ray nodes joined in \d+ s"), _nodes_missing),
     _Rule("no-chat-template", re.compile(r"default chat template is no longer allowed"),
           _chat_template),
 )  # fmt: skip

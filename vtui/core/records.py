@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from vtui.core.labels import GROUP as GROUP_LABEL
 from vtui.core.labels import MANAGED as MANAGED_LABEL
+from vtui.core.labels import NODE as NODE_LABEL
 from vtui.core.labels import PROFILE as PROFILE_LABEL
 from vtui.core.labels import RUNTIME as RUNTIME_LABEL
 
@@ -153,6 +155,17 @@ class Deployment:
         return self.labels.get(PROFILE_LABEL)
 
     @property
+    def worker_role(self) -> str | None:
+        """ "worker-N" on a Ray worker vtui started for a head on another host; else None."""
+        role = self.labels.get(NODE_LABEL, "")
+        return role if self.managed and role.startswith("worker-") else None
+
+    @property
+    def group(self) -> str | None:
+        """The profile whose nodes this container is one of (several hosts), if any."""
+        return self.labels.get(GROUP_LABEL) if NODE_LABEL in self.labels else None
+
+    @property
     def live(self) -> bool:
         return self.state in (
             ContainerState.RUNNING,
@@ -201,6 +214,11 @@ class RunRequest:
     # "docker": a container of `image`; "process": `image` is the vllm program and
     # `command` what follows it (`serve MODEL ...`), run on this machine as it is.
     runtime: str = "docker"
+    # Replaces the image's entrypoint; `command` follows it (vLLM's arguments, say).
+    entrypoint: tuple[str, ...] | None = None
+    # The host's network instead of a published port (a Ray cluster's nodes need it): the
+    # server listens on host:host_port there itself.
+    host_network: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vtui.backends.registry import Backends
+from vtui.core import labels
 from vtui.core.records import Deployment
 
 STOP_SECONDS = 30
@@ -23,18 +24,51 @@ def find(deployments: Sequence[Deployment], name: str) -> Deployment | None:
     return None
 
 
+def workers_of(deployments: Sequence[Deployment], head: Deployment) -> list[Deployment]:
+    """The Ray workers of a head vtui started over several hosts (empty for any other)."""
+    group = head.labels.get(labels.GROUP)
+    if not group or head.labels.get(labels.NODE) != labels.HEAD:
+        return []
+    return [
+        d
+        for d in deployments
+        if d.managed
+        and d.labels.get(labels.GROUP) == group
+        and d.labels.get(labels.NODE, "").startswith("worker-")
+    ]
+
+
+def _workers(backends: Backends, head: Deployment) -> list[Deployment]:
+    if head.labels.get(labels.NODE) != labels.HEAD:
+        return []
+    from vtui.services.hosts import survey
+
+    return workers_of(survey(backends)[0], head)
+
+
 def stop(backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS) -> None:
-    """SIGTERM, then SIGKILL after `timeout` seconds. Raises EngineError."""
+    """SIGTERM, then SIGKILL after `timeout` seconds; a head's workers after it. Raises
+    EngineError."""
     backends.engine.stop(deployment.container_id, timeout=timeout)
+    for worker in _workers(backends, deployment):
+        if worker.live:
+            backends.engine.stop(worker.container_id, timeout=timeout)
 
 
 def restart(backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS) -> None:
+    """A head first, then its workers, which join it again as it waits for them."""
     backends.engine.restart(deployment.container_id, timeout=timeout)
+    for worker in _workers(backends, deployment):
+        backends.engine.restart(worker.container_id, timeout=timeout)
 
 
 def remove(backends: Backends, deployment: Deployment) -> None:
     """Raises EngineRefused while it runs."""
+    workers = _workers(backends, deployment)
     backends.engine.remove(deployment.container_id)
+    for worker in workers:
+        if not worker.live:
+            backends.engine.remove(worker.container_id)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ the log explainer's cause and fix already in its words, so no caller runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from vtui.backends.engine import PullListener
@@ -55,6 +57,8 @@ def launch(
     store = backends.profiles()
     try:
         store.put(spec)
+        if spec.multinode:
+            return _launch_nodes(backends, spec, store.api_key(spec.name), on_pull, engine_host)
         request = run_request(spec, store.api_key(spec.name), os.environ)
         where = engine_host or spec.docker_host or None
         if where is not None:
@@ -64,6 +68,40 @@ def launch(
         raise LaunchFailed(_explained(str(exc))) from exc
     except OSError as exc:
         raise LaunchFailed(f"cannot save the profile: {exc.strerror or exc}") from exc
+
+
+def _launch_nodes(
+    backends: Backends,
+    spec: LaunchSpec,
+    api_key: str,
+    on_pull: PullListener | None,
+    engine_host: str | None,
+) -> Deployment:
+    """The head on its host, then a worker on each other: the head waits for them. A node
+    that cannot start takes the ones started before it down with it. Returns the head."""
+    from vtui.core.hosts import LOCAL
+    from vtui.core.multinode import node_requests, problems
+    from vtui.services.deployments import down
+    from vtui.services.hosts import run_on
+
+    if engine_host:
+        spec = replace(spec, docker_host="" if engine_host == LOCAL else engine_host)
+    refused = problems(spec)
+    if refused:
+        raise LaunchFailed("; ".join(f"{field}: {why}" for field, why in refused))
+    started: list[Deployment] = []
+    for node in node_requests(spec, api_key, os.environ):
+        try:
+            started.append(run_on(backends, node.host, node.request, on_pull))
+        except (EngineError, BackendUnavailable) as exc:
+            for deployment in reversed(started):
+                with contextlib.suppress(EngineError, BackendUnavailable):
+                    down(backends, deployment, timeout=10)
+            undone = " (the nodes started before it were stopped)" if started else ""
+            raise LaunchFailed(
+                _explained(f"{node.role} node on {node.host}: {exc}") + undone
+            ) from exc
+    return started[0]
 
 
 def running_for(deployments: Sequence[Deployment], profile: str) -> Deployment | None:

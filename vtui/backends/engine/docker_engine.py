@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import ssl
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -58,7 +59,28 @@ def _published(attrs: dict[str, Any]) -> tuple[str, int | None]:
             port = entry.get("HostPort")
             if port:
                 return entry.get("HostIp") or "0.0.0.0", int(port)
+    if (attrs.get("HostConfig") or {}).get("NetworkMode") == "host":
+        # No mapping on the host's network: vLLM listens where vtui told it (a label, so
+        # anyone's to set: taken only as an IP address and a port).
+        listen = ((attrs.get("Config") or {}).get("Labels") or {}).get(labels.LISTEN)
+        found = listen_address(listen)
+        if found is not None:
+            return found
     return "", None
+
+
+def listen_address(label: object) -> tuple[str, int] | None:
+    """The (ip, port) of an io.vtui.listen label; None unless it is exactly that."""
+    if not isinstance(label, str) or len(label) > 64:
+        return None
+    host, _, port = label.rpartition(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        return None
+    return host, int(port)
 
 
 def is_vllm_image(image: str) -> bool:
@@ -530,18 +552,24 @@ class DockerEngine:
                     device_ids=[str(i) for i in request.gpus], capabilities=[["gpu"]]
                 )
             ]
+        network: dict[str, Any] = (
+            {"network_mode": "host"}
+            if request.host_network
+            else {"ports": {f"{request.container_port}/tcp": (request.host, request.host_port)}}
+        )
         container = self._call(
             "create",
             client.containers.create,
             request.image,
             list(request.command),
             name=request.name,
+            entrypoint=list(request.entrypoint) if request.entrypoint is not None else None,
             environment=dict(request.environment),
             labels=dict(request.labels),
-            ports={f"{request.container_port}/tcp": (request.host, request.host_port)},
             device_requests=device_requests,
             ipc_mode="host" if request.ipc_host else None,
             volumes={src: {"bind": dst, "mode": mode} for src, dst, mode in request.volumes},
+            **network,
         )
         try:
             self._call("start", container.start)

@@ -26,6 +26,7 @@ from tomlkit.items import Table
 from vtui.core.errors import ProfileError
 from vtui.core.hosts import HostProblem, host_name
 from vtui.core.launch_spec import NO_GPU, PROCESS, RUNTIMES, LaunchSpec
+from vtui.core.multinode import DEFAULT_RAY_PORT, address_problem
 from vtui.core.numbers import whole_number
 from vtui.core.safe_names import PROFILE_NAME
 from vtui.core.vllm_release import API_KEY_VAR, DEFAULT_IMAGE
@@ -46,6 +47,9 @@ TOP_KEYS = (
     "runtime",
     "vllm_program",
     "docker_host",
+    "worker_hosts",
+    "head_address",
+    "ray_port",
 )
 NEW_PROFILE_HEADER = (
     "vtui launch profile. Edit freely: vtui keeps your comments and your layout.",
@@ -254,6 +258,9 @@ def _fill(doc: tomlkit.TOMLDocument, spec: LaunchSpec, key_file: str) -> None:
         "runtime": spec.runtime if spec.runtime != "docker" else None,
         "vllm_program": spec.vllm_program if spec.runtime == PROCESS else None,
         "docker_host": spec.docker_host or None,
+        "worker_hosts": list(spec.worker_hosts) or None,
+        "head_address": spec.head_address or None,
+        "ray_port": spec.ray_port if spec.multinode and spec.ray_port != DEFAULT_RAY_PORT else None,
     }
     for key in TOP_KEYS:
         _set(doc, key, values[key])
@@ -321,6 +328,18 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
             raise ProfileError(str(exc)) from None
         if runtime == PROCESS:
             raise ProfileError(f"{path}: a process profile runs on this machine: no docker_host")
+    workers = want("worker_hosts", list, [])
+    for worker in workers:
+        try:
+            host_name(worker, f"{path}: worker_hosts")
+        except HostProblem as exc:
+            raise ProfileError(str(exc)) from None
+    head_address = want("head_address", str, "")
+    if head_address and address_problem(head_address):
+        raise ProfileError(f"{path}: head_address: {address_problem(head_address)}")
+    ray_port = want("ray_port", int, DEFAULT_RAY_PORT)
+    if not whole_number(ray_port) or not 1 <= ray_port <= 65535:
+        raise ProfileError(f"{path}: ray_port must be a port number (1-65535)")
     vllm = want("vllm", dict, {})
     env = want("env", dict, {})
     extra = want("extra_args", list, [])
@@ -341,6 +360,9 @@ def _spec_from(name: str, data: dict[str, Any], path: Path) -> LaunchSpec:
         runtime=runtime,
         vllm_program=want("vllm_program", str, "vllm"),
         docker_host=docker_host,
+        worker_hosts=tuple(workers),
+        head_address=head_address,
+        ray_port=ray_port,
     )
 
 
