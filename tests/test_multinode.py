@@ -86,6 +86,7 @@ def test_a_two_host_ray_launch_reaches_ready_and_goes_down_whole(
 
     down = fleet.vtui("down", "ray2", timeout=120)
     assert down.returncode == 0, down.stderr
+    assert "stopped and removed vtui-ray2 and its 1 Ray worker(s)" in down.stdout
     assert "vtui-ray2" not in _names(second=False)
     assert "vtui-ray2-worker-1" not in _names(second=True)
 

@@ -216,3 +216,37 @@ async def test_a_host_that_does_not_answer_is_named_and_the_others_stay() -> Non
         # Grouped by host, the silent one a row of its own after the deployments.
         assert [row[0] for row in rows] == ["local", "gpu-2", "gpu-3"]
         assert rows[2][3] == "unreachable"
+
+
+async def test_a_model_over_two_hosts_is_one_deployment_with_a_row_per_node() -> None:
+    from vtui.backends.registry import demo_backends
+    from vtui.services import deployments
+
+    backends = demo_backends(7, ManualClock(), remote_hosts=1)
+    spec = LaunchSpec(
+        name="big", model="Qwen/Qwen2.5-7B-Instruct", port=8123, worker_hosts=("gpu-2",),
+        head_address="10.0.0.1", args={"--pipeline-parallel-size": 2},
+    )  # fmt: skip
+    head = launch(backends, spec)
+    app = VtuiApp(backends, live=False)
+    async with app.run_test(size=(120, 40)):
+        await settle(app)
+        await app.switch_mode("server")
+        await settle(app)
+        table = app.screen.query_one("#deployments", DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        ours = [row for row in rows if "vtui-big" in row[1]]
+        # The worker (on gpu-2) right under its head (here), as one deployment.
+        assert [(row[0], row[1], row[4]) for row in ours] == [
+            ("local", "vtui-big", "127.0.0.1:8123"),
+            ("gpu-2", "\u2514 vtui-big-worker-1", "worker-1 of big"),
+        ]
+        assert app.active_deployment is not None
+        assert app.active_deployment.name != "vtui-big-worker-1"
+    # Down on the head takes the worker with it, on its own host.
+    from vtui.services.hosts import survey
+
+    before = [(d.engine_host, d.name) for d in survey(backends)[0] if "big" in d.name]
+    assert ("gpu-2", "vtui-big-worker-1") in before
+    deployments.down(backends, head, timeout=1)
+    assert [d.name for d in survey(backends)[0] if "big" in d.name] == []

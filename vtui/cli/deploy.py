@@ -243,7 +243,8 @@ def _down(args: argparse.Namespace, backends: Backends, deployment: Deployment) 
     if done.removed and deployment.runtime == "endpoint":
         print(f"detached {deployment.name}; the server itself keeps running")
     elif done.removed:
-        print(f"stopped and removed {deployment.name}")
+        also = f" and its {done.workers} Ray worker(s)" if done.workers else ""
+        print(f"stopped and removed {deployment.name}{also}")
     elif args.keep:
         print(f"stopped {deployment.name}; kept (remove with `vtui down {deployment.name}`)")
     else:

@@ -76,6 +76,7 @@ class Downed:
     stopped: bool  # it was running and was stopped
     removed: bool
     why_kept: str | None  # when not removed: asked to keep it, or not vtui's
+    workers: int = 0  # a Ray head's workers, on their hosts, that went with it
 
 
 def down(
@@ -86,11 +87,12 @@ def down(
     if deployment.runtime == "endpoint":
         remove(backends, deployment)
         return Downed(False, True, None)
+    workers = len(_workers(backends, deployment))
     if deployment.live:
         stop(backends, deployment, timeout)
     if keep:
-        return Downed(deployment.live, False, "kept as asked")
+        return Downed(deployment.live, False, "kept as asked", workers)
     if not deployment.managed:
         return Downed(deployment.live, False, "vtui did not start it")
     remove(backends, deployment)
-    return Downed(deployment.live, True, None)
+    return Downed(deployment.live, True, None, workers)

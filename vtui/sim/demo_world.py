@@ -228,6 +228,12 @@ class DemoWorld:
             extra_args=_passed_through(request.command),
         )
         log = render(startup_steps(config), LOG_EPOCH, STARTUP_SECONDS)
+        port: int | None = request.host_port
+        if request.labels.get(labels.NODE, "").startswith("worker-"):
+            # A Ray worker serves nothing: it joins its head and holds its GPUs.
+            ip = request.environment.get("VLLM_HOST_IP", "10.0.0.2")
+            log = [(0.4, f"Local node IP: {ip}"), (0.8, "Ray runtime started.")]
+            port = None
         deployment = Deployment(
             container_id=container_id,
             name=request.name,
@@ -235,7 +241,7 @@ class DemoWorld:
             model=model,
             state=ContainerState.STARTING,
             host=request.host,
-            port=request.host_port,
+            port=port,
             labels=dict(request.labels),
             command=request.command,
         )

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from vtui.core import units
+from vtui.core.deployments import heads_first, node_note
 from vtui.core.errors import BackendUnavailable, EngineError
 from vtui.core.load_runs import LoadProgress, LoadReport, LoadSettings
 from vtui.core.masking import masked
@@ -175,7 +176,8 @@ class ServerScreen(VtuiScreen):
             )
         else:
             notice.hide()
-        self._deployments = list(app.deployments)
+        # A Ray head's workers right under it, whatever their host: one deployment.
+        self._deployments = heads_first(list(app.deployments))
         # No container, no log: an empty log frame would only look like a broken one.
         for selector in ("#server-phase", "#log-title", "#server-log"):
             self.query_one(selector).display = bool(self._deployments)
@@ -186,11 +188,12 @@ class ServerScreen(VtuiScreen):
         table.clear()
         for d in self._deployments:
             cells: list[str | Text] = [d.engine_host] if self.several_hosts else []
+            node = node_note(d)
             cells += [
-                d.name,
+                f"\u2514 {d.name}" if node else d.name,
                 d.model if self.wide_table else units.shorten_front(d.model, MODEL_NARROW),
                 Text(state_text(d), style=STATE_STYLE.get(d.state, "")),
-                d.address,
+                node or d.address,
             ]
             if self.wide_table:
                 cells += ["vtui" if d.managed else "found", d.image]
