@@ -94,10 +94,12 @@ def test_the_head_waits_for_every_node_then_serves_the_profile_s_own_arguments()
     assert request.labels[labels.PROFILE] == "big"
     # The worker joins the head; it has no key and is not the profile's server.
     join = worker.request
-    assert join.entrypoint == (
-        "/bin/sh",
-        "-c",
-        "exec ray start --block --address=10.0.0.1:6379 --num-gpus=4",
+    assert join.entrypoint is not None and join.entrypoint[:2] == ("/bin/sh", "-c")
+    assert "until ray status --address=10.0.0.1:6379" in join.entrypoint[2]
+    assert (
+        join.entrypoint[2]
+        .rstrip()
+        .endswith("exec ray start --block --address=10.0.0.1:6379 --num-gpus=4")
     )
     assert "VLLM_API_KEY" not in join.environment and join.environment["HF_TOKEN"] == "hf_x"
     assert labels.PROFILE not in join.labels and join.labels[labels.GROUP] == "big"
@@ -121,6 +123,34 @@ def test_the_head_script_is_valid_sh_and_ends_after_its_wait(tmp_path: Path) -> 
         "vtui: only 1 of 2 Ray nodes joined in 1 s: start the workers, and check that "
         "they reach 10.0.0.1:6379",
     ]
+
+
+def test_a_worker_waits_for_its_head_then_joins_once(tmp_path: Path) -> None:
+    """Run for real with a `ray` whose head answers on the third ask."""
+    (tmp_path / "ray").write_text(
+        '#!/bin/sh\necho "$@" >> "$LOG"\n[ "$1" = status ] || exit 0\n'
+        'n=$(grep -c status "$LOG"); [ "$n" -ge 3 ]\n'
+    )
+    (tmp_path / "ray").chmod(0o755)
+    log = tmp_path / "calls"
+    worker = node_requests(SPEC, "k", {})[1].request
+    assert worker.entrypoint is not None
+    done = subprocess.run(
+        list(worker.entrypoint), capture_output=True, text=True, timeout=30,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "LOG": str(log)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = log.read_text().splitlines()
+    assert calls[:3] == ["status --address=10.0.0.1:6379"] * 3
+    assert calls[3:] == ["start --block --address=10.0.0.1:6379 --num-gpus=4"]
+    # No head at all: it says so once its wait is over.
+    (tmp_path / "ray").write_text("#!/bin/sh\nexit 1\n")
+    gone = subprocess.run(
+        list(worker.entrypoint), capture_output=True, text=True, timeout=30,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "VTUI_NODE_WAIT": "1"},
+    )  # fmt: skip
+    assert gone.returncode == 3
+    assert gone.stdout.strip() == "vtui: no Ray head answered at 10.0.0.1:6379 in 1 s"
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,22 @@ def _head_script(spec: LaunchSpec) -> str:
     )
 
 
+def _worker_script(ray: str, tp: int) -> str:
+    # `ray start --address` fails at once while the head's GCS is not up yet, and vtui starts
+    # the workers right after the head: wait for it first (as vLLM's multi-node-serving.sh
+    # retries), then join once, so a head that dies later takes its workers with it.
+    return (
+        "waited=0\n"
+        f"until ray status --address={ray} >/dev/null 2>&1; do\n"
+        f'  if [ "$waited" -ge "${{VTUI_NODE_WAIT:-{NODE_WAIT_S}}}" ]; then\n'
+        f'    echo "vtui: no Ray head answered at {ray} in $waited s"; exit 3\n'
+        "  fi\n"
+        "  sleep 1; waited=$((waited + 1))\n"
+        "done\n"
+        f"exec ray start --block --address={ray} --num-gpus={tp}\n"
+    )
+
+
 def serve_arguments(spec: LaunchSpec) -> list[str]:
     """The head's vLLM arguments: the profile's, listening where the profile publishes (the
     host's network has no port mapping), with Ray as the executor."""
@@ -220,7 +236,7 @@ def node_requests(spec: LaunchSpec, api_key: str, host_env: Mapping[str, str]) -
         host_network=True,
     )
     out = [NodeRequest(head_host(spec), labels.HEAD, head)]
-    join = f"exec ray start --block --address={ray} --num-gpus={tp}"
+    join = _worker_script(ray, tp)
     for index, host in enumerate(spec.worker_hosts, start=1):
         role = labels.worker_role(index)
         worker_labels = {
