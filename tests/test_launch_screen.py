@@ -252,3 +252,24 @@ async def test_ctrl_e_previews_each_export_validated_and_w_writes_it() -> None:
         await pilot.press("escape")
         await settle(app)
         assert isinstance(app.screen, LaunchScreen)
+
+
+async def test_a_profile_over_two_hosts_previews_each_node_s_command() -> None:
+    from dataclasses import replace
+
+    from vtui.backends.registry import demo_backends
+
+    app = VtuiApp(demo_backends(7, remote_hosts=1), live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_launch(app, pilot)
+        assert screen.spec is not None
+        big = replace(
+            screen.spec, name="big", container_name="", worker_hosts=("gpu-2",),
+            head_address="10.0.0.1", args={**screen.spec.args, "--pipeline-parallel-size": 2},
+        )  # fmt: skip
+        await screen.show_spec(big, saved=False)
+        await settle(app)
+        preview = shown(screen.query_one("#compose-preview", Static))
+        assert "# head on local: serves once every node joined" in preview
+        assert "# worker-1 on gpu-2: joins the head" in preview
+        assert "services:" not in preview  # no compose file that would start one node

@@ -64,6 +64,8 @@ def test_a_two_host_ray_launch_reaches_ready_and_goes_down_whole(
     _ray_profile(fleet, "ray2")
     text = (fleet.config / "vtui" / "profiles" / "ray2.toml").read_text()
     assert 'worker_hosts = ["gpu-2"]' in text and 'head_address = "127.0.0.1"' in text
+    compose = fleet.vtui("compose", "ray2")
+    assert compose.returncode == 1 and "which one compose file cannot start" in compose.stderr
 
     up = fleet.vtui("up", "ray2", timeout=180)
     assert up.returncode == 0, up.stdout + up.stderr
@@ -144,3 +146,17 @@ def test_a_layout_that_cannot_run_is_refused_before_anything_starts(
     )  # fmt: skip
     assert same.returncode == 1 and "gpu-2 is named twice" in same.stderr
     assert "vtui-ray5" not in _names(second=False)
+
+
+def test_tensor_parallel_beyond_a_worker_host_s_gpus_is_refused_with_its_count(
+    fleet: Fleet,
+) -> None:
+    # gpu-2's nvidia-smi (in the simulator image) answers with the H200 recorded on the
+    # lent machine: one GPU, so TP 2 cannot fit inside that node.
+    made = fleet.vtui(
+        "profile", "new", "ray8", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpus", "none",
+        "--image", SIM_IMAGE, "--worker-host", "gpu-2", "--head-address", "127.0.0.1",
+        "--", "-tp", "2", "-pp", "2",
+    )  # fmt: skip
+    assert made.returncode == 1
+    assert "tensor parallel 2 does not fit inside one node: gpu-2 has 1 GPU" in made.stderr

@@ -17,7 +17,7 @@ from vtui.core.deployments import active_deployment, heads_first, node_note
 from vtui.core.errors import ProfileError
 from vtui.core.launch_checks import HostFacts, check
 from vtui.core.launch_spec import LaunchSpec
-from vtui.core.multinode import node_requests, problems
+from vtui.core.multinode import node_commands, node_requests, problems
 from vtui.core.records import ContainerState, Deployment
 
 SPEC = LaunchSpec(
@@ -226,3 +226,11 @@ def test_workers_are_listed_under_their_head_and_never_chosen_as_the_server() ->
     assert chosen is not None and chosen.name == "vtui-big"
     # A worker whose head is not listed stays in the list.
     assert [d.name for d in heads_first([w1])] == ["vtui-big-worker-1"]
+
+
+def test_the_preview_says_what_each_node_runs_in_the_order_vtui_starts_them() -> None:
+    text = node_commands(SPEC)
+    assert text.index("# head on local") < text.index("# worker-1 on gpu-2")
+    assert "exec vllm serve" in text and "--distributed-executor-backend ray" in text
+    assert "ray start --block --address=10.0.0.1:6379" in text
+    assert "sk-" not in text and "VLLM_API_KEY=" not in text  # no key, not even its slot

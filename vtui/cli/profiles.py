@@ -137,6 +137,12 @@ def run_compose(args: argparse.Namespace, backends: Backends) -> int:
     spec = store.load(args.profile)
     if not report_problems(args.profile, check_profile(backends, spec), sys.stderr):
         return 1
+    if spec.multinode:
+        return fail(
+            f"{spec.name} spans {1 + len(spec.worker_hosts)} hosts, which one compose file "
+            f"cannot start: `vtui up {spec.name}` starts every node, `vtui export "
+            f"{spec.name} --to ray-cluster` writes their commands as a script"
+        )
     if args.format != "compose":
         line = render_docker_run(spec) if args.format == "run" else render_vllm_serve(spec)
         print(

@@ -266,3 +266,19 @@ def node_requests(spec: LaunchSpec, api_key: str, host_env: Mapping[str, str]) -
             )
         )
     return out
+
+
+def node_commands(spec: LaunchSpec) -> str:
+    """What each node's container runs, in the order vtui starts them: the Launch screen's
+    preview of a profile over several hosts (one compose file cannot say it)."""
+    import shlex
+
+    parts = [
+        f"# {spec.name} over {node_count(spec)} nodes (Ray): `vtui up {spec.name}` starts "
+        "them in this order, each on its host's network"
+    ]
+    for node in node_requests(spec, "", {}):
+        what = "serves once every node joined" if node.role == labels.HEAD else "joins the head"
+        argv = [*(node.request.entrypoint or ()), *node.request.command]
+        parts.append(f"\n# {node.role} on {node.host}: {what}\n{shlex.join(argv)}")
+    return "\n".join(parts) + "\n"

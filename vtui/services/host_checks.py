@@ -76,7 +76,29 @@ def read_host(
     facts = host_facts(gpus, spec.host, spec.port, port_taken)
     if spec.runtime == PROCESS and not backends.demo and shutil.which(spec.vllm_program) is None:
         facts = replace(facts, missing_program=spec.vllm_program)
+    if spec.multinode:
+        facts = replace(facts, node_gpus=node_gpus(backends, spec, deployments))
     return HostReading(facts, model_facts(spec), gpus)
+
+
+def node_gpus(
+    backends: Backends, spec: LaunchSpec, deployments: Sequence[Deployment] = ()
+) -> dict[str, int | None]:
+    """Each node's GPU count (None where its GPUs cannot be read), every host read at once:
+    whether tensor parallel fits inside each node is judged on them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vtui.core.multinode import head_host
+
+    hosts = [head_host(spec), *spec.worker_hosts]
+
+    def count(host: str) -> int | None:
+        if host != LOCAL and (backends.hosts is None or host not in backends.hosts.remotes):
+            return None  # no such host: the launch says so, not a GPU count
+        return len(attributed_readings(backends, deployments, host)) or None
+
+    with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+        return dict(zip(hosts, pool.map(count, hosts), strict=True))
 
 
 def attributed_readings(
@@ -98,5 +120,10 @@ def check_profile(
     """The profile against this machine; on a remote host only what the profile says
     alone is checked (that host's ports and GPUs are its engine's to judge)."""
     if engine_host not in (None, LOCAL):
-        return check(spec, HostFacts(), model_facts(spec))
+        facts = HostFacts()
+        if spec.multinode:  # every node's GPUs, the head's on the host it now goes to
+            facts = replace(
+                facts, node_gpus=node_gpus(backends, replace(spec, docker_host=engine_host))
+            )
+        return check(spec, facts, model_facts(spec))
     return read_host(backends, spec).problems(spec)

@@ -24,6 +24,7 @@ from vtui.core.fit_launch import gpu_memory
 from vtui.core.launch_checks import HostFacts, ModelFacts, Problem, check
 from vtui.core.launch_form import FormField, form_groups, spec_from_texts, texts_from_spec
 from vtui.core.launch_spec import LaunchSpec
+from vtui.core.multinode import node_commands
 from vtui.core.records import Deployment, GpuReading, ModelCheckpoint
 from vtui.core.renderings import render_compose, render_vllm_serve
 from vtui.ui.screens.base import VtuiScreen
@@ -421,6 +422,9 @@ class LaunchScreen(VtuiScreen):
             if spec.runtime == "process":  # no container: what vtui runs is the serve line
                 line = render_vllm_serve(spec)
                 preview.update(Syntax(line, "bash", theme="ansi_dark", word_wrap=True))
+            elif spec.multinode:  # one compose file cannot say it: each node's command
+                lines = node_commands(spec)
+                preview.update(Syntax(lines, "bash", theme="ansi_dark", word_wrap=False))
             else:
                 yaml = render_compose(spec)
                 # Never soft-wrapped: a wrapped `#` comment reads as broken YAML. The pane
