@@ -98,3 +98,17 @@ def test_phases_never_go_backwards() -> None:
     tracker.feed("Application startup complete.", 1.0)
     tracker.feed("Starting to load model x...", 2.0)
     assert tracker.phase is Phase.READY
+
+
+def test_a_ray_head_s_wait_for_its_nodes_is_a_figure_until_vllm_starts() -> None:
+    from vtui.core.multinode import JOINED_LINE
+
+    tracker = StartupTracker(started_at=0.0)
+    tracker.feed(JOINED_LINE.format(n=1, want=2), 1.0)
+    assert tracker.phase == Phase.STARTING
+    assert tracker.figures.lines() == ["Ray nodes 1 of 2 joined"]
+    tracker.feed("2026-12-07T10:00:00.000000000Z " + JOINED_LINE.format(n=2, want=2), 2.0)
+    assert tracker.figures.ray_nodes == (2, 2)
+    # Anyone's log may say it in passing: only the whole line counts.
+    tracker.feed("echo 'vtui: 9 of 2 Ray nodes joined' and more", 3.0)
+    assert tracker.figures.ray_nodes == (2, 2)

@@ -77,6 +77,8 @@ _RUNNER = re.compile(r"Using (V\d) Model Runner")
 _LONGEST = re.compile(r"estimated maximum model length is (\d+)")
 # V1 runner: what the profile set aside for graphs before the cache was sized.
 _GRAPH_ESTIMATE = re.compile(r"Estimated CUDA graph memory: ([\d.]+) GiB")
+# vtui's own Ray head, while it waits for every node (core/multinode.py JOINED_LINE).
+_RAY_NODES = re.compile(r"(?:^|\s)vtui: (\d{1,4}) of (\d{1,4}) Ray nodes joined$")
 _INIT_DONE = re.compile(r"init engine \(profile, create kv cache, warmup model\) took")
 
 
@@ -100,9 +102,12 @@ class LoadFigures:
     runner: str | None = None  # "V2" when vLLM says it runs Model Runner V2
     longest_fitting: int | None = None  # vLLM's own figure when it refuses the length
     engine_ready: bool = False  # profiling, cache and warm-up are done
+    ray_nodes: tuple[int, int] | None = None  # (joined, wanted) of a head over several hosts
 
     def lines(self) -> list[str]:
         out = []
+        if self.ray_nodes is not None:
+            out.append(f"Ray nodes {self.ray_nodes[0]} of {self.ray_nodes[1]} joined")
         if self.weights_gib is not None:
             out.append(f"weights {self.weights_gib:.2f} GiB")
         if self.kv_cache_gib is not None:
@@ -185,6 +190,8 @@ class StartupTracker:
             f.graph_estimate_gib = float(m.group(1))
         elif _INIT_DONE.search(line):
             f.engine_ready = True
+        elif m := _RAY_NODES.search(line.strip()):
+            f.ray_nodes = (int(m.group(1)), int(m.group(2)))
 
     def healthy(self, now: float) -> None:
         """/health answered 200: the server is up even if its log was missed."""
