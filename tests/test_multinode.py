@@ -70,6 +70,7 @@ def test_a_two_host_ray_launch_reaches_ready_and_goes_down_whole(
     up = fleet.vtui("up", "ray2", timeout=180)
     assert up.returncode == 0, up.stdout + up.stderr
     assert "ready" in up.stdout and "Ray nodes 2 of 2 joined" in up.stdout
+    assert "a Ray cluster of 2 nodes: the head on local, workers on gpu-2" in up.stdout
     # The head here, the worker on the second engine.
     assert "vtui-ray2" in _names(second=False) and "vtui-ray2-worker-1" not in _names(False)
     assert "vtui-ray2-worker-1" in _names(second=True)

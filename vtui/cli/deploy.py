@@ -298,6 +298,12 @@ def _up(args: argparse.Namespace, backends: Backends, host: str | None) -> int:
                 f"starting {spec.container}: {spec.served_name} on {spec.host}:{spec.port}"
                 f"{_on(host)}"
             )
+            if spec.multinode:
+                print(
+                    f"  a Ray cluster of {1 + len(spec.worker_hosts)} nodes: the head on "
+                    f"{host or spec.docker_host or 'local'}, workers on "
+                    f"{', '.join(spec.worker_hosts)}; vLLM starts once every node joined"
+                )
             deployment = launch(backends, spec, printer, host)
     except (ProfileError, LaunchFailed) as exc:
         return fail(exc)
