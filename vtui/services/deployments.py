@@ -50,7 +50,11 @@ def stop(backends: Backends, deployment: Deployment, timeout: int = STOP_SECONDS
     """SIGTERM, then SIGKILL after `timeout` seconds; a head's workers after it. Raises
     EngineError."""
     backends.engine.stop(deployment.container_id, timeout=timeout)
-    for worker in _workers(backends, deployment):
+    _stop_live(backends, _workers(backends, deployment), timeout)
+
+
+def _stop_live(backends: Backends, workers: Sequence[Deployment], timeout: int) -> None:
+    for worker in workers:
         if worker.live:
             backends.engine.stop(worker.container_id, timeout=timeout)
 
@@ -63,7 +67,7 @@ def restart(backends: Backends, deployment: Deployment, timeout: int = STOP_SECO
 
 
 def remove(backends: Backends, deployment: Deployment) -> None:
-    """Raises EngineRefused while it runs."""
+    """Raises EngineRefused while it runs; a head's workers go with it, those stopped."""
     workers = _workers(backends, deployment)
     backends.engine.remove(deployment.container_id)
     for worker in workers:
@@ -87,12 +91,15 @@ def down(
     if deployment.runtime == "endpoint":
         remove(backends, deployment)
         return Downed(False, True, None)
-    workers = len(_workers(backends, deployment))
+    workers = _workers(backends, deployment)  # read once: stop and remove use the same list
     if deployment.live:
-        stop(backends, deployment, timeout)
+        backends.engine.stop(deployment.container_id, timeout=timeout)
+    _stop_live(backends, workers, timeout)  # a crashed head's workers may still run
     if keep:
-        return Downed(deployment.live, False, "kept as asked", workers)
+        return Downed(deployment.live, False, "kept as asked", len(workers))
     if not deployment.managed:
         return Downed(deployment.live, False, "vtui did not start it")
-    remove(backends, deployment)
-    return Downed(deployment.live, True, None, workers)
+    backends.engine.remove(deployment.container_id)
+    for worker in workers:
+        backends.engine.remove(worker.container_id)
+    return Downed(deployment.live, True, None, len(workers))
