@@ -26,16 +26,9 @@ def find(deployments: Sequence[Deployment], name: str) -> Deployment | None:
 
 def workers_of(deployments: Sequence[Deployment], head: Deployment) -> list[Deployment]:
     """The Ray workers of a head vtui started over several hosts (empty for any other)."""
-    group = head.labels.get(labels.GROUP)
-    if not group or head.labels.get(labels.NODE) != labels.HEAD:
+    if head.labels.get(labels.NODE) != labels.HEAD or not head.group:
         return []
-    return [
-        d
-        for d in deployments
-        if d.managed
-        and d.labels.get(labels.GROUP) == group
-        and d.labels.get(labels.NODE, "").startswith("worker-")
-    ]
+    return [d for d in deployments if d.worker_role is not None and d.group == head.group]
 
 
 def _workers(backends: Backends, head: Deployment) -> list[Deployment]:
